@@ -1,0 +1,64 @@
+"""Registration, login and password changes. Registration mails the welcome inline."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from legacy_monolith.database import utcnow
+from legacy_monolith.errors import DuplicateEmail, InvalidCredentials, WrongPassword
+from legacy_monolith.models import User, new_id
+from legacy_monolith.notifications.service import notify
+from legacy_monolith.runtime import Runtime
+
+__all__ = ["change_password", "login", "normalize_email", "register"]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def register(
+    session: AsyncSession, runtime: Runtime, *, email: str, password: str, name: str
+) -> User:
+    email = normalize_email(email)
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise DuplicateEmail(email)
+    now = utcnow()
+    user = User(
+        id=new_id(),
+        email=email,
+        name=name,
+        password_hash=runtime.passwords.hash(password),
+        password_changed_at=now,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        await session.rollback()
+        raise DuplicateEmail(email) from exc
+    await notify(session, runtime.mailer, user, "welcome")
+    await session.commit()
+    return user
+
+
+async def login(session: AsyncSession, runtime: Runtime, *, email: str, password: str) -> str:
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not runtime.passwords.verify(user.password_hash, password):
+        raise InvalidCredentials
+    return runtime.tokens.issue(user.id, user.email)
+
+
+async def change_password(
+    session: AsyncSession, runtime: Runtime, user: User, *, current: str, new: str
+) -> None:
+    """Change the password; every token issued before now stops working."""
+    if not runtime.passwords.verify(user.password_hash, current):
+        raise WrongPassword
+    user.password_hash = runtime.passwords.hash(new)
+    user.password_changed_at = utcnow()
+    await notify(session, runtime.mailer, user, "password_changed")
+    await session.commit()

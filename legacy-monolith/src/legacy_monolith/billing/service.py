@@ -1,0 +1,505 @@
+"""Plans, subscriptions, invoices, payments and refunds — with e-mails sent inline.
+
+Paying an invoice spans three short transactions around the provider call, so no database
+lock is held while the card network thinks: (1) claim the invoice (``open`` → ``processing``)
+and record a pending payment under the caller's idempotency key, (2) charge the provider with
+a key derived from the payment id, (3) record the outcome. A retry with the same key replays
+the recorded outcome, or resumes a timed-out attempt with the same provider key, so the
+provider never charges twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from http_platform import Problem
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from legacy_monolith.billing.payment_provider import (
+    CardDeclined,
+    Charge,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from legacy_monolith.billing.periods import next_period_end
+from legacy_monolith.database import utcnow
+from legacy_monolith.errors import (
+    CardWasDeclined,
+    Conflict,
+    NotFound,
+    PaymentProviderDown,
+    PaymentProviderTimedOut,
+)
+from legacy_monolith.models import Invoice, Payment, Plan, Refund, Subscription, User, new_id
+from legacy_monolith.notifications.service import notify
+from legacy_monolith.runtime import Runtime
+
+__all__ = [
+    "PaymentOutcome",
+    "RefundOutcome",
+    "cancel_subscription",
+    "format_money",
+    "get_invoice",
+    "get_subscription",
+    "issue_due_invoices",
+    "list_invoices",
+    "list_plans",
+    "list_subscriptions",
+    "pay_invoice",
+    "refund_invoice",
+    "subscribe",
+]
+
+PAYABLE = "open"
+REFUNDABLE = ("paid", "partially_refunded")
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    invoice: Invoice
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    refund: Refund
+    invoice: Invoice
+    replayed: bool
+
+
+def format_money(cents: int, currency: str) -> str:
+    return f"{cents / 100:.2f} {currency.upper()}"
+
+
+def _period_label(invoice: Invoice) -> str:
+    return f"{invoice.period_start:%Y-%m-%d} to {invoice.period_end:%Y-%m-%d}"
+
+
+async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
+    total = await session.scalar(select(func.count()).select_from(Plan).where(Plan.active))
+    plans = await session.scalars(
+        select(Plan)
+        .where(Plan.active)
+        .order_by(Plan.price_cents, Plan.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(plans), total or 0
+
+
+async def _issue_invoice(
+    session: AsyncSession, runtime: Runtime, user: User, subscription: Subscription, plan: Plan
+) -> Invoice:
+    invoice = Invoice(
+        id=new_id(),
+        subscription_id=subscription.id,
+        user_id=user.id,
+        amount_cents=plan.price_cents,
+        amount_refunded_cents=0,
+        currency=plan.currency,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        status=PAYABLE,
+        issued_at=utcnow(),
+    )
+    session.add(invoice)
+    await session.flush()
+    await notify(
+        session,
+        runtime.mailer,
+        user,
+        "invoice_issued",
+        invoice_id=invoice.id,
+        plan_name=plan.name,
+        amount=format_money(invoice.amount_cents, invoice.currency),
+        period=_period_label(invoice),
+    )
+    return invoice
+
+
+async def subscribe(
+    session: AsyncSession, runtime: Runtime, user: User, plan_id: str
+) -> tuple[Subscription, Invoice]:
+    """Start a subscription and issue the invoice for its first period."""
+    plan = await session.get(Plan, plan_id)
+    if plan is None or not plan.active:
+        raise Problem(
+            422,
+            "unknown-plan",
+            "Unknown plan",
+            f"There is no active plan '{plan_id}'. GET /api/billing/plans lists them.",
+            errors=[{"pointer": "/plan_id", "message": "unknown plan", "code": "unknown_plan"}],
+        )
+    active = await session.scalar(
+        select(Subscription).where(Subscription.user_id == user.id, Subscription.status == "active")
+    )
+    if active is not None:
+        raise Conflict(
+            "already-subscribed",
+            "Already subscribed",
+            f"Subscription '{active.id}' to plan '{active.plan_id}' is active; cancel it first.",
+            subscription_id=active.id,
+        )
+    start = utcnow()
+    subscription = Subscription(
+        id=new_id(),
+        user_id=user.id,
+        plan_id=plan.id,
+        status="active",
+        current_period_start=start,
+        current_period_end=next_period_end(start),
+        created_at=start,
+    )
+    session.add(subscription)
+    await session.flush()
+    invoice = await _issue_invoice(session, runtime, user, subscription, plan)
+    await session.commit()
+    return subscription, invoice
+
+
+async def list_subscriptions(
+    session: AsyncSession, user_id: str, limit: int, offset: int
+) -> tuple[list[Subscription], int]:
+    condition = Subscription.user_id == user_id
+    total = await session.scalar(select(func.count()).select_from(Subscription).where(condition))
+    rows = await session.scalars(
+        select(Subscription)
+        .where(condition)
+        .order_by(Subscription.created_at.desc(), Subscription.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def get_subscription(
+    session: AsyncSession, user_id: str, subscription_id: str
+) -> Subscription:
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.user_id != user_id:
+        raise NotFound("subscription", subscription_id)
+    return subscription
+
+
+async def cancel_subscription(
+    session: AsyncSession, user_id: str, subscription_id: str
+) -> Subscription:
+    """Cancel now; unpaid invoices of the subscription are voided."""
+    subscription = await get_subscription(session, user_id, subscription_id)
+    if subscription.status != "active":
+        raise Conflict(
+            "subscription-not-active",
+            "Subscription not active",
+            f"Subscription '{subscription.id}' is {subscription.status}.",
+        )
+    subscription.status = "cancelled"
+    subscription.cancelled_at = utcnow()
+    await session.execute(
+        update(Invoice)
+        .where(Invoice.subscription_id == subscription.id, Invoice.status == PAYABLE)
+        .values(status="void")
+    )
+    await session.commit()
+    return subscription
+
+
+async def list_invoices(
+    session: AsyncSession, user_id: str, limit: int, offset: int
+) -> tuple[list[Invoice], int]:
+    condition = Invoice.user_id == user_id
+    total = await session.scalar(select(func.count()).select_from(Invoice).where(condition))
+    rows = await session.scalars(
+        select(Invoice)
+        .where(condition)
+        .order_by(Invoice.issued_at.desc(), Invoice.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def get_invoice(session: AsyncSession, user_id: str, invoice_id: str) -> Invoice:
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None or invoice.user_id != user_id:
+        raise NotFound("invoice", invoice_id)
+    return invoice
+
+
+def _not_payable(invoice: Invoice) -> Conflict:
+    if invoice.status == "processing":
+        return Conflict(
+            "payment-in-progress",
+            "Payment in progress",
+            f"Invoice '{invoice.id}' is being paid right now.",
+        )
+    if invoice.status in REFUNDABLE or invoice.status == "refunded":
+        return Conflict(
+            "invoice-already-paid", "Invoice already paid", f"Invoice '{invoice.id}' is paid."
+        )
+    return Conflict(
+        "invoice-not-payable",
+        "Invoice not payable",
+        f"Invoice '{invoice.id}' is {invoice.status}.",
+    )
+
+
+async def _claim_for_payment(
+    runtime: Runtime, user_id: str, invoice_id: str, key: str, card_number: str
+) -> PaymentOutcome:
+    async with runtime.sessions() as session, session.begin():
+        invoice = await get_invoice(session, user_id, invoice_id)
+        payment = await session.scalar(
+            select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
+        )
+        if payment is not None:
+            if payment.invoice_id != invoice.id:
+                raise Problem(
+                    422,
+                    "idempotency-key-reused",
+                    "Idempotency key reused",
+                    f"Idempotency-Key '{key}' was used for another invoice.",
+                )
+            if payment.status == "succeeded":
+                return PaymentOutcome(payment, invoice, replayed=True)
+            if payment.status == "failed":
+                raise CardWasDeclined(
+                    invoice.id,
+                    payment.id,
+                    payment.failure_code or "",
+                    payment.failure_message or "",
+                )
+            if payment.status == "pending":
+                raise _not_payable(invoice)
+        claimed = await session.execute(
+            update(Invoice)
+            .where(Invoice.id == invoice.id, Invoice.status == PAYABLE)
+            .values(status="processing")
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            await session.refresh(invoice)
+            raise _not_payable(invoice)
+        if payment is None:
+            payment = Payment(
+                id=new_id(),
+                invoice_id=invoice.id,
+                user_id=user_id,
+                idempotency_key=key,
+                amount_cents=invoice.amount_cents,
+                currency=invoice.currency,
+                card_last4=card_number[-4:],
+                created_at=utcnow(),
+            )
+            session.add(payment)
+        payment.status = "pending"
+        await session.flush()
+        return PaymentOutcome(payment, invoice, replayed=False)
+
+
+async def pay_invoice(
+    runtime: Runtime, user_id: str, invoice_id: str, card_number: str, key: str | None
+) -> PaymentOutcome:
+    """Charge the invoice's amount; see the module docstring for the three steps."""
+    claim = await _claim_for_payment(runtime, user_id, invoice_id, key or new_id(), card_number)
+    if claim.replayed:
+        return claim
+    payment_id, invoice = claim.payment.id, claim.invoice
+
+    charge: Charge | None = None
+    failure: CardDeclined | None = None
+    interruption: ProviderTimeout | ProviderUnavailable | None = None
+    try:
+        charge = await runtime.payments.charge(
+            amount_cents=invoice.amount_cents,
+            currency=invoice.currency,
+            card_number=card_number,
+            description=f"Invoice {invoice.id}",
+            key=f"payment-{payment_id}",
+        )
+    except CardDeclined as exc:
+        failure = exc
+    except ProviderRejected as exc:
+        failure = CardDeclined("rejected_by_provider", exc.detail)
+    except (ProviderTimeout, ProviderUnavailable) as exc:
+        interruption = exc
+
+    async with runtime.sessions() as session, session.begin():
+        payment = await session.get_one(Payment, payment_id)
+        invoice = await session.get_one(Invoice, invoice.id)
+        user = await session.get_one(User, user_id)
+        payment.completed_at = utcnow()
+        amount = format_money(invoice.amount_cents, invoice.currency)
+        if charge is not None:
+            payment.status = "succeeded"
+            payment.provider_charge_id = charge.charge_id
+            invoice.status = "paid"
+            invoice.paid_at = payment.completed_at
+            await notify(
+                session,
+                runtime.mailer,
+                user,
+                "payment_succeeded",
+                invoice_id=invoice.id,
+                amount=amount,
+            )
+        elif failure is not None:
+            payment.status = "failed"
+            payment.failure_code = failure.code
+            payment.failure_message = failure.message
+            invoice.status = PAYABLE
+            await notify(
+                session,
+                runtime.mailer,
+                user,
+                "payment_failed",
+                invoice_id=invoice.id,
+                amount=amount,
+                reason=failure.message,
+            )
+        else:
+            payment.status = (
+                "timed_out" if isinstance(interruption, ProviderTimeout) else "interrupted"
+            )
+            payment.failure_message = str(interruption)
+            invoice.status = PAYABLE
+
+    if failure is not None:
+        raise CardWasDeclined(invoice.id, payment_id, failure.code, failure.message)
+    if isinstance(interruption, ProviderTimeout):
+        raise PaymentProviderTimedOut(invoice.id, payment_id)
+    if interruption is not None:
+        raise PaymentProviderDown(
+            f"The payment provider could not be reached ({interruption}). Nothing was charged; "
+            "retry with the same Idempotency-Key."
+        )
+    return PaymentOutcome(payment, invoice, replayed=False)
+
+
+async def refund_invoice(
+    runtime: Runtime,
+    user_id: str,
+    invoice_id: str,
+    amount_cents: int | None,
+    reason: str | None,
+    key: str | None,
+) -> RefundOutcome:
+    """Refund all or part of a paid invoice through the provider, at most once per key."""
+    key = key or new_id()
+    async with runtime.sessions() as session:
+        invoice = await get_invoice(session, user_id, invoice_id)
+        existing = await session.scalar(
+            select(Refund).where(Refund.invoice_id == invoice.id, Refund.idempotency_key == key)
+        )
+        if existing is not None:
+            return RefundOutcome(existing, invoice, replayed=True)
+        if invoice.status not in REFUNDABLE:
+            raise Conflict(
+                "invoice-not-refundable",
+                "Invoice not refundable",
+                f"Invoice '{invoice.id}' is {invoice.status}; only paid invoices are refunded.",
+            )
+        remaining = invoice.amount_cents - invoice.amount_refunded_cents
+        amount = remaining if amount_cents is None else amount_cents
+        if amount > remaining:
+            raise Problem(
+                422,
+                "refund-exceeds-payment",
+                "Refund exceeds payment",
+                f"At most {format_money(remaining, invoice.currency)} can still be refunded.",
+                remaining_cents=remaining,
+            )
+        payment = await session.scalar(
+            select(Payment).where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
+        )
+        if payment is None or payment.provider_charge_id is None:
+            raise Conflict(
+                "invoice-not-refundable",
+                "Invoice not refundable",
+                f"Invoice '{invoice.id}' has no captured payment.",
+            )
+        charge_id, payment_id = payment.provider_charge_id, payment.id
+
+    try:
+        receipt = await runtime.payments.refund(
+            charge_id=charge_id, amount_cents=amount, key=f"refund-{invoice.id}-{key}"
+        )
+    except ProviderRejected as exc:
+        raise Conflict(
+            "refund-rejected", "Refund rejected by the payment provider", exc.detail
+        ) from exc
+    except (ProviderTimeout, ProviderUnavailable) as exc:
+        raise PaymentProviderDown(
+            f"The refund could not be confirmed ({exc}). Retry with the same Idempotency-Key."
+        ) from exc
+
+    try:
+        async with runtime.sessions() as session, session.begin():
+            invoice = await session.get_one(Invoice, invoice_id)
+            user = await session.get_one(User, user_id)
+            refund = Refund(
+                id=new_id(),
+                invoice_id=invoice.id,
+                payment_id=payment_id,
+                idempotency_key=key,
+                amount_cents=receipt.amount_cents,
+                currency=invoice.currency,
+                reason=reason,
+                provider_refund_id=receipt.refund_id,
+                created_at=utcnow(),
+            )
+            session.add(refund)
+            invoice.amount_refunded_cents += receipt.amount_cents
+            invoice.status = (
+                "refunded"
+                if invoice.amount_refunded_cents >= invoice.amount_cents
+                else "partially_refunded"
+            )
+            await session.flush()
+            await notify(
+                session,
+                runtime.mailer,
+                user,
+                "refund_issued",
+                invoice_id=invoice.id,
+                amount=format_money(receipt.amount_cents, invoice.currency),
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key recorded it first; the provider refunded once.
+        async with runtime.sessions() as session:
+            recorded = await session.scalar(
+                select(Refund).where(Refund.invoice_id == invoice_id, Refund.idempotency_key == key)
+            )
+            invoice = await session.get_one(Invoice, invoice_id)
+            if recorded is None:
+                raise
+            return RefundOutcome(recorded, invoice, replayed=True)
+    return RefundOutcome(refund, invoice, replayed=False)
+
+
+async def issue_due_invoices(runtime: Runtime, as_of: datetime) -> int:
+    """Advance every active subscription whose period ended and invoice the new period."""
+    issued = 0
+    async with runtime.sessions() as session:
+        due = list(
+            await session.scalars(
+                select(Subscription.id).where(
+                    Subscription.status == "active", Subscription.current_period_end <= as_of
+                )
+            )
+        )
+    for subscription_id in due:
+        async with runtime.sessions() as session, session.begin():
+            subscription = await session.get_one(Subscription, subscription_id)
+            user = await session.get_one(User, subscription.user_id)
+            plan = await session.get_one(Plan, subscription.plan_id)
+            while subscription.status == "active" and subscription.current_period_end <= as_of:
+                subscription.current_period_start = subscription.current_period_end
+                subscription.current_period_end = next_period_end(subscription.current_period_start)
+                await _issue_invoice(session, runtime, user, subscription, plan)
+                issued += 1
+    return issued

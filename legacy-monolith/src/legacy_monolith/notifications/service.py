@@ -1,0 +1,88 @@
+"""Sending e-mail inline, inside the caller's request and transaction.
+
+This is the legacy smell the strangling removes later: a slow SMTP server slows down
+registration and payment. Delivery failures never fail the business operation; they are
+recorded on the notification row instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from legacy_monolith.database import utcnow
+from legacy_monolith.models import Notification, NotificationPreferences, User
+from legacy_monolith.notifications.mailer import MailDeliveryFailed, Mailer, OutgoingMail
+from legacy_monolith.notifications.templates import Category, render
+
+__all__ = ["list_notifications", "notify", "preferences_of", "update_preferences"]
+
+
+async def preferences_of(session: AsyncSession, user_id: str) -> NotificationPreferences:
+    preferences = await session.get(NotificationPreferences, user_id)
+    if preferences is None:
+        preferences = NotificationPreferences(
+            user_id=user_id, account_emails=True, billing_emails=True, updated_at=utcnow()
+        )
+        session.add(preferences)
+    return preferences
+
+
+async def update_preferences(
+    session: AsyncSession, user_id: str, *, account_emails: bool, billing_emails: bool
+) -> NotificationPreferences:
+    preferences = await preferences_of(session, user_id)
+    preferences.account_emails = account_emails
+    preferences.billing_emails = billing_emails
+    preferences.updated_at = utcnow()
+    return preferences
+
+
+async def notify(
+    session: AsyncSession, mailer: Mailer, user: User, kind: str, **values: Any
+) -> Notification:
+    """Render, record and (unless the user opted out) deliver one e-mail right now."""
+    category, subject, body = render(kind, name=user.name, email=user.email, **values)
+    preferences = await preferences_of(session, user.id)
+    allowed = (
+        preferences.account_emails if category is Category.ACCOUNT else preferences.billing_emails
+    )
+    notification = Notification(
+        user_id=user.id,
+        kind=kind,
+        category=category.value,
+        recipient=user.email,
+        subject=subject,
+        body=body,
+        status="suppressed",
+        created_at=utcnow(),
+    )
+    if allowed:
+        try:
+            await mailer.send(OutgoingMail(to=user.email, subject=subject, body=body))
+        except MailDeliveryFailed as exc:
+            notification.status = "failed"
+            notification.error = str(exc)
+        else:
+            notification.status = "sent"
+            notification.sent_at = utcnow()
+    session.add(notification)
+    return notification
+
+
+async def list_notifications(
+    session: AsyncSession, user_id: str, limit: int, offset: int
+) -> tuple[list[Notification], int]:
+    total = await session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.user_id == user_id)
+    )
+    rows = await session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0

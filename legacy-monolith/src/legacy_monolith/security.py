@@ -1,0 +1,73 @@
+"""Password hashing (argon2) and bearer access tokens (HS256 JWT)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+__all__ = ["AccessToken", "InvalidToken", "PasswordHashing", "TokenIssuer"]
+
+
+class PasswordHashing:
+    def __init__(self) -> None:
+        self._hasher = PasswordHasher()
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    user_id: str
+    issued_at: datetime
+
+
+class TokenIssuer:
+    """Issues and verifies the bearer tokens every route of the monolith trusts."""
+
+    algorithm = "HS256"
+
+    def __init__(self, secret: str, issuer: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self._issuer = issuer
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: str, email: str, now: datetime | None = None) -> str:
+        issued_at = now or datetime.now(UTC)
+        claims = {
+            "sub": user_id,
+            "email": email,
+            "iss": self._issuer,
+            "iat": issued_at,
+            "exp": issued_at + timedelta(seconds=self.ttl_seconds),
+        }
+        return jwt.encode(claims, self._secret, algorithm=self.algorithm)
+
+    def verify(self, token: str) -> AccessToken:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.algorithm],
+                issuer=self._issuer,
+                options={"require": ["sub", "iat", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return AccessToken(
+            user_id=str(claims["sub"]), issued_at=datetime.fromtimestamp(claims["iat"], UTC)
+        )

@@ -1,0 +1,136 @@
+"""Demo data: the plan catalogue and a handful of users with subscriptions and invoices.
+
+Idempotent: plans are upserted, users that already exist are left alone. Seeding writes rows
+directly and sends no e-mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from legacy_monolith.billing.periods import next_period_end
+from legacy_monolith.database import SessionFactory, utcnow
+from legacy_monolith.models import Invoice, Payment, Plan, Subscription, User, new_id
+from legacy_monolith.security import PasswordHashing
+
+__all__ = ["DEMO_PASSWORD", "PLANS", "DemoUser", "seed"]
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (published demo credentials)
+
+PLANS = (
+    Plan(
+        id="starter", name="Starter", price_cents=900, currency="eur", interval="month", active=True
+    ),
+    Plan(id="pro", name="Pro", price_cents=2900, currency="eur", interval="month", active=True),
+    Plan(
+        id="business",
+        name="Business",
+        price_cents=9900,
+        currency="eur",
+        interval="month",
+        active=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    plan_id: str | None
+    invoice_status: str | None
+    subscription_status: str = "active"
+
+
+DEMO_USERS = (
+    DemoUser("alice@example.com", "Alice Archer", "pro", "paid"),
+    DemoUser("bob@example.com", "Bob Builder", "starter", "open"),
+    DemoUser("carol@example.com", "Carol Chen", "business", "void", "cancelled"),
+    DemoUser("dave@example.com", "Dave Dias", None, None),
+)
+
+
+async def seed(sessions: SessionFactory) -> tuple[int, int]:
+    """Insert what is missing; returns (plans upserted, users created)."""
+    hashing = PasswordHashing()
+    created = 0
+    async with sessions() as session, session.begin():
+        for plan in PLANS:
+            await session.merge(
+                Plan(
+                    id=plan.id,
+                    name=plan.name,
+                    price_cents=plan.price_cents,
+                    currency=plan.currency,
+                    interval=plan.interval,
+                    active=True,
+                )
+            )
+    for demo in DEMO_USERS:
+        async with sessions() as session, session.begin():
+            if await session.scalar(select(User.id).where(User.email == demo.email)):
+                continue
+            created += 1
+            joined = utcnow() - timedelta(days=20)
+            user = User(
+                id=new_id(),
+                email=demo.email,
+                name=demo.name,
+                password_hash=hashing.hash(DEMO_PASSWORD),
+                password_changed_at=joined,
+                created_at=joined,
+            )
+            session.add(user)
+            await session.flush()
+            if demo.plan_id is None or demo.invoice_status is None:
+                continue
+            plan = await session.get_one(Plan, demo.plan_id)
+            subscription = Subscription(
+                id=new_id(),
+                user_id=user.id,
+                plan_id=plan.id,
+                status=demo.subscription_status,
+                current_period_start=joined,
+                current_period_end=next_period_end(joined),
+                created_at=joined,
+                cancelled_at=joined + timedelta(days=3)
+                if demo.subscription_status == "cancelled"
+                else None,
+            )
+            invoice = Invoice(
+                id=new_id(),
+                subscription_id=subscription.id,
+                user_id=user.id,
+                amount_cents=plan.price_cents,
+                amount_refunded_cents=0,
+                currency=plan.currency,
+                period_start=subscription.current_period_start,
+                period_end=subscription.current_period_end,
+                status=demo.invoice_status,
+                issued_at=joined,
+                paid_at=joined + timedelta(hours=1) if demo.invoice_status == "paid" else None,
+            )
+            session.add(subscription)
+            await session.flush()
+            session.add(invoice)
+            await session.flush()
+            if demo.invoice_status == "paid":
+                session.add(
+                    Payment(
+                        id=new_id(),
+                        invoice_id=invoice.id,
+                        user_id=user.id,
+                        idempotency_key=f"seed-{invoice.id}",
+                        amount_cents=plan.price_cents,
+                        currency=plan.currency,
+                        card_last4="4242",
+                        status="succeeded",
+                        provider_charge_id=f"ch_seed_{invoice.id[:8]}",
+                        created_at=joined + timedelta(hours=1),
+                        completed_at=joined + timedelta(hours=1),
+                    )
+                )
+    return len(PLANS), created

@@ -1,0 +1,29 @@
+"""Every setting of the monolith, read once from ``MONOLITH_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["MonolithSettings"]
+
+
+class MonolithSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MONOLITH_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./.strangler/data/monolith.db"
+    jwt_secret: SecretStr = Field(
+        description="HMAC key for access tokens. Required: there is no safe default."
+    )
+    jwt_issuer: str = "legacy-monolith"
+    access_token_ttl_seconds: int = 3600
+
+    payment_provider_url: str = "http://127.0.0.1:8009"
+    payment_timeout_seconds: float = 10.0
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_timeout_seconds: float = 5.0
+    mail_sender: str = "Strangler Fig <no-reply@strangler-fig.dev>"
+
+    max_body_bytes: int = 64 * 1024

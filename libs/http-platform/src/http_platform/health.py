@@ -1,0 +1,52 @@
+"""Liveness and readiness routes, the same two URLs on every process."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+__all__ = ["ReadinessCheck", "health_router"]
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def health_router(component: str, checks: Mapping[str, ReadinessCheck] | None = None) -> APIRouter:
+    """``/health/live`` answers while the process runs; ``/health/ready`` runs every check.
+
+    A check signals failure by raising; readiness then answers 503 naming the failed checks.
+    """
+    router = APIRouter(tags=["health"])
+    readiness = dict(checks or {})
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        """The process is running."""
+        return {"status": "ok", "component": component}
+
+    @router.get("/health/ready", response_model=None)
+    async def ready() -> dict[str, object] | JSONResponse:
+        """Every dependency this process needs answers."""
+        results: dict[str, str] = {}
+        for name, check in readiness.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:  # a failing dependency must not fail the probe itself
+                results[name] = f"failed: {type(exc).__name__}"
+        if all(result == "ok" for result in results.values()):
+            return {"status": "ok", "component": component, "checks": results}
+        return JSONResponse(
+            {
+                "type": "https://strangler-fig.dev/problems/not-ready",
+                "title": "Not ready",
+                "status": 503,
+                "component": component,
+                "checks": results,
+            },
+            status_code=503,
+            media_type="application/problem+json",
+        )
+
+    return router
