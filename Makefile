@@ -1,0 +1,58 @@
+# The command surface of Strangler Fig. CI runs the same targets a person runs.
+#
+#   make run    install everything, then start the whole system on embedded defaults
+#   make test   lint, type-check, check architecture contracts, run every test suite
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+
+# uv from PATH, else a private copy installed with pip into .strangler/tools.
+TOOLS_DIR := $(CURDIR)/.strangler/tools
+UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
+SOURCES := legacy-monolith/src libs/*/src infra/*/src
+PYTEST := $(UV) run --frozen pytest
+
+.PHONY: help install run test lint format typecheck contracts unit integration e2e clean
+
+help:  ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(TOOLS_DIR)/bin/uv:
+	@echo "uv not found: installing it with pip into $(TOOLS_DIR)"
+	$(PYTHON) -m venv $(TOOLS_DIR)
+	$(TOOLS_DIR)/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv)  ## install every workspace member from uv.lock
+	$(UV) sync --all-packages --locked
+
+run: install  ## start every component locally (SQLite files, no Docker)
+	$(UV) run --frozen strangler up
+
+test: install lint typecheck contracts unit integration e2e  ## everything CI runs
+
+lint:  ## ruff lint and format check
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format:  ## apply ruff's formatting and safe fixes
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+typecheck:  ## mypy --strict on every member's source
+	$(UV) run --frozen mypy $(SOURCES)
+
+contracts:  ## import-linter: services, libs and the monolith keep their boundaries
+	$(UV) run --frozen lint-imports
+
+unit:  ## unit tests: fakes only, no network
+	$(PYTEST) tests/unit -q
+
+integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sockets
+	$(PYTEST) tests/integration -q
+
+e2e:  ## end-to-end tests: real processes started on free ports
+	$(PYTEST) tests/e2e -q
+
+clean:  ## remove local state (databases, secrets, tools) and caches
+	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""Composition root of the payment simulator."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from http_platform import BodySizeLimitMiddleware, health_router, install_problem_handlers
+
+from payment_simulator import api
+from payment_simulator.idempotency import IdempotencyStore
+from payment_simulator.ledger import Ledger
+from payment_simulator.problems import install_payment_problems
+from payment_simulator.processor import PaymentProcessor
+from payment_simulator.settings import Settings
+
+__all__ = ["app", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A simulator with an empty ledger; all its state lives in memory, so no lifespan."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Payment simulator",
+        summary="A card-payment provider sandbox. See payment_simulator.cards for test cards.",
+    )
+    app.state.processor = PaymentProcessor(
+        Ledger(),
+        hang_seconds=settings.hang_seconds,
+        latency_seconds=settings.latency_ms / 1000,
+    )
+    app.state.idempotency = IdempotencyStore()
+    install_problem_handlers(app)
+    install_payment_problems(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(health_router("payment-simulator"))
+    app.include_router(api.router)
+    return app
+
+
+app = create_app()
