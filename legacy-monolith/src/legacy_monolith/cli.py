@@ -1,4 +1,8 @@
-"""``legacy-monolith``: serve, migrate, seed and run the billing cycle."""
+"""``legacy-monolith``: serve, migrate, seed and run the billing cycle.
+
+Each command imports what it needs when it runs: the runner calls these commands on every
+start, and importing the whole web stack to run a migration costs seconds on a small machine.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-import uvicorn
+from pydantic import ValidationError
 
-from legacy_monolith.app import build_runtime, create_app
-from legacy_monolith.billing.service import issue_due_invoices
-from legacy_monolith.database import create_engine, create_session_factory
-from legacy_monolith.migrate import upgrade_to_head
-from legacy_monolith.seed import seed as seed_demo_data
 from legacy_monolith.settings import MonolithSettings
 
 __all__ = ["main"]
@@ -27,7 +26,14 @@ cli = typer.Typer(
 
 
 def _settings() -> MonolithSettings:
-    return MonolithSettings()
+    """The settings from ``MONOLITH_*``, or a one-line error per missing or invalid one."""
+    try:
+        return MonolithSettings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "MONOLITH_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"error: {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -36,22 +42,26 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8001,
 ) -> None:
     """Serve the HTTP API."""
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+    from http_platform import serve as serve_app
+
+    from legacy_monolith.app import create_app
+
+    serve_app(create_app(_settings()), host, port)
 
 
-@cli.command()
-def migrate() -> None:
-    """Create or upgrade the database schema (alembic upgrade head)."""
-    upgrade_to_head(_settings().database_url)
+def _migrate(settings: MonolithSettings) -> None:
+    from legacy_monolith.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
     typer.echo("database schema is at head")
 
 
-@cli.command()
-def seed() -> None:
-    """Insert the plan catalogue and demo users (idempotent)."""
+def _seed(settings: MonolithSettings) -> None:
+    from legacy_monolith.database import create_engine, create_session_factory
+    from legacy_monolith.seed import seed as seed_demo_data
 
     async def run() -> tuple[int, int]:
-        engine = create_engine(_settings().database_url)
+        engine = create_engine(settings.database_url)
         try:
             return await seed_demo_data(create_session_factory(engine))
         finally:
@@ -62,13 +72,36 @@ def seed() -> None:
 
 
 @cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (alembic upgrade head)."""
+    _migrate(_settings())
+
+
+@cli.command()
+def seed() -> None:
+    """Insert the plan catalogue and demo users (idempotent)."""
+    _seed(_settings())
+
+
+@cli.command()
+def prepare() -> None:
+    """Migrate, then seed: what a fresh or existing database needs before ``serve``."""
+    settings = _settings()
+    _migrate(settings)
+    _seed(settings)
+
+
+@cli.command()
 def bill(
     as_of: Annotated[
-        datetime | None, typer.Option(help="Issue invoices for periods ended by then (UTC).")
+        datetime | None, typer.Option(help="Invoice periods ended by then (UTC; default now).")
     ] = None,
 ) -> None:
     """Run the billing cycle: invoice every subscription whose period has ended."""
-    moment = (as_of or datetime.now(UTC)).replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    from legacy_monolith.app import build_runtime
+    from legacy_monolith.billing.service import issue_due_invoices
+
+    moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
 
     async def run() -> int:
         runtime = build_runtime(_settings())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Select, event, func, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 SessionFactory = async_sessionmaker[AsyncSession]
+Row = TypeVar("Row")
 
 
 def utcnow() -> datetime:
@@ -83,3 +84,14 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def paginate(
+    session: AsyncSession, statement: Select[Row], limit: int, offset: int
+) -> tuple[list[Row], int]:
+    """One page of ``statement``'s rows and the total row count, in two queries."""
+    total = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = await session.scalars(statement.limit(limit).offset(offset))
+    return list(rows), total or 0

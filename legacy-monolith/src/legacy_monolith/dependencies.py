@@ -60,7 +60,7 @@ async def _current_user(
     user = await session.get(User, token.user_id)
     if user is None:
         raise _unauthenticated("The access token names a user that does not exist.")
-    if token.issued_at.timestamp() < int(user.password_changed_at.timestamp()):
+    if token.issued_at < user.password_changed_at:
         raise _unauthenticated("The password changed after this token was issued; log in again.")
     return user
 

@@ -52,7 +52,9 @@ class TokenIssuer:
             "sub": user_id,
             "email": email,
             "iss": self._issuer,
-            "iat": issued_at,
+            # Sub-second precision: a token issued in the same second as a password change
+            # must still be told apart from one issued after it.
+            "iat": issued_at.timestamp(),
             "exp": issued_at + timedelta(seconds=self.ttl_seconds),
         }
         return jwt.encode(claims, self._secret, algorithm=self.algorithm)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
+from http_platform import serve as serve_app
 
 from payment_simulator.app import create_app
 from payment_simulator.settings import Settings
@@ -26,7 +26,7 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP port")] = 8009,
 ) -> None:
     """Serve the simulator's HTTP API until SIGTERM or Ctrl-C."""
-    uvicorn.run(create_app(Settings()), host=host, port=port)
+    serve_app(create_app(Settings()), host, port)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import logging
 from typing import Annotated
 
 import typer
-import uvicorn
+from http_platform import serve as serve_app
 
 from smtp_sink.app import create_app
 from smtp_sink.settings import Settings
@@ -31,7 +31,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     settings = Settings(smtp_host=host, smtp_port=smtp_port)
-    uvicorn.run(create_app(settings), host=host, port=http_port)
+    serve_app(create_app(settings), host, http_port)
 
 
 def main() -> None:

@@ -36,12 +36,7 @@ IdempotencyKey = Annotated[
 async def list_plans(session: DbSession, page: PageQuery) -> Page[PlanOut]:
     """The plan catalogue."""
     plans, total = await service.list_plans(session, page.limit, page.offset)
-    return Page(
-        items=[PlanOut.model_validate(p) for p in plans],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
@@ -62,12 +57,7 @@ async def list_subscriptions(
 ) -> Page[SubscriptionOut]:
     """The caller's subscriptions, newest first."""
     rows, total = await service.list_subscriptions(session, user.id, page.limit, page.offset)
-    return Page(
-        items=[SubscriptionOut.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([SubscriptionOut.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/subscriptions/{subscription_id}")
@@ -92,12 +82,7 @@ async def cancel_subscription(
 async def list_invoices(user: CurrentUser, session: DbSession, page: PageQuery) -> Page[InvoiceOut]:
     """The caller's invoices, newest first."""
     rows, total = await service.list_invoices(session, user.id, page.limit, page.offset)
-    return Page(
-        items=[InvoiceOut.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([InvoiceOut.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/invoices/{invoice_id}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from http_platform import Problem
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from legacy_monolith.billing.payment_provider import (
     ProviderUnavailable,
 )
 from legacy_monolith.billing.periods import next_period_end
-from legacy_monolith.database import utcnow
+from legacy_monolith.database import paginate, utcnow
 from legacy_monolith.errors import (
     CardWasDeclined,
     Conflict,
@@ -81,15 +81,8 @@ def _period_label(invoice: Invoice) -> str:
 
 
 async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
-    total = await session.scalar(select(func.count()).select_from(Plan).where(Plan.active))
-    plans = await session.scalars(
-        select(Plan)
-        .where(Plan.active)
-        .order_by(Plan.price_cents, Plan.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(plans), total or 0
+    statement = select(Plan).where(Plan.active).order_by(Plan.price_cents, Plan.id)
+    return await paginate(session, statement, limit, offset)
 
 
 async def _issue_invoice(
@@ -165,16 +158,12 @@ async def subscribe(
 async def list_subscriptions(
     session: AsyncSession, user_id: str, limit: int, offset: int
 ) -> tuple[list[Subscription], int]:
-    condition = Subscription.user_id == user_id
-    total = await session.scalar(select(func.count()).select_from(Subscription).where(condition))
-    rows = await session.scalars(
+    statement = (
         select(Subscription)
-        .where(condition)
+        .where(Subscription.user_id == user_id)
         .order_by(Subscription.created_at.desc(), Subscription.id)
-        .limit(limit)
-        .offset(offset)
     )
-    return list(rows), total or 0
+    return await paginate(session, statement, limit, offset)
 
 
 async def get_subscription(
@@ -211,16 +200,12 @@ async def cancel_subscription(
 async def list_invoices(
     session: AsyncSession, user_id: str, limit: int, offset: int
 ) -> tuple[list[Invoice], int]:
-    condition = Invoice.user_id == user_id
-    total = await session.scalar(select(func.count()).select_from(Invoice).where(condition))
-    rows = await session.scalars(
+    statement = (
         select(Invoice)
-        .where(condition)
+        .where(Invoice.user_id == user_id)
         .order_by(Invoice.issued_at.desc(), Invoice.id)
-        .limit(limit)
-        .offset(offset)
     )
-    return list(rows), total or 0
+    return await paginate(session, statement, limit, offset)
 
 
 async def get_invoice(session: AsyncSession, user_id: str, invoice_id: str) -> Invoice:

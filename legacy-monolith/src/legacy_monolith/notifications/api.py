@@ -22,12 +22,7 @@ async def list_notifications(
 ) -> Page[NotificationOut]:
     """Every e-mail sent (or suppressed) for the caller, newest first."""
     rows, total = await service.list_notifications(session, user.id, page.limit, page.offset)
-    return Page(
-        items=[NotificationOut.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([NotificationOut.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/preferences")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from legacy_monolith.database import utcnow
+from legacy_monolith.database import paginate, utcnow
 from legacy_monolith.models import Notification, NotificationPreferences, User
 from legacy_monolith.notifications.mailer import MailDeliveryFailed, Mailer, OutgoingMail
 from legacy_monolith.notifications.templates import Category, render
@@ -75,14 +75,9 @@ async def notify(
 async def list_notifications(
     session: AsyncSession, user_id: str, limit: int, offset: int
 ) -> tuple[list[Notification], int]:
-    total = await session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.user_id == user_id)
-    )
-    rows = await session.scalars(
+    statement = (
         select(Notification)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id)
-        .limit(limit)
-        .offset(offset)
     )
-    return list(rows), total or 0
+    return await paginate(session, statement, limit, offset)

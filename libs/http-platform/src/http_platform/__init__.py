@@ -10,6 +10,7 @@ from http_platform.problems import (
     install_problem_handlers,
     problem_type,
 )
+from http_platform.server import serve
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -24,4 +25,5 @@ __all__ = [
     "health_router",
     "install_problem_handlers",
     "problem_type",
+    "serve",
 ]

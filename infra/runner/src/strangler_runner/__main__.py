@@ -1,0 +1,3 @@
+from strangler_runner.cli import app
+
+app(prog_name="strangler")

@@ -1,0 +1,121 @@
+"""The system the runner starts: one declarative entry per component, in start order.
+
+Adding a component means adding one `Component(...)` to `system_components`. The runner
+never imports a component; it runs the console script installed next to its own
+interpreter, so every component lives in its own process with its own settings.
+"""
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from strangler_runner.settings import RunnerSettings
+from strangler_runner.state import LocalSecrets, StateDir
+
+__all__ = ["Component", "PortBinding", "PrepareStep", "console_script", "system_components"]
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """A port a component listens on, and the setting that moves it elsewhere."""
+
+    purpose: str
+    number: int
+    setting: str
+
+
+@dataclass(frozen=True)
+class PrepareStep:
+    """A command that must succeed before the component starts (migrations, seed data)."""
+
+    label: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    argv: tuple[str, ...]
+    ports: tuple[PortBinding, ...]
+    health_url: str
+    """`http://…` is healthy on a 200 answer, `tcp://host:port` when the port accepts."""
+    urls: Mapping[str, str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    prepare: tuple[PrepareStep, ...] = ()
+
+
+def console_script(name: str) -> str:
+    """The path of a console script installed in the runner's own environment."""
+    return str(Path(sys.executable).parent / name)
+
+
+def _moved_by(field_name: str) -> str:
+    return RunnerSettings.env_var(field_name)
+
+
+def _options(**values: str | int) -> tuple[str, ...]:
+    """Command-line options in the order given: `smtp_port=1025` becomes `--smtp-port 1025`."""
+    return tuple(
+        part
+        for name, value in values.items()
+        for part in (f"--{name.replace('_', '-')}", str(value))
+    )
+
+
+def system_components(
+    settings: RunnerSettings, local_secrets: LocalSecrets, state: StateDir
+) -> list[Component]:
+    host = settings.host
+    legacy_monolith = console_script("legacy-monolith")
+
+    mail_ui = f"http://{host}:{settings.mail_ui_port}"
+    payments = f"http://{host}:{settings.payment_simulator_port}"
+    monolith = f"http://{host}:{settings.monolith_port}"
+
+    return [
+        Component(
+            name="smtp-sink",
+            argv=(
+                console_script("smtp-sink"),
+                "serve",
+                *_options(host=host, smtp_port=settings.smtp_port, http_port=settings.mail_ui_port),
+            ),
+            ports=(
+                PortBinding("smtp", settings.smtp_port, _moved_by("smtp_port")),
+                PortBinding("mail viewer", settings.mail_ui_port, _moved_by("mail_ui_port")),
+            ),
+            health_url=f"{mail_ui}/health/ready",
+            urls={"smtp": f"smtp://{host}:{settings.smtp_port}", "mail viewer": mail_ui},
+        ),
+        Component(
+            name="payment-simulator",
+            argv=(
+                console_script("payment-simulator"),
+                "serve",
+                *_options(host=host, port=settings.payment_simulator_port),
+            ),
+            ports=(
+                PortBinding(
+                    "http", settings.payment_simulator_port, _moved_by("payment_simulator_port")
+                ),
+            ),
+            health_url=f"{payments}/health/ready",
+            urls={"http": payments},
+        ),
+        Component(
+            name="legacy-monolith",
+            argv=(legacy_monolith, "serve", *_options(host=host, port=settings.monolith_port)),
+            env={
+                "MONOLITH_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'monolith.db'}",
+                "MONOLITH_JWT_SECRET": local_secrets.jwt_secret,
+                "MONOLITH_PAYMENT_PROVIDER_URL": payments,
+                "MONOLITH_SMTP_HOST": host,
+                "MONOLITH_SMTP_PORT": str(settings.smtp_port),
+            },
+            prepare=(PrepareStep("migrate and seed", (legacy_monolith, "prepare")),),
+            ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
+            health_url=f"{monolith}/health/ready",
+            urls={"http": monolith, "api": f"{monolith}/api"},
+        ),
+    ]

@@ -1,0 +1,70 @@
+"""Everything the runner shows: prefixed child output, its own notes, tables and errors."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["ComponentStatus", "RunnerConsole"]
+
+RUNNER_SOURCE = "strangler"
+_PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int
+    urls: Mapping[str, str]
+    up: bool
+
+
+class RunnerConsole:
+    def __init__(self, out: Console | None = None, err: Console | None = None) -> None:
+        self._out = out or Console(highlight=False, soft_wrap=True)
+        self._err = err or Console(stderr=True, highlight=False, soft_wrap=True)
+        self._styles: dict[str, str] = {RUNNER_SOURCE: "bold"}
+        self._prefix_width = len(RUNNER_SOURCE)
+
+    def introduce(self, sources: Iterable[str]) -> None:
+        """Give each output source its colour and align every prefix to the longest name."""
+        for source in sources:
+            self._styles.setdefault(source, _PALETTE[(len(self._styles) - 1) % len(_PALETTE)])
+            self._prefix_width = max(self._prefix_width, len(source))
+
+    def line(self, source: str, text: str) -> None:
+        prefix = Text(f"{source:<{self._prefix_width}} | ", style=self._styles.get(source, ""))
+        self._out.print(Text.assemble(prefix, Text.from_ansi(text)))
+
+    def message(self, text: str) -> None:
+        self._out.print(Text(text))
+
+    def note(self, text: str) -> None:
+        self.line(RUNNER_SOURCE, text)
+
+    def error(self, text: str) -> None:
+        self._err.print(Text.assemble(("error: ", "bold red"), text))
+
+    def failure(self, source: str, reason: str, last_lines: Sequence[str]) -> None:
+        self.error(f"{source} {reason}")
+        if last_lines:
+            self._err.print(Text(f"last lines from {source}:", style="bold"))
+            for text in last_lines:
+                self._err.print(Text.assemble(("  │ ", "dim"), Text.from_ansi(text)))
+
+    def components(self, statuses: Iterable[ComponentStatus], *, with_state: bool) -> None:
+        table = Table(title=None if with_state else "Strangler Fig is up")
+        table.add_column("component", style="bold", no_wrap=True)
+        if with_state:
+            table.add_column("state", no_wrap=True)
+        table.add_column("pid", justify="right", no_wrap=True)
+        table.add_column("urls", overflow="fold")
+        for status in statuses:
+            cells = [Text(status.name, style=self._styles.get(status.name, ""))]
+            if with_state:
+                cells.append(Text("up", "green") if status.up else Text("down", "red"))
+            urls = "\n".join(f"{label}: {url}" for label, url in status.urls.items())
+            table.add_row(*cells, Text(str(status.pid)), Text(urls))
+        self._out.print(table)

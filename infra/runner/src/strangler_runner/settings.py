@@ -1,0 +1,42 @@
+"""Everything the runner can be told, read from `STRANGLER_*` environment variables."""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ENV_PREFIX", "Port", "RunnerSettings"]
+
+ENV_PREFIX = "STRANGLER_"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _default_state_dir() -> Path:
+    return Path.cwd() / ".strangler"
+
+
+class RunnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
+    host: str = "127.0.0.1"
+    state_dir: Path = Field(default_factory=_default_state_dir, validate_default=True)
+
+    monolith_port: Port = 8001
+    payment_simulator_port: Port = 8009
+    smtp_port: Port = 1025
+    mail_ui_port: Port = 8025
+
+    health_timeout_seconds: float = Field(default=30, gt=0)
+    stop_timeout_seconds: float = Field(default=10, gt=0)
+
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute(cls, state_dir: Path) -> Path:
+        return state_dir.expanduser().resolve()
+
+    @staticmethod
+    def env_var(field_name: str) -> str:
+        """The environment variable that sets `field_name`, for messages that tell people how."""
+        return f"{ENV_PREFIX}{field_name.upper()}"

@@ -1,0 +1,98 @@
+import sys
+from pathlib import Path
+
+import pytest
+from strangler_runner.components import Component, system_components
+from strangler_runner.settings import RunnerSettings
+from strangler_runner.state import LocalSecrets, StateDir
+
+SECRETS = LocalSecrets(jwt_secret="jwt-for-tests", admin_token="admin-for-tests")
+
+
+def _component(name: str, settings: RunnerSettings) -> Component:
+    components = system_components(settings, SECRETS, StateDir(settings.state_dir))
+    return next(component for component in components if component.name == name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> RunnerSettings:
+    return RunnerSettings(
+        state_dir=tmp_path / "state",
+        monolith_port=18001,
+        payment_simulator_port=18009,
+        smtp_port=11025,
+        mail_ui_port=18025,
+    )
+
+
+def test_components_start_in_dependency_order(settings: RunnerSettings) -> None:
+    components = system_components(settings, SECRETS, StateDir(settings.state_dir))
+
+    assert [component.name for component in components] == [
+        "smtp-sink",
+        "payment-simulator",
+        "legacy-monolith",
+    ]
+
+
+def test_the_monolith_environment_points_at_local_state_and_the_other_components(
+    settings: RunnerSettings,
+) -> None:
+    monolith = _component("legacy-monolith", settings)
+
+    database = settings.state_dir / "data" / "monolith.db"
+    assert database.is_absolute()
+    assert monolith.env == {
+        "MONOLITH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "MONOLITH_JWT_SECRET": "jwt-for-tests",
+        "MONOLITH_PAYMENT_PROVIDER_URL": "http://127.0.0.1:18009",
+        "MONOLITH_SMTP_HOST": "127.0.0.1",
+        "MONOLITH_SMTP_PORT": "11025",
+    }
+
+
+def test_the_monolith_is_migrated_then_seeded_before_it_serves(settings: RunnerSettings) -> None:
+    monolith = _component("legacy-monolith", settings)
+    program = str(Path(sys.executable).parent / "legacy-monolith")
+
+    assert [step.argv for step in monolith.prepare] == [(program, "prepare")]
+    assert monolith.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18001")
+    assert monolith.health_url == "http://127.0.0.1:18001/health/ready"
+    assert monolith.urls["api"] == "http://127.0.0.1:18001/api"
+
+
+def test_the_smtp_sink_gets_both_of_its_ports(settings: RunnerSettings) -> None:
+    sink = _component("smtp-sink", settings)
+
+    assert sink.argv[1:] == (
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--smtp-port",
+        "11025",
+        "--http-port",
+        "18025",
+    )
+    assert [(port.number, port.setting) for port in sink.ports] == [
+        (11025, "STRANGLER_SMTP_PORT"),
+        (18025, "STRANGLER_MAIL_UI_PORT"),
+    ]
+    assert sink.health_url == "http://127.0.0.1:18025/health/ready"
+
+
+def test_the_state_directory_defaults_to_dot_strangler_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STRANGLER_STATE_DIR", raising=False)
+
+    assert RunnerSettings().state_dir == (tmp_path / ".strangler").resolve()
+
+
+def test_a_relative_state_directory_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRANGLER_STATE_DIR", "elsewhere")
+
+    assert RunnerSettings().state_dir == (tmp_path / "elsewhere").resolve()
