@@ -1,0 +1,107 @@
+"""The monolith on a fresh PostgreSQL database, paying through the real payment simulator.
+
+The simulator runs in-process behind ``httpx.ASGITransport``; the monolith reaches it
+through its real ``HttpPaymentProvider``. E-mail is recorded, not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from legacy_monolith.app import build_runtime, create_app
+from legacy_monolith.billing.payment_provider import HttpPaymentProvider
+from legacy_monolith.database import create_engine
+from legacy_monolith.migrate import upgrade_to_head
+from legacy_monolith.notifications.mailer import RecordingMailer
+from legacy_monolith.runtime import Runtime
+from legacy_monolith.settings import MonolithSettings
+from payment_simulator.app import create_app as create_payment_simulator
+from payment_simulator.settings import Settings as PaymentSimulatorSettings
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.integration.conftest import FreshDatabase
+from tests.support.asgi import started
+from tests.support.monolith_database import (
+    DatabaseState,
+    Snapshot,
+    database_state,
+    insert_plan_catalogue,
+)
+
+JWT_SECRET = "integration-test-secret-with-32-bytes!"
+SIMULATOR_HANG_SECONDS = 0.3
+PAYMENT_TIMEOUT_SECONDS = 0.1
+
+
+@pytest.fixture
+async def database_url(fresh_database: FreshDatabase) -> str:
+    """A new database migrated to head, holding the plan catalogue."""
+    url = await fresh_database("monolith", migrate=upgrade_to_head)
+    await insert_plan_catalogue(url)
+    return url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own, to look at the database behind the monolith's back."""
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def snapshot(engine: AsyncEngine) -> Snapshot:
+    async def take() -> DatabaseState:
+        return await database_state(engine)
+
+    return take
+
+
+@pytest.fixture
+def payment_simulator_app() -> FastAPI:
+    """The real simulator; its hanging card hangs only a moment."""
+    return create_payment_simulator(
+        PaymentSimulatorSettings(hang_seconds=SIMULATOR_HANG_SECONDS, latency_ms=0)
+    )
+
+
+@pytest.fixture
+async def payment_simulator(
+    payment_simulator_app: FastAPI,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client into the simulator, to see which charges it holds."""
+    async with started(payment_simulator_app, "http://payment-simulator") as client:
+        yield client
+
+
+@pytest.fixture
+def mailer() -> RecordingMailer:
+    return RecordingMailer()
+
+
+@pytest.fixture
+async def client(
+    database_url: str, payment_simulator_app: FastAPI, mailer: RecordingMailer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client into the started monolith."""
+    settings = MonolithSettings(
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        payment_provider_url="http://payment-simulator",
+        payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
+    )
+
+    def with_simulator(settings: MonolithSettings) -> Runtime:
+        payments = HttpPaymentProvider(
+            settings.payment_provider_url,
+            settings.payment_timeout_seconds,
+            transport=httpx.ASGITransport(app=payment_simulator_app),
+        )
+        return build_runtime(settings, payments=payments, mailer=mailer)
+
+    app = create_app(settings, runtime_factory=with_simulator)
+    async with started(app, "http://monolith") as client:
+        yield client
