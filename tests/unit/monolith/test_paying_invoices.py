@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import httpx
+import pytest
 from fastapi import FastAPI
+from legacy_monolith.database import utcnow
 from legacy_monolith.models import Payment
 from legacy_monolith.notifications.mailer import RecordingMailer
 from legacy_monolith.runtime import Runtime
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.support.monolith_api import (
     DECLINED_CARD,
@@ -190,3 +195,47 @@ async def test_a_payment_without_an_idempotency_key_is_charged_once(
 
     assert response.status_code == 201
     assert len(payments.charges_for(subscriber.invoice_id)) == 1
+
+
+class _DiesAfterCharging(Exception):
+    """The monolith's process dying between the provider's charge and recording it."""
+
+
+async def test_a_payment_cut_off_after_the_charge_is_resumed_by_its_key_without_charging_twice(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    subscriber: Subscriber,
+    payments: FakePaymentProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoice_id, key = subscriber.invoice_id, new_key()
+    charge = payments.charge
+
+    async def charge_then_die(**arguments: Any) -> Any:
+        await charge(**arguments)
+        raise _DiesAfterCharging
+
+    monkeypatch.setattr(payments, "charge", charge_then_die)
+    with pytest.raises(_DiesAfterCharging):
+        await pay(client, subscriber.customer, invoice_id, key=key)
+    monkeypatch.setattr(payments, "charge", charge)
+    assert await _invoice_status(client, subscriber, invoice_id) == "processing"
+
+    another_key = await pay(client, subscriber.customer, invoice_id)
+    assert_problem(another_key, 409, "payment-in-progress")
+    too_soon = await pay(client, subscriber.customer, invoice_id, key=key)
+    assert_problem(too_soon, 409, "payment-in-progress")
+
+    runtime: Runtime = app.state.runtime
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(Payment)
+            .where(Payment.invoice_id == invoice_id)
+            .values(attempted_at=utcnow() - timedelta(minutes=5))
+        )
+    resumed = await pay(client, subscriber.customer, invoice_id, key=key)
+
+    assert resumed.status_code == 201, resumed.text
+    assert resumed.json()["invoice"]["status"] == "paid"
+    assert len(payments.charges_for(invoice_id)) == 1
+    assert await _payment_statuses(app, invoice_id) == ["succeeded"]

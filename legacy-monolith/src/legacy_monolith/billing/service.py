@@ -6,12 +6,17 @@ and record a pending payment under the caller's idempotency key, (2) charge the 
 a key derived from the payment id, (3) record the outcome. A retry with the same key replays
 the recorded outcome, or resumes a timed-out attempt with the same provider key, so the
 provider never charges twice.
+
+If the process dies between (2) and (3), the invoice stays ``processing``. Once the attempt
+is older than any provider call can take, a retry with the same key takes it over and asks
+the provider again with the same provider key: the provider replays the charge it made, or
+makes the one it never made. A different key keeps getting 409 until then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from http_platform import Problem
 from sqlalchemy import select, update
@@ -233,6 +238,13 @@ def _not_payable(invoice: Invoice) -> Conflict:
     )
 
 
+def _abandoned(runtime: Runtime, payment: Payment) -> bool:
+    """A pending attempt older than three provider timeouts lost its process mid-payment."""
+    started = payment.attempted_at or payment.created_at
+    limit = timedelta(seconds=3 * runtime.settings.payment_timeout_seconds)
+    return utcnow() - started > limit
+
+
 async def _claim_for_payment(
     runtime: Runtime, user_id: str, invoice_id: str, key: str, card_number: str
 ) -> PaymentOutcome:
@@ -258,11 +270,14 @@ async def _claim_for_payment(
                     payment.failure_code or "",
                     payment.failure_message or "",
                 )
-            if payment.status == "pending":
+            if payment.status == "pending" and not _abandoned(runtime, payment):
                 raise _not_payable(invoice)
+        claimable = [PAYABLE]
+        if payment is not None and payment.status == "pending":
+            claimable.append("processing")
         claimed = await session.execute(
             update(Invoice)
-            .where(Invoice.id == invoice.id, Invoice.status == PAYABLE)
+            .where(Invoice.id == invoice.id, Invoice.status.in_(claimable))
             .values(status="processing")
             .execution_options(synchronize_session=False)
         )
@@ -282,6 +297,7 @@ async def _claim_for_payment(
             )
             session.add(payment)
         payment.status = "pending"
+        payment.attempted_at = utcnow()
         await session.flush()
         return PaymentOutcome(payment, invoice, replayed=False)
 

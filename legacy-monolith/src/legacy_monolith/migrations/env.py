@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Connection
 
 from legacy_monolith import models  # noqa: F401  (registers every table on Base.metadata)
-from legacy_monolith.database import Base, create_engine
+from legacy_monolith.database import Base, UTCDateTime, create_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Migrations name plain SQL types, never the app's Python type decorators."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return repr(DateTime(timezone=True)).replace("DateTime", "sa.DateTime")
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +29,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
