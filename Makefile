@@ -13,10 +13,10 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts unit integration e2e clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e clean
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(TOOLS_DIR)/bin/uv:
 	@echo "uv not found: installing it with pip into $(TOOLS_DIR)"
@@ -29,7 +29,7 @@ install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv)  ## install 
 run: install  ## start every component locally (SQLite files, no Docker)
 	$(UV) run --frozen strangler up
 
-test: install lint typecheck contracts unit integration e2e  ## everything CI runs
+test: install lint typecheck contracts schemas-check unit integration e2e  ## everything CI runs
 
 lint:  ## ruff lint and format check
 	$(UV) run --frozen ruff check .
@@ -44,6 +44,12 @@ typecheck:  ## mypy --strict on every member's source
 
 contracts:  ## import-linter: services, libs and the monolith keep their boundaries
 	$(UV) run --frozen lint-imports
+
+schemas:  ## write the event JSON Schemas and asyncapi.yaml (refuses breaking changes)
+	$(UV) run --frozen python -m strangler_contracts.schemas generate
+
+schemas-check:  ## fail if the committed schemas or asyncapi.yaml lag behind the models
+	$(UV) run --frozen python -m strangler_contracts.schemas check
 
 unit:  ## unit tests: fakes only, no network
 	$(PYTEST) tests/unit -q

@@ -1,7 +1,9 @@
-"""Fixtures for tests against real infrastructure: a PostgreSQL server, trust auth.
+"""Fixtures for tests against real infrastructure: a PostgreSQL server, trust auth, and the
+embedded Kafka-protocol broker.
 
 The server comes from ``STRANGLER_TEST_POSTGRES_URL`` (default: the local one). Every test
-gets databases of its own, created with a random name and dropped when it ends.
+gets databases of its own, created with a random name and dropped when it ends. The broker
+is one tansu process for the whole session, on a free port, with every contract topic.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import asyncpg
 import pytest
+from embedded_broker import EmbeddedBroker
 from sqlalchemy.engine import make_url
+from strangler_contracts import ALL_TOPICS
+from strangler_eventing import BrokerConfig, ensure_topics
 
 POSTGRES_URL = os.environ.get(
     "STRANGLER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,3 +74,34 @@ async def fresh_database() -> AsyncIterator[FreshDatabase]:
     yield create
     for name in created:
         await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def create_every_topic(broker: EmbeddedBroker) -> None:
+    """Create the contract topics, with their partition counts; callable inside an event loop."""
+    config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers)
+    # A thread of its own, so that it also works from an async test calling broker.restart().
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, ensure_topics(config, ALL_TOPICS)).result()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    """The embedded broker on a free port, with every topic of ``ALL_TOPICS``.
+
+    It is shared by the session. ``broker.restart()`` (blocking: from async code use
+    ``await asyncio.to_thread(broker.restart)``) empties the log — memory storage, as
+    expected — and creates the topics again, so later tests still find them.
+    """
+    embedded = EmbeddedBroker(port=_free_port(), after_start=create_every_topic)
+    embedded.start()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()

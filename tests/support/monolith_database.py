@@ -29,6 +29,7 @@ MONOLITH_TABLES = (
     "refunds",
     "notifications",
     "notification_preferences",
+    "outbox",
 )
 
 

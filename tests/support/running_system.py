@@ -34,6 +34,7 @@ class RunningSystem:
     state_dir: Path
     env: dict[str, str]
     log_path: Path
+    broker_bootstrap: str
     monolith_url: str
     payment_simulator_url: str
     smtp_host: str
@@ -136,11 +137,25 @@ def run_strangler(
     )
 
 
+def start_strangler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """A `strangler` command left running (`events tail`), its output in pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "strangler_runner", *args],
+        env={**env, "COLUMNS": "200"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent(),
+    )
+
+
 def start_system(state_dir: Path) -> RunningSystem:
     """`strangler up` in the background; returns once `strangler status` reports all up."""
-    monolith, payments, smtp, mail = free_ports(4)
+    broker, monolith, payments, smtp, mail = free_ports(5)
     env = runner_env(
         state_dir,
+        broker_port=broker,
         monolith_port=monolith,
         payment_simulator_port=payments,
         smtp_port=smtp,
@@ -162,6 +177,7 @@ def start_system(state_dir: Path) -> RunningSystem:
         state_dir=state_dir,
         env=env,
         log_path=log_path,
+        broker_bootstrap=f"{HOST}:{broker}",
         monolith_url=f"http://{HOST}:{monolith}",
         payment_simulator_url=f"http://{HOST}:{payments}",
         smtp_host=HOST,

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from http_platform import BodySizeLimitMiddleware, health_router, install_problem_handlers
+from http_platform import (
+    BodySizeLimitMiddleware,
+    health_router,
+    install_problem_handlers,
+    mount_metrics,
+)
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
+from strangler_eventing import (
+    BrokerConfig,
+    CorrelationMiddleware,
+    OutboxRelay,
+    configure_tracing,
+    create_producer,
+)
 
 from legacy_monolith.accounts.api import router as accounts_router
 from legacy_monolith.billing.api import router as billing_router
 from legacy_monolith.billing.payment_provider import HttpPaymentProvider, PaymentProvider
 from legacy_monolith.database import create_engine, create_session_factory
+from legacy_monolith.events import SOURCE
+from legacy_monolith.models import outbox
 from legacy_monolith.notifications.api import router as notifications_router
 from legacy_monolith.notifications.mailer import Mailer, SmtpMailer
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.security import PasswordHashing, TokenIssuer
 from legacy_monolith.settings import MonolithSettings
 
-__all__ = ["build_runtime", "create_app"]
+__all__ = ["broker_config", "build_runtime", "create_app"]
+
+SERVICE_NAME = "legacy-monolith"
+
+
+def broker_config(settings: MonolithSettings) -> BrokerConfig:
+    return BrokerConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kind=settings.kafka_kind,
+        client_id=SERVICE_NAME,
+    )
 
 
 def build_runtime(
@@ -64,9 +90,19 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = (runtime_factory or build_runtime)(resolved)
         app.state.runtime = runtime
+        stop = asyncio.Event()
+        relay_task: asyncio.Task[None] | None = None
+        if resolved.outbox_relay_enabled:
+            relay = OutboxRelay(
+                runtime.engine, outbox, create_producer(broker_config(resolved)), SOURCE
+            )
+            relay_task = asyncio.create_task(relay.run(stop), name="outbox-relay")
         try:
             yield
         finally:
+            stop.set()
+            if relay_task is not None:
+                await relay_task
             await runtime.payments.aclose()
             await runtime.engine.dispose()
 
@@ -75,6 +111,7 @@ def create_app(
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
+    configure_tracing(SERVICE_NAME)
     app = FastAPI(
         title="Legacy monolith",
         summary="Accounts, billing and notifications in one app and one database.",
@@ -83,8 +120,11 @@ def create_app(
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)
-    app.include_router(health_router("legacy-monolith", {"database": database_answers}))
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(health_router(SERVICE_NAME, {"database": database_answers}))
+    mount_metrics(app)
     app.include_router(accounts_router)
     app.include_router(billing_router)
     app.include_router(notifications_router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
     return app

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from strangler_eventing import outbox_table
 
 from legacy_monolith.database import Base, UTCDateTime, utcnow
 
@@ -20,6 +21,7 @@ __all__ = [
     "Subscription",
     "User",
     "new_id",
+    "outbox",
 ]
 
 
@@ -140,3 +142,6 @@ class NotificationPreferences(Base):
     account_emails: Mapped[bool] = mapped_column(Boolean, default=True)
     billing_emails: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+outbox = outbox_table(Base.metadata)

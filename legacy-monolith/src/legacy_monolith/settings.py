@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,3 +29,11 @@ class MonolithSettings(BaseSettings):
     mail_sender: str = "Strangler Fig <no-reply@strangler-fig.dev>"
 
     max_body_bytes: int = 64 * 1024
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_kind: Literal["tansu", "kafka"] = Field(
+        default="tansu", description="'kafka' turns on the idempotent producer."
+    )
+    outbox_relay_enabled: bool = Field(
+        default=True, description="Publish the outbox from this process (off in unit tests)."
+    )

@@ -92,6 +92,7 @@ async def client(
         jwt_secret=JWT_SECRET,
         payment_provider_url="http://payment-simulator",
         payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
+        outbox_relay_enabled=False,
     )
 
     def with_simulator(settings: MonolithSettings) -> Runtime:

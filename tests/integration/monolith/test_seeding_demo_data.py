@@ -36,5 +36,6 @@ async def test_seeding_twice_changes_nothing_the_second_time(
         "refunds": 0,
         "notifications": 0,
         "notification_preferences": 0,
+        "outbox": 0,
     }
     assert reseeded == seeded

@@ -48,7 +48,9 @@ def _copy_database(source: Path, directory: Path) -> Path:
 
 
 def _monolith(database: Path, runtime_factory: RuntimeFactory) -> FastAPI:
-    settings = MonolithSettings(database_url=_sqlite_url(database), jwt_secret=JWT_SECRET)
+    settings = MonolithSettings(
+        database_url=_sqlite_url(database), jwt_secret=JWT_SECRET, outbox_relay_enabled=False
+    )
     return create_app(settings, runtime_factory=runtime_factory)
 
 
@@ -89,7 +91,9 @@ def subscriber(prepared_database: tuple[Path, Subscriber]) -> Subscriber:
 
 @pytest.fixture
 def settings(database: Path) -> MonolithSettings:
-    return MonolithSettings(database_url=_sqlite_url(database), jwt_secret=JWT_SECRET)
+    return MonolithSettings(
+        database_url=_sqlite_url(database), jwt_secret=JWT_SECRET, outbox_relay_enabled=False
+    )
 
 
 @pytest.fixture

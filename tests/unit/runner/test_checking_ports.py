@@ -36,6 +36,7 @@ def _problems(
 ) -> list[str]:
     settings = RunnerSettings(
         state_dir=tmp_path,
+        broker_port=_free_port(),
         monolith_port=monolith_port,
         payment_simulator_port=payment_simulator_port,
         smtp_port=smtp_port,

@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from embedded_broker import tansu_binary
 from strangler_runner.components import Component, system_components
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import LocalSecrets, StateDir
@@ -18,6 +19,7 @@ def _component(name: str, settings: RunnerSettings) -> Component:
 def settings(tmp_path: Path) -> RunnerSettings:
     return RunnerSettings(
         state_dir=tmp_path / "state",
+        broker_port=19092,
         monolith_port=18001,
         payment_simulator_port=18009,
         smtp_port=11025,
@@ -29,6 +31,7 @@ def test_components_start_in_dependency_order(settings: RunnerSettings) -> None:
     components = system_components(settings, SECRETS, StateDir(settings.state_dir))
 
     assert [component.name for component in components] == [
+        "broker",
         "smtp-sink",
         "payment-simulator",
         "legacy-monolith",
@@ -48,6 +51,8 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
         "MONOLITH_PAYMENT_PROVIDER_URL": "http://127.0.0.1:18009",
         "MONOLITH_SMTP_HOST": "127.0.0.1",
         "MONOLITH_SMTP_PORT": "11025",
+        "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "MONOLITH_KAFKA_KIND": "tansu",
     }
 
 
@@ -59,6 +64,39 @@ def test_the_monolith_is_migrated_then_seeded_before_it_serves(settings: RunnerS
     assert monolith.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18001")
     assert monolith.health_url == "http://127.0.0.1:18001/health/ready"
     assert monolith.urls["api"] == "http://127.0.0.1:18001/api"
+
+
+def test_the_broker_is_tansu_on_its_port_and_creates_every_topic_once_it_accepts(
+    settings: RunnerSettings,
+) -> None:
+    broker = _component("broker", settings)
+    strangler = str(Path(sys.executable).parent / "strangler")
+
+    assert Path(broker.argv[0]) == tansu_binary()
+    assert broker.argv[1:] == (
+        "broker",
+        "--listener-url",
+        "tcp://127.0.0.1:19092",
+        "--advertised-listener-url",
+        "tcp://127.0.0.1:19092",
+        "--storage-engine",
+        "memory://tansu/",
+    )
+    assert [(port.number, port.setting) for port in broker.ports] == [
+        (19092, "STRANGLER_BROKER_PORT")
+    ]
+    assert broker.health_url == "tcp://127.0.0.1:19092"
+    assert broker.urls == {"kafka": "kafka://127.0.0.1:19092"}
+    assert broker.prepare == ()
+    assert [step.argv for step in broker.once_healthy] == [
+        (strangler, "events", "create-topics", "--bootstrap-servers", "127.0.0.1:19092")
+    ]
+
+
+def test_the_broker_port_defaults_to_kafkas_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRANGLER_BROKER_PORT", raising=False)
+
+    assert RunnerSettings().broker_port == 9092
 
 
 def test_the_smtp_sink_gets_both_of_its_ports(settings: RunnerSettings) -> None:

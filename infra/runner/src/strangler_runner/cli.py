@@ -1,5 +1,8 @@
 """The `strangler` command: start, inspect and stop the whole system on this machine."""
 
+import time
+from typing import Annotated
+
 import typer
 from pydantic import ValidationError
 
@@ -19,6 +22,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+events_app = typer.Typer(
+    help="Inspect the embedded broker: its topics and the events flowing through them.",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+BootstrapServers = Annotated[
+    str | None,
+    typer.Option(
+        help="host:port of a Kafka broker (default: STRANGLER_HOST:STRANGLER_BROKER_PORT)",
+        show_default=False,
+    ),
+]
 
 
 def _settings(console: RunnerConsole) -> RunnerSettings:
@@ -50,3 +66,62 @@ def down() -> None:
     """Stop a runner started elsewhere, and wait until every component has stopped."""
     console = RunnerConsole()
     raise typer.Exit(bring_down(_settings(console), console))
+
+
+def _bootstrap_servers(console: RunnerConsole, given: str | None) -> str:
+    return given or _settings(console).broker_bootstrap_servers
+
+
+# The `events` commands import the Kafka stack inside the command: it takes seconds to load,
+# and `strangler status` must stay quick.
+
+
+@events_app.command("tail")
+def events_tail(
+    topics: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Topics to follow (default: every contract topic but the dead-letter ones)"
+        ),
+    ] = None,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Show the events already on the topics too.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each CloudEvents envelope as one JSON line.")
+    ] = False,
+    bootstrap_servers: BootstrapServers = None,
+) -> None:
+    """Print every event on the topics as it arrives, one line each; Ctrl-C stops."""
+    # "Now" is taken before the slow import, so that nothing sent meanwhile is skipped.
+    since_ms = None if from_beginning else time.time_ns() // 1_000_000
+    from strangler_runner import events
+
+    console = RunnerConsole()
+    raise typer.Exit(
+        events.tail(
+            _bootstrap_servers(console, bootstrap_servers),
+            topics or events.default_tail_topics(),
+            console,
+            since_ms=since_ms,
+            as_json=as_json,
+        )
+    )
+
+
+@events_app.command("topics")
+def events_topics(bootstrap_servers: BootstrapServers = None) -> None:
+    """List every topic with its partitions and their high-watermarks."""
+    from strangler_runner import events
+
+    console = RunnerConsole()
+    raise typer.Exit(events.show_topics(_bootstrap_servers(console, bootstrap_servers), console))
+
+
+@events_app.command("create-topics")
+def events_create_topics(bootstrap_servers: BootstrapServers = None) -> None:
+    """Create every contract topic that is missing (`strangler up` does it at start)."""
+    from strangler_runner import events
+
+    console = RunnerConsole()
+    raise typer.Exit(events.create_topics(_bootstrap_servers(console, bootstrap_servers), console))

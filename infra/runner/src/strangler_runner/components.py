@@ -2,7 +2,9 @@
 
 Adding a component means adding one `Component(...)` to `system_components`. The runner
 never imports a component; it runs the console script installed next to its own
-interpreter, so every component lives in its own process with its own settings.
+interpreter, so every component lives in its own process with its own settings. The
+broker is the exception that proves the rule: it is a binary, and `embedded_broker` only
+says where it is and how to call it.
 """
 
 import sys
@@ -10,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from embedded_broker import broker_argv
+
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import LocalSecrets, StateDir
 
-__all__ = ["Component", "PortBinding", "PrepareStep", "console_script", "system_components"]
+__all__ = ["Component", "PortBinding", "Step", "console_script", "system_components"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,8 @@ class PortBinding:
 
 
 @dataclass(frozen=True)
-class PrepareStep:
-    """A command that must succeed before the component starts (migrations, seed data)."""
+class Step:
+    """A command run to completion with the component's environment; it must exit 0."""
 
     label: str
     argv: tuple[str, ...]
@@ -42,7 +46,10 @@ class Component:
     """`http://…` is healthy on a 200 answer, `tcp://host:port` when the port accepts."""
     urls: Mapping[str, str]
     env: Mapping[str, str] = field(default_factory=dict)
-    prepare: tuple[PrepareStep, ...] = ()
+    prepare: tuple[Step, ...] = ()
+    """Run before the component starts (migrations, seed data)."""
+    once_healthy: tuple[Step, ...] = ()
+    """Run once the component is healthy, before the next one starts (creating topics)."""
 
 
 def console_script(name: str) -> str:
@@ -68,12 +75,31 @@ def system_components(
 ) -> list[Component]:
     host = settings.host
     legacy_monolith = console_script("legacy-monolith")
+    bootstrap_servers = settings.broker_bootstrap_servers
 
     mail_ui = f"http://{host}:{settings.mail_ui_port}"
     payments = f"http://{host}:{settings.payment_simulator_port}"
     monolith = f"http://{host}:{settings.monolith_port}"
 
     return [
+        Component(
+            name="broker",
+            argv=broker_argv(host, settings.broker_port),
+            ports=(PortBinding("kafka", settings.broker_port, _moved_by("broker_port")),),
+            health_url=f"tcp://{bootstrap_servers}",
+            urls={"kafka": f"kafka://{bootstrap_servers}"},
+            once_healthy=(
+                Step(
+                    "create every topic",
+                    (
+                        console_script("strangler"),
+                        "events",
+                        "create-topics",
+                        *_options(bootstrap_servers=bootstrap_servers),
+                    ),
+                ),
+            ),
+        ),
         Component(
             name="smtp-sink",
             argv=(
@@ -112,8 +138,10 @@ def system_components(
                 "MONOLITH_PAYMENT_PROVIDER_URL": payments,
                 "MONOLITH_SMTP_HOST": host,
                 "MONOLITH_SMTP_PORT": str(settings.smtp_port),
+                "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "MONOLITH_KAFKA_KIND": "tansu",
             },
-            prepare=(PrepareStep("migrate and seed", (legacy_monolith, "prepare")),),
+            prepare=(Step("migrate and seed", (legacy_monolith, "prepare")),),
             ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
             health_url=f"{monolith}/health/ready",
             urls={"http": monolith, "api": f"{monolith}/api"},

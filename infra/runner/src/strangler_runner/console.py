@@ -44,6 +44,10 @@ class RunnerConsole:
     def note(self, text: str) -> None:
         self.line(RUNNER_SOURCE, text)
 
+    def aside(self, text: str) -> None:
+        """A remark on stderr, so that what goes to stdout can be piped on untouched."""
+        self._err.print(Text(text, style="dim"))
+
     def error(self, text: str) -> None:
         self._err.print(Text.assemble(("error: ", "bold red"), text))
 
@@ -53,6 +57,22 @@ class RunnerConsole:
             self._err.print(Text(f"last lines from {source}:", style="bold"))
             for text in last_lines:
                 self._err.print(Text.assemble(("  │ ", "dim"), Text.from_ansi(text)))
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[str]],
+        *,
+        right_aligned: Iterable[str] = (),
+    ) -> None:
+        """A plain table: one row per item, cells printed as given (no markup)."""
+        aligned_right = set(right_aligned)
+        table = Table()
+        for header in headers:
+            table.add_column(header, justify="right" if header in aligned_right else "left")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        self._out.print(table)
 
     def components(self, statuses: Iterable[ComponentStatus], *, with_state: bool) -> None:
         table = Table(title=None if with_state else "Strangler Fig is up")

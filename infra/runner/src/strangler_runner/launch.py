@@ -4,6 +4,8 @@ import asyncio
 import os
 from pathlib import Path
 
+from embedded_broker import TansuNotFound
+
 from strangler_runner.components import Component, system_components
 from strangler_runner.console import RunnerConsole
 from strangler_runner.health import probe_client
@@ -32,7 +34,11 @@ def bring_up(settings: RunnerSettings, console: RunnerConsole) -> int:
         return 1
 
     state.create()
-    components = system_components(settings, state.load_or_create_secrets(), state)
+    try:
+        components = system_components(settings, state.load_or_create_secrets(), state)
+    except TansuNotFound as missing:
+        console.error(f"the broker cannot start: {missing}")
+        return 1
     problems = [*_missing_programs(components), *_port_problems(settings, components)]
     for problem in problems:
         console.error(problem)

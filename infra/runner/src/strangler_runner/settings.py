@@ -23,6 +23,7 @@ class RunnerSettings(BaseSettings):
     host: str = "127.0.0.1"
     state_dir: Path = Field(default_factory=_default_state_dir, validate_default=True)
 
+    broker_port: Port = 9092
     monolith_port: Port = 8001
     payment_simulator_port: Port = 8009
     smtp_port: Port = 1025
@@ -35,6 +36,11 @@ class RunnerSettings(BaseSettings):
     @classmethod
     def _absolute(cls, state_dir: Path) -> Path:
         return state_dir.expanduser().resolve()
+
+    @property
+    def broker_bootstrap_servers(self) -> str:
+        """Where Kafka clients find the embedded broker: `host:port`."""
+        return f"{self.host}:{self.broker_port}"
 
     @staticmethod
     def env_var(field_name: str) -> str:

@@ -1,4 +1,5 @@
-"""Supervision of a running system: prepare, start in order, wait for health, stop in reverse.
+"""Supervision of a running system: start in order, each prepared, healthy, then initialised;
+stop in reverse.
 
 Whatever ends a run — a signal, a component failing, a bug in the runner — every child
 process group is stopped before the supervisor returns. Children also get SIGTERM from the
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 import httpx
 
 from strangler_runner.child import ChildProcess, describe_exit
-from strangler_runner.components import Component, PrepareStep
+from strangler_runner.components import Component, Step
 from strangler_runner.console import ComponentStatus, RunnerConsole
 from strangler_runner.health import wait_until_healthy
 from strangler_runner.processes import start_ticks
@@ -81,16 +82,23 @@ class Supervisor:
 
     async def _start_all(self) -> _Outcome:
         for component in self._components:
-            for step in component.prepare:
-                outcome = await self._prepare(component, step)
-                if outcome is not _Outcome.READY:
-                    return outcome
-            outcome = await self._launch(component)
+            outcome = await self._run_steps(component, component.prepare)
+            if outcome is _Outcome.READY:
+                outcome = await self._launch(component)
+            if outcome is _Outcome.READY:
+                outcome = await self._run_steps(component, component.once_healthy)
             if outcome is not _Outcome.READY:
                 return outcome
         return _Outcome.READY
 
-    async def _prepare(self, component: Component, step: PrepareStep) -> _Outcome:
+    async def _run_steps(self, component: Component, steps: Sequence[Step]) -> _Outcome:
+        for step in steps:
+            outcome = await self._run_step(component, step)
+            if outcome is not _Outcome.READY:
+                return outcome
+        return _Outcome.READY
+
+    async def _run_step(self, component: Component, step: Step) -> _Outcome:
         self._console.note(f"{component.name}: {step.label}")
         child = await ChildProcess.start(component.name, step.argv, component.env, self._console)
         try:

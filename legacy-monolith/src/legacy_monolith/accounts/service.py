@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from legacy_monolith import events
 from legacy_monolith.database import utcnow
 from legacy_monolith.errors import DuplicateEmail, InvalidCredentials, WrongPassword
 from legacy_monolith.models import User, new_id
@@ -40,6 +41,7 @@ async def register(
     except IntegrityError as exc:  # a concurrent registration won the race
         await session.rollback()
         raise DuplicateEmail(email) from exc
+    await events.record(session, events.user_registered(user))
     await notify(session, runtime.mailer, user, "welcome")
     await session.commit()
     return user

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from legacy_monolith import events
 from legacy_monolith.billing.payment_provider import (
     CardDeclined,
     Charge,
@@ -107,6 +108,7 @@ async def _issue_invoice(
     )
     session.add(invoice)
     await session.flush()
+    await events.record(session, events.invoice_issued(invoice))
     await notify(
         session,
         runtime.mailer,
@@ -155,6 +157,7 @@ async def subscribe(
     )
     session.add(subscription)
     await session.flush()
+    await events.record(session, events.subscription_started(subscription))
     invoice = await _issue_invoice(session, runtime, user, subscription, plan)
     await session.commit()
     return subscription, invoice
@@ -193,11 +196,13 @@ async def cancel_subscription(
         )
     subscription.status = "cancelled"
     subscription.cancelled_at = utcnow()
-    await session.execute(
+    voided = await session.scalars(
         update(Invoice)
         .where(Invoice.subscription_id == subscription.id, Invoice.status == PAYABLE)
         .values(status="void")
+        .returning(Invoice.id)
     )
+    await events.record(session, events.subscription_cancelled(subscription, sorted(voided)))
     await session.commit()
     return subscription
 
@@ -340,6 +345,7 @@ async def pay_invoice(
             payment.provider_charge_id = charge.charge_id
             invoice.status = "paid"
             invoice.paid_at = payment.completed_at
+            await events.record(session, events.payment_succeeded(payment, invoice))
             await notify(
                 session,
                 runtime.mailer,
@@ -353,6 +359,7 @@ async def pay_invoice(
             payment.failure_code = failure.code
             payment.failure_message = failure.message
             invoice.status = PAYABLE
+            await events.record(session, events.payment_failed(payment, invoice))
             await notify(
                 session,
                 runtime.mailer,
@@ -461,6 +468,7 @@ async def refund_invoice(
                 else "partially_refunded"
             )
             await session.flush()
+            await events.record(session, events.refund_issued(refund, invoice))
             await notify(
                 session,
                 runtime.mailer,

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from legacy_monolith import events
 from legacy_monolith.database import paginate, utcnow
-from legacy_monolith.models import Notification, NotificationPreferences, User
+from legacy_monolith.models import Notification, NotificationPreferences, User, new_id
 from legacy_monolith.notifications.mailer import MailDeliveryFailed, Mailer, OutgoingMail
 from legacy_monolith.notifications.templates import Category, render
 
@@ -50,6 +51,7 @@ async def notify(
         preferences.account_emails if category is Category.ACCOUNT else preferences.billing_emails
     )
     notification = Notification(
+        id=new_id(),
         user_id=user.id,
         kind=kind,
         category=category.value,
@@ -69,6 +71,7 @@ async def notify(
             notification.status = "sent"
             notification.sent_at = utcnow()
     session.add(notification)
+    await events.record(session, events.notification_sent(notification))
     return notification
 
 

@@ -2,6 +2,7 @@
 
 from http_platform.body_limit import BodySizeLimitMiddleware
 from http_platform.health import ReadinessCheck, health_router
+from http_platform.metrics import mount_metrics
 from http_platform.pagination import MAX_PAGE_SIZE, Page, PageParams, PageQuery
 from http_platform.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -24,6 +25,7 @@ __all__ = [
     "ReadinessCheck",
     "health_router",
     "install_problem_handlers",
+    "mount_metrics",
     "problem_type",
     "serve",
 ]

@@ -1,0 +1,49 @@
+"""The published contract between the monolith and every service: integration events.
+
+A service depends on this package, never on another service's code.
+"""
+
+from strangler_contracts.base import IntegrationEvent
+from strangler_contracts.envelope import CloudEvent, new_event_id
+from strangler_contracts.events import (
+    InvoiceIssued,
+    NotificationSent,
+    PaymentFailed,
+    PaymentSucceeded,
+    RefundIssued,
+    SubscriptionCancelled,
+    SubscriptionStarted,
+    UserRegistered,
+)
+from strangler_contracts.registry import (
+    ALL_EVENTS,
+    InvalidEventData,
+    UnknownEventType,
+    decode,
+    encode,
+    event_class_for,
+)
+from strangler_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_topic
+
+__all__ = [
+    "ALL_EVENTS",
+    "ALL_TOPICS",
+    "CloudEvent",
+    "IntegrationEvent",
+    "InvalidEventData",
+    "InvoiceIssued",
+    "NotificationSent",
+    "PaymentFailed",
+    "PaymentSucceeded",
+    "RefundIssued",
+    "SubscriptionCancelled",
+    "SubscriptionStarted",
+    "TopicSpec",
+    "UnknownEventType",
+    "UserRegistered",
+    "dead_letter_topic",
+    "decode",
+    "encode",
+    "event_class_for",
+    "new_event_id",
+]

@@ -1,0 +1,23 @@
+"""Every integration event, by the capability that publishes it."""
+
+from strangler_contracts.events.accounts import UserRegistered
+from strangler_contracts.events.billing import (
+    InvoiceIssued,
+    PaymentFailed,
+    PaymentSucceeded,
+    RefundIssued,
+    SubscriptionCancelled,
+    SubscriptionStarted,
+)
+from strangler_contracts.events.notifications import NotificationSent
+
+__all__ = [
+    "InvoiceIssued",
+    "NotificationSent",
+    "PaymentFailed",
+    "PaymentSucceeded",
+    "RefundIssued",
+    "SubscriptionCancelled",
+    "SubscriptionStarted",
+    "UserRegistered",
+]

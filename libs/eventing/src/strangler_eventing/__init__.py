@@ -1,0 +1,40 @@
+"""Events that are never lost and never applied twice.
+
+- ``Outbox`` records integration events in the producer's own transaction;
+  ``OutboxRelay`` publishes them in order and marks them once the broker acknowledged.
+- ``IdempotentConsumer`` applies each event once per consumer group, retries failures and
+  dead-letters what cannot be applied; ``read_dead_letters`` and ``redrive`` work the DLQ.
+- Trace context travels in Kafka headers; metrics are Prometheus counters and gauges.
+"""
+
+from strangler_eventing.consumer import ConsumerSettings, EventHandler, IdempotentConsumer
+from strangler_eventing.correlation import CorrelationMiddleware, correlation_id
+from strangler_eventing.dead_letters import DeadLetter, read_dead_letters, redrive
+from strangler_eventing.inbox import inbox_table
+from strangler_eventing.kafka import BrokerConfig, create_consumer, create_producer, ensure_topics
+from strangler_eventing.outbox import Outbox, outbox_table
+from strangler_eventing.relay import OutboxRelay, RelaySettings, outbox_backlog, replay
+from strangler_eventing.tracing import configure_tracing
+
+__all__ = [
+    "BrokerConfig",
+    "ConsumerSettings",
+    "CorrelationMiddleware",
+    "DeadLetter",
+    "EventHandler",
+    "IdempotentConsumer",
+    "Outbox",
+    "OutboxRelay",
+    "RelaySettings",
+    "configure_tracing",
+    "correlation_id",
+    "create_consumer",
+    "create_producer",
+    "ensure_topics",
+    "inbox_table",
+    "outbox_backlog",
+    "outbox_table",
+    "read_dead_letters",
+    "redrive",
+    "replay",
+]

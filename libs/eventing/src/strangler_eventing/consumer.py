@@ -1,0 +1,258 @@
+"""The idempotent consumer: each event applied exactly once in effect, failures dead-lettered.
+
+For every message, in partition order: decode the CloudEvent (malformed, unknown type or
+invalid data → dead letter at once, with the reason); then, in ONE database transaction, skip
+it if this group already processed its event id, else run the handler and record the event
+id. A handler that raises is retried with backoff; after ``max_attempts`` the message goes to
+the dead-letter topic with the error and its original headers, and the partition moves on.
+Offsets are committed by hand after the messages are processed, never before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strangler_contracts import (
+    CloudEvent,
+    IntegrationEvent,
+    InvalidEventData,
+    UnknownEventType,
+    dead_letter_topic,
+    decode,
+)
+from strangler_persistence import utcnow
+
+from strangler_eventing.correlation import use_correlation_id
+from strangler_eventing.dead_letters import dead_letter_headers
+from strangler_eventing.kafka import BrokerConfig, create_consumer
+from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
+from strangler_eventing.tracing import context_from_headers, tracer
+
+__all__ = ["ConsumerSettings", "EventHandler", "IdempotentConsumer", "Outcome"]
+
+logger = logging.getLogger(__name__)
+
+
+class EventHandler(Protocol):
+    """Applies one event inside the given transaction; raising means "not applied"."""
+
+    def __call__(
+        self, session: AsyncSession, event: Any, envelope: CloudEvent
+    ) -> Awaitable[None]: ...
+
+
+Outcome = str  # processed | duplicate | ignored | dead_lettered
+ProcessedHook = Callable[[ConsumerRecord, Outcome], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    max_attempts: int = 5
+    first_backoff_seconds: float = 0.2
+    max_backoff_seconds: float = 5.0
+    commit_timeout_seconds: float = 10.0
+    poll_timeout_ms: int = 200
+
+
+class IdempotentConsumer:
+    """Consumes the topics its handlers' events live on, as consumer group ``group_id``."""
+
+    def __init__(
+        self,
+        *,
+        broker: BrokerConfig,
+        group_id: str,
+        handlers: Mapping[type[IntegrationEvent], EventHandler],
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        producer: AIOKafkaProducer,
+        settings: ConsumerSettings | None = None,
+        on_processed: ProcessedHook | None = None,
+    ) -> None:
+        self.broker = broker
+        self.group_id = group_id
+        self.handlers = dict(handlers)
+        self.sessions = sessions
+        self.inbox = inbox
+        self.producer = producer
+        self.settings = settings or ConsumerSettings()
+        self.on_processed = on_processed
+        self.topics = sorted({event.topic for event in self.handlers})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
+        consumer = create_consumer(self.broker, self.group_id, *self.topics)
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms)
+                for tp, messages in batches.items():
+                    for message in messages:
+                        outcome = await self._process(message, stop)
+                        if outcome is None:  # stopping mid-retry: leave it for the next run
+                            return
+                        CONSUMER_MESSAGES.labels(self.group_id, tp.topic, outcome).inc()
+                        if self.on_processed is not None:
+                            await self.on_processed(message, outcome)
+                    await self._commit(consumer, {tp: messages[-1].offset + 1})
+                await self._record_lag(consumer)
+        finally:
+            await consumer.stop()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        # After a broker restart commit() can retry forever; a lost commit only means a
+        # redelivery, which the inbox turns into a no-op.
+        try:
+            await asyncio.wait_for(consumer.commit(offsets), self.settings.commit_timeout_seconds)
+        except Exception as exc:
+            logger.warning(
+                "%s: offset commit failed (%s); messages will be re-read", self.group_id, exc
+            )
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
+                max(0, highwater - position)
+            )
+
+    async def _process(self, message: ConsumerRecord, stop: asyncio.Event) -> Outcome | None:
+        try:
+            envelope = CloudEvent.model_validate_json(message.value)
+        except (ValidationError, ValueError, TypeError) as exc:
+            return await self._dead_letter(message, "malformed", f"not a CloudEvent: {exc}", 0)
+        try:
+            event = decode(envelope)
+        except UnknownEventType as exc:
+            return await self._dead_letter(message, "unknown-event-type", str(exc), 0)
+        except InvalidEventData as exc:
+            return await self._dead_letter(message, "invalid-event-data", str(exc), 0)
+        handler = self.handlers.get(type(event))
+        if handler is None:
+            return "ignored"
+
+        use_correlation_id(envelope.correlationid)
+        attempt = 0
+        while True:
+            attempt += 1
+            with tracer().start_as_current_span(
+                f"{message.topic} process",
+                context=context_from_headers(message.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": message.topic,
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.message.id": envelope.id,
+                    "messaging.kafka.offset": message.offset,
+                    "cloudevents.event_type": envelope.type,
+                },
+            ):
+                try:
+                    return await self._apply_once(handler, event, envelope)
+                except Exception as exc:
+                    CONSUMER_MESSAGES.labels(self.group_id, message.topic, "failed").inc()
+                    if attempt >= self.settings.max_attempts:
+                        error = f"{type(exc).__name__}: {exc}"
+                        return await self._dead_letter(message, "handler-failed", error, attempt)
+                    logger.warning(
+                        "%s: %s failed (attempt %d/%d): %s",
+                        self.group_id,
+                        envelope.type,
+                        attempt,
+                        self.settings.max_attempts,
+                        exc,
+                    )
+            delay = min(
+                self.settings.max_backoff_seconds,
+                self.settings.first_backoff_seconds * 2 ** (attempt - 1),
+            )
+            if await _stopped_within(stop, delay):
+                return None
+
+    async def _apply_once(
+        self, handler: EventHandler, event: IntegrationEvent, envelope: CloudEvent
+    ) -> Outcome:
+        try:
+            async with self.sessions() as session, session.begin():
+                already = await session.scalar(
+                    select(self.inbox.c.event_id).where(
+                        self.inbox.c.consumer_group == self.group_id,
+                        self.inbox.c.event_id == envelope.id,
+                    )
+                )
+                if already is not None:
+                    return "duplicate"
+                await handler(session, event, envelope)
+                await session.execute(
+                    insert(self.inbox).values(
+                        consumer_group=self.group_id,
+                        event_id=envelope.id,
+                        event_type=envelope.type,
+                        processed_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            # Another member of the group applied it first (during a rebalance); ours rolled back.
+            return "duplicate"
+        return "processed"
+
+    async def _dead_letter(
+        self, message: ConsumerRecord, reason: str, error: str, attempts: int
+    ) -> Outcome:
+        """Park the message on the dead-letter topic; retried until the broker takes it."""
+        headers = dead_letter_headers(
+            original_headers=list(message.headers),
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            group=self.group_id,
+            reason=reason,
+            error=error,
+            attempts=attempts,
+        )
+        delay = self.settings.first_backoff_seconds
+        while True:
+            try:
+                await self.producer.send_and_wait(
+                    dead_letter_topic(message.topic),
+                    value=message.value,
+                    key=message.key,
+                    headers=headers,
+                )
+                break
+            except Exception as exc:
+                logger.warning("%s: dead-lettering failed (%s); retrying", self.group_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(self.settings.max_backoff_seconds, delay * 2)
+        logger.error(
+            "%s: dead-lettered %s:%d:%d (%s): %s",
+            self.group_id,
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+            error,
+        )
+        return "dead_lettered"
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True

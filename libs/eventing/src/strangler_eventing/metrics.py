@@ -1,0 +1,41 @@
+"""Prometheus metrics of the event path, registered once per process."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+__all__ = [
+    "CONSUMER_LAG",
+    "CONSUMER_MESSAGES",
+    "OUTBOX_BACKLOG",
+    "OUTBOX_OLDEST_AGE",
+    "OUTBOX_PUBLISHED",
+    "OUTBOX_PUBLISH_FAILURES",
+]
+
+OUTBOX_BACKLOG = Gauge(
+    "strangler_outbox_backlog",
+    "Events recorded but not yet acknowledged by the broker.",
+    ["source"],
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "strangler_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest unpublished event (0 when the outbox is drained).",
+    ["source"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "strangler_outbox_published", "Events the broker acknowledged.", ["source"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "strangler_outbox_publish_failures", "Relay batches the broker did not take.", ["source"]
+)
+CONSUMER_LAG = Gauge(
+    "strangler_consumer_lag",
+    "Messages behind the partition's high-watermark.",
+    ["group", "topic", "partition"],
+)
+CONSUMER_MESSAGES = Counter(
+    "strangler_consumer_messages",
+    "Messages by outcome: processed, duplicate, ignored, failed (an attempt), dead_lettered.",
+    ["group", "topic", "outcome"],
+)

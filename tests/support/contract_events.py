@@ -1,0 +1,81 @@
+"""One realistic instance of every contract event, with random ids, and the lib's folder."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from strangler_contracts import (
+    InvoiceIssued,
+    NotificationSent,
+    PaymentFailed,
+    PaymentSucceeded,
+    RefundIssued,
+    SubscriptionCancelled,
+    SubscriptionStarted,
+    UserRegistered,
+)
+from strangler_contracts.base import IntegrationEvent
+
+__all__ = ["CONTRACTS_LIB", "example_events"]
+
+CONTRACTS_LIB = Path(__file__).resolve().parents[2] / "libs" / "contracts"
+
+
+def _id(kind: str) -> str:
+    return f"{kind}-{uuid.uuid4().hex[:12]}"
+
+
+def example_events() -> list[IntegrationEvent]:
+    """One event of every type, all about one user and one subscription."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    user, subscription = _id("usr"), _id("sub")
+    invoice, payment = _id("inv"), _id("pay")
+    period = {"period_start": now, "period_end": now + timedelta(days=30)}
+    money = {"amount_cents": 2900, "currency": "EUR"}
+    billed = {"subscription_id": subscription, "user_id": user}
+    return [
+        UserRegistered(
+            user_id=user, email=f"{user}@example.com", display_name="Erin", registered_at=now
+        ),
+        SubscriptionStarted(**billed, plan_id="pro", started_at=now, **period),
+        InvoiceIssued(invoice_id=invoice, **billed, **money, issued_at=now, **period),
+        PaymentFailed(
+            payment_id=_id("pay"),
+            invoice_id=invoice,
+            **billed,
+            **money,
+            failure_code="generic_decline",
+            failure_message="The card was declined.",
+            failed_at=now,
+        ),
+        PaymentSucceeded(
+            payment_id=payment,
+            invoice_id=invoice,
+            **billed,
+            **money,
+            provider_charge_id=_id("ch"),
+            paid_at=now,
+        ),
+        RefundIssued(
+            refund_id=_id("ref"),
+            invoice_id=invoice,
+            payment_id=payment,
+            **billed,
+            amount_cents=900,
+            currency="EUR",
+            invoice_refunded_cents=900,
+            refunded_at=now,
+        ),
+        SubscriptionCancelled(**billed, cancelled_at=now, voided_invoice_ids=[_id("inv")]),
+        NotificationSent(
+            notification_id=_id("ntf"),
+            user_id=user,
+            kind="payment_succeeded",
+            recipient=f"{user}@example.com",
+            subject="Payment received",
+            status="sent",
+            occurred_at=now,
+        ),
+    ]
