@@ -1,12 +1,16 @@
 """The `strangler` command: start, inspect and stop the whole system on this machine."""
 
 import time
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from strangler_runner.console import RunnerConsole
+
+if TYPE_CHECKING:
+    from strangler_eventing import BrokerConfig
 from strangler_runner.launch import bring_up
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.shutdown import bring_down
@@ -27,6 +31,11 @@ events_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(events_app, name="events")
+dlq_app = typer.Typer(
+    help="Dead letters: messages a consumer gave up on, why, and sending them back.",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app, name="dlq")
 
 BootstrapServers = Annotated[
     str | None,
@@ -125,3 +134,67 @@ def events_create_topics(bootstrap_servers: BootstrapServers = None) -> None:
 
     console = RunnerConsole()
     raise typer.Exit(events.create_topics(_bootstrap_servers(console, bootstrap_servers), console))
+
+
+@events_app.command("replay")
+def events_replay(
+    since: Annotated[datetime, typer.Option(help="Re-publish events recorded from then (UTC).")],
+    until: Annotated[
+        datetime | None, typer.Option(help="... up to (not including) then (default: now).")
+    ] = None,
+) -> None:
+    """Have every outbox publish a time range again (after the broker lost its log)."""
+    from strangler_runner.replay import replay_outboxes
+
+    console = RunnerConsole()
+    raise typer.Exit(replay_outboxes(_settings(console), console, since, until))
+
+
+DeadLetterTopic = Annotated[
+    str | None,
+    typer.Option("--topic", help="Only this topic's dead letters (default: every topic)."),
+]
+
+
+def _broker(console: RunnerConsole, bootstrap_servers: str | None) -> "BrokerConfig":
+    from strangler_runner.events import broker_config
+
+    return broker_config(_bootstrap_servers(console, bootstrap_servers))
+
+
+@dlq_app.command("list")
+def dlq_list(topic: DeadLetterTopic = None, bootstrap_servers: BootstrapServers = None) -> None:
+    """Every dead letter: where it came from, which group gave up, and why."""
+    from strangler_runner.dead_letters import list_dead_letters
+
+    console = RunnerConsole()
+    raise typer.Exit(list_dead_letters(_broker(console, bootstrap_servers), topic, console))
+
+
+@dlq_app.command("show")
+def dlq_show(
+    ref: Annotated[str, typer.Argument(help="topic.dlq:partition:offset, from `dlq list`")],
+    bootstrap_servers: BootstrapServers = None,
+) -> None:
+    """One dead letter in full: reason, error, original headers and the event itself."""
+    from strangler_runner.dead_letters import show_dead_letter
+
+    console = RunnerConsole()
+    raise typer.Exit(show_dead_letter(_broker(console, bootstrap_servers), ref, console))
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Dead letters to send back (default: all)")
+    ] = None,
+    topic: DeadLetterTopic = None,
+    bootstrap_servers: BootstrapServers = None,
+) -> None:
+    """Send dead letters back to their original topic once the consumer is fixed."""
+    from strangler_runner.dead_letters import redrive_dead_letters
+
+    console = RunnerConsole()
+    raise typer.Exit(
+        redrive_dead_letters(_broker(console, bootstrap_servers), refs or [], topic, console)
+    )

@@ -50,6 +50,8 @@ class Component:
     """Run before the component starts (migrations, seed data)."""
     once_healthy: tuple[Step, ...] = ()
     """Run once the component is healthy, before the next one starts (creating topics)."""
+    outbox_replay: tuple[str, ...] = ()
+    """The command that marks a time range of its outbox unpublished (`--since`, `--until`)."""
 
 
 def console_script(name: str) -> str:
@@ -142,6 +144,7 @@ def system_components(
                 "MONOLITH_KAFKA_KIND": "tansu",
             },
             prepare=(Step("migrate and seed", (legacy_monolith, "prepare")),),
+            outbox_replay=(legacy_monolith, "outbox", "replay"),
             ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
             health_url=f"{monolith}/health/ready",
             urls={"http": monolith, "api": f"{monolith}/api"},
