@@ -98,3 +98,19 @@ def test_dlq_list_reports_an_empty_dead_letter_queue(system: RunningSystem) -> N
 
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert "no dead letters" in listed.stdout
+
+
+async def test_the_monolith_exposes_its_outbox_backlog_as_prometheus_metrics(
+    system: RunningSystem,
+) -> None:
+    async with httpx.AsyncClient(base_url=system.monolith_url, timeout=30) as api:
+        metrics = await api.get("/metrics")
+
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    lines = metrics.text.splitlines()
+    assert 'strangler_outbox_backlog{source="/legacy-monolith"} 0.0' in lines
+    assert any(line.startswith("strangler_outbox_published_total{") for line in lines)
+    assert any(
+        line.startswith("strangler_outbox_oldest_unpublished_age_seconds{") for line in lines
+    )

@@ -1,0 +1,610 @@
+"""How fast is the event path, compared with the broker it runs on?
+
+    uv run python bench/events.py [--events N] [--rate R] [--duration S]
+                                  [--database sqlite|postgres] [--timeout S]
+
+One run starts its own embedded broker (tansu, memory storage) on a free port, creates every
+contract topic plus ``bench.raw``, measures two things the same way, prints them side by side
+and stops the broker again (also on Ctrl-C, on errors and after ``--timeout`` seconds).
+
+**The raw broker (the baseline).** An aiokafka producer (``create_producer``: ``acks=all``,
+``linger_ms=5``) and a consumer (``create_consumer``: manual commits after each partition's
+batch) move messages of exactly the size of an encoded ``UserRegistered`` CloudEvent.
+
+**The event path.** A transaction per event records a ``UserRegistered`` with
+``Outbox.record`` (SQLite file or PostgreSQL database of its own); ``OutboxRelay`` publishes
+it; an ``IdempotentConsumer`` (a second database: inbox row plus one trivial effect row per
+event, in one transaction) applies it.
+
+The figures, each measured on both sides:
+
+- producer side, msgs/s: N sends pipelined (raw; the consumer is paused) against N outbox
+  transactions one after the other (event path; the relay and the consumer run meanwhile,
+  as they do in production);
+- consumer side, msgs/s: reading a backlog of N messages (raw) against applying a backlog
+  of N events by a new consumer group (event path). Counted from the first message delivered
+  to the last, so the group join and the first fetch are not part of it;
+- end to end, msgs/s: N messages as fast as possible, from the first send (or the first
+  record) to the last received (or the last effect committed);
+- latency p50 / p99, ms: at a fixed rate R for S seconds, from the send (or the start of the
+  recording transaction) to the receipt (or the commit of the effect). Every timestamp is
+  ``time.perf_counter()`` in this one process, so no clock can drift.
+
+Why a baseline: absolute numbers say as much about the laptop (and whatever else it runs) as
+about the code. The ratio event path / baseline is what the outbox, the relay's polling, the
+inbox and the two databases cost; it moves far less from one machine to the next. Consumer
+groups are joined (a warm-up message went through) before anything is timed: a join takes
+about 3 s on tansu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import struct
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from time import perf_counter
+from types import FrameType
+from typing import Any, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from embedded_broker import EmbeddedBroker
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from strangler_contracts import ALL_TOPICS, CloudEvent, TopicSpec, UserRegistered, encode
+from strangler_eventing import (
+    BrokerConfig,
+    EventHandler,
+    IdempotentConsumer,
+    Outbox,
+    OutboxRelay,
+    create_consumer,
+    create_producer,
+    ensure_topics,
+    inbox_table,
+    outbox_table,
+)
+from strangler_persistence import SessionFactory, create_engine, create_session_factory
+
+RAW_TOPIC = TopicSpec("bench.raw", 4, "Raw-broker baseline of bench/events.py.")
+SOURCE = "/bench"
+SENT_HEADER = "bench-sent"
+POSTGRES_URL = os.environ.get(
+    "STRANGLER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+PHASE_TIMEOUT_SECONDS = 60.0
+POLL_SECONDS = 0.01
+
+T = TypeVar("T")
+
+logger = logging.getLogger("bench.events")
+
+
+@dataclass(frozen=True)
+class Settings:
+    events: int
+    rate: float
+    duration: float
+    database: str
+    timeout: float
+
+    @property
+    def paced_count(self) -> int:
+        return max(2, round(self.rate * self.duration))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One side's results; rates in messages per second, latencies in seconds, sorted."""
+
+    produce_rate: float
+    consume_rate: float
+    end_to_end_rate: float
+    latencies: list[float]
+    paced_rate: float
+
+
+# ---------------------------------------------------------------- measuring helpers
+
+
+class PhaseTimeout(RuntimeError):
+    """One phase did not finish in ``PHASE_TIMEOUT_SECONDS``: something is stuck."""
+
+
+async def within(awaitable: Awaitable[T], what: str) -> T:
+    try:
+        return await asyncio.wait_for(awaitable, PHASE_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise PhaseTimeout(f"{what}: not done after {PHASE_TIMEOUT_SECONDS:g} s") from None
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def steady_rate(stamps: Sequence[float]) -> float:
+    """Messages per second after the first delivery: those after it / the time they took.
+
+    Messages delivered together with the first one (one fetch) are not counted, so neither
+    the wait for the first fetch nor the first batch's size skews the rate.
+    """
+    ordered = sorted(stamps)
+    first = ordered[0]
+    later = sum(1 for stamp in ordered if stamp > first)
+    elapsed = ordered[-1] - first
+    return later / elapsed if elapsed > 0 else math.inf
+
+
+async def paced(count: int, rate: float, action: Callable[[int], Awaitable[None]]) -> float:
+    """Call ``action(i)`` at ``rate`` per second on a fixed schedule; returns the rate achieved.
+
+    A late call does not shift the schedule: the next ones catch up.
+    """
+    start = perf_counter()
+    for i in range(count):
+        delay = start + i / rate - perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await action(i)
+    return (count - 1) / (perf_counter() - start)
+
+
+def user_registered(user_id: str) -> UserRegistered:
+    return UserRegistered(
+        user_id=user_id,
+        email=f"{user_id}@bench.example",
+        display_name="Bench Mark",
+        registered_at=datetime.now(UTC),
+    )
+
+
+def keys(phase: str, count: int) -> list[str]:
+    """Unique, equally long keys (user ids): the event path spreads them like the baseline."""
+    return [f"{phase}-{i:06d}" for i in range(count)]
+
+
+def event_size() -> int:
+    """Bytes of one encoded ``UserRegistered`` CloudEvent, as the relay sends it."""
+    cloud_event = encode(user_registered("throughput-000000"), source=SOURCE)
+    return len(cloud_event.model_dump_json().encode())
+
+
+# ---------------------------------------------------------------- the raw broker
+
+
+async def receive(consumer: AIOKafkaConsumer, count: int) -> list[tuple[float, Any]]:
+    """Read ``count`` messages, committing each partition's batch; (received at, record)."""
+    received: list[tuple[float, Any]] = []
+    while len(received) < count:
+        batches = await consumer.getmany(timeout_ms=200)
+        now = perf_counter()
+        for tp, records in batches.items():
+            received.extend((now, record) for record in records)
+            await consumer.commit({tp: records[-1].offset + 1})
+    return received
+
+
+async def send_all(producer: AIOKafkaProducer, payload: bytes, names: Sequence[str]) -> None:
+    """Pipeline one send per key, then wait for every acknowledgement."""
+    acknowledgements = [
+        await producer.send(RAW_TOPIC.name, payload, key=name.encode()) for name in names
+    ]
+    await asyncio.gather(*acknowledgements)
+
+
+async def measure_raw(config: BrokerConfig, settings: Settings, payload: bytes) -> Figures:
+    producer = create_producer(config)
+    consumer = create_consumer(config, f"bench-raw-{uuid.uuid4().hex[:8]}", RAW_TOPIC.name)
+    await producer.start()
+    try:
+        await consumer.start()
+        try:
+            return await _raw_phases(producer, consumer, settings, payload)
+        finally:
+            await consumer.stop()
+    finally:
+        await producer.stop()
+
+
+async def _raw_phases(
+    producer: AIOKafkaProducer, consumer: AIOKafkaConsumer, settings: Settings, payload: bytes
+) -> Figures:
+    n = settings.events
+    await send_all(producer, payload, ["warm-up"])
+    await within(receive(consumer, 1), "raw warm-up")  # the group joined
+
+    consumer.pause(*consumer.assignment())  # produce into a log nobody reads
+    start = perf_counter()
+    await send_all(producer, payload, keys("produce", n))
+    produce_rate = n / (perf_counter() - start)
+    consumer.resume(*consumer.assignment())
+    backlog = await within(receive(consumer, n), "raw backlog")
+    consume_rate = steady_rate([stamp for stamp, _ in backlog])
+
+    receiving = asyncio.create_task(receive(consumer, n))
+    start = perf_counter()
+    await send_all(producer, payload, keys("pipe", n))
+    piped = await within(receiving, "raw end to end")
+    end_to_end_rate = n / (piped[-1][0] - start)
+
+    receiving = asyncio.create_task(receive(consumer, settings.paced_count))
+    acknowledgements: list[asyncio.Future[Any]] = []
+
+    async def send_stamped(i: int) -> None:
+        sent = struct.pack("!d", perf_counter())
+        acknowledgements.append(
+            await producer.send(
+                RAW_TOPIC.name,
+                payload,
+                key=f"paced-{i:06d}".encode(),
+                headers=[(SENT_HEADER, sent)],
+            )
+        )
+
+    paced_rate = await paced(settings.paced_count, settings.rate, send_stamped)
+    await asyncio.gather(*acknowledgements)
+    stamped = await within(receiving, "raw latency")
+    latencies = sorted(received - _sent_at(record) for received, record in stamped)
+    return Figures(produce_rate, consume_rate, end_to_end_rate, latencies, paced_rate)
+
+
+def _sent_at(record: Any) -> float:
+    sent: float = struct.unpack("!d", dict(record.headers)[SENT_HEADER])[0]
+    return sent
+
+
+# ---------------------------------------------------------------- the event path
+
+
+@dataclass(frozen=True)
+class Databases:
+    outbox_url: str
+    inbox_url: str
+    description: str
+
+
+@asynccontextmanager
+async def databases(kind: str) -> AsyncIterator[Databases]:
+    """Two empty databases: the producer's (outbox) and the consumer's (inbox and effects)."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="strangler-bench-") as folder:
+            yield Databases(
+                f"sqlite+aiosqlite:///{folder}/outbox.db",
+                f"sqlite+aiosqlite:///{folder}/inbox.db",
+                f"SQLite {sqlite3.sqlite_version} (WAL), files in {folder}",
+            )
+        return
+    stem = f"bench_{uuid.uuid4().hex[:12]}"
+    names = [f"{stem}_outbox", f"{stem}_inbox"]
+    server = await _postgres_server(POSTGRES_URL)
+    for name in names:
+        await _on_server(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+    try:
+        outbox_url, inbox_url = (_postgres_url(POSTGRES_URL, name) for name in names)
+        yield Databases(outbox_url, inbox_url, f"PostgreSQL {server}, databases {stem}_*")
+    finally:
+        for name in names:
+            await _on_server(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _on_server(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _postgres_server(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        server: str = await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+    return server
+
+
+def _postgres_url(server_url: str, database: str) -> str:
+    url = make_url(server_url).set(drivername="postgresql+asyncpg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+class Applied:
+    """When each event's effect was committed, by key (the user id), for one consumer group."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+
+    async def on_processed(self, message: Any, outcome: str) -> None:
+        if outcome == "processed":
+            self.at[message.key.decode()] = perf_counter()
+
+    async def wait_for(self, count: int, tasks: Sequence[asyncio.Task[None]]) -> None:
+        """Until ``count`` events were applied; fails at once if a background task died."""
+        deadline = perf_counter() + PHASE_TIMEOUT_SECONDS
+        while len(self.at) < count:
+            for task in tasks:
+                if task.done():
+                    task.result()  # raises what killed it
+                    raise RuntimeError(f"{task.get_name()} stopped early")
+            if perf_counter() > deadline:
+                raise PhaseTimeout(f"only {len(self.at)} of {count} events applied")
+            await asyncio.sleep(POLL_SECONDS)
+
+
+def effects_table(metadata: MetaData) -> Table:
+    """The consumer's trivial effect: one row per event applied."""
+    return Table(
+        "bench_effects",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("consumer_group", String(200), nullable=False),
+        Column("event_id", String(64), nullable=False),
+        Column("user_id", String(200), nullable=False),
+    )
+
+
+def effect_handler(effects: Table, group: str) -> EventHandler:
+    async def apply(session: AsyncSession, event: Any, envelope: CloudEvent) -> None:
+        await session.execute(
+            insert(effects).values(
+                consumer_group=group, event_id=envelope.id, user_id=event.user_id
+            )
+        )
+
+    return apply
+
+
+@dataclass
+class EventPath:
+    """Both databases, the outbox and a running relay: the producer side of the path."""
+
+    config: BrokerConfig
+    outbox: Outbox
+    outbox_sessions: SessionFactory
+    inbox_sessions: SessionFactory
+    inbox: Table
+    effects: Table
+    dead_letters: AIOKafkaProducer
+
+    async def record(self, key: str) -> None:
+        """One business transaction that records one event."""
+        async with self.outbox_sessions() as session, session.begin():
+            await self.outbox.record(session, user_registered(key))
+
+    def consumer(self, group: str, applied: Applied) -> IdempotentConsumer:
+        return IdempotentConsumer(
+            broker=self.config,
+            group_id=group,
+            handlers={UserRegistered: effect_handler(self.effects, group)},
+            sessions=self.inbox_sessions,
+            inbox=self.inbox,
+            producer=self.dead_letters,
+            on_processed=applied.on_processed,
+        )
+
+
+async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+
+
+async def measure_event_path(config: BrokerConfig, settings: Settings, dbs: Databases) -> Figures:
+    outbox_engine, inbox_engine = create_engine(dbs.outbox_url), create_engine(dbs.inbox_url)
+    producer_metadata, consumer_metadata = MetaData(), MetaData()
+    outbox = outbox_table(producer_metadata)
+    inbox, effects = inbox_table(consumer_metadata), effects_table(consumer_metadata)
+    await create_tables(outbox_engine, producer_metadata)
+    await create_tables(inbox_engine, consumer_metadata)
+    dead_letters = create_producer(config)
+    await dead_letters.start()
+    path = EventPath(
+        config,
+        Outbox(outbox, SOURCE),
+        create_session_factory(outbox_engine),
+        create_session_factory(inbox_engine),
+        inbox,
+        effects,
+        dead_letters,
+    )
+    relay = OutboxRelay(outbox_engine, outbox, create_producer(config), source="bench")
+    stop = asyncio.Event()
+    applied = Applied()
+    tasks = [
+        asyncio.create_task(relay.run(stop), name="relay"),
+        asyncio.create_task(path.consumer(_group("events"), applied).run(stop), name="consumer"),
+    ]
+    try:
+        return await _event_phases(path, settings, applied, tasks)
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 20)
+        await dead_letters.stop()
+        await outbox_engine.dispose()
+        await inbox_engine.dispose()
+
+
+def _group(purpose: str) -> str:
+    return f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
+
+
+async def _event_phases(
+    path: EventPath, settings: Settings, applied: Applied, tasks: list[asyncio.Task[None]]
+) -> Figures:
+    n = settings.events
+    await path.record("warm-up")
+    await applied.wait_for(1, tasks)  # relay started, consumer group joined
+
+    start = perf_counter()
+    throughput_keys = keys("throughput", n)
+    for key in throughput_keys:
+        await path.record(key)
+    produce_rate = n / (perf_counter() - start)
+    await applied.wait_for(1 + n, tasks)
+    end_to_end_rate = n / (max(applied.at[key] for key in throughput_keys) - start)
+
+    consume_rate = await _backlog_rate(path, 1 + n, tasks)
+
+    started: dict[str, float] = {}
+    paced_keys = keys("paced", settings.paced_count)
+
+    async def record_stamped(i: int) -> None:
+        started[paced_keys[i]] = perf_counter()
+        await path.record(paced_keys[i])
+
+    paced_rate = await paced(settings.paced_count, settings.rate, record_stamped)
+    await applied.wait_for(1 + n + settings.paced_count, tasks)
+    latencies = sorted(applied.at[key] - started[key] for key in paced_keys)
+    return Figures(produce_rate, consume_rate, end_to_end_rate, latencies, paced_rate)
+
+
+async def _backlog_rate(path: EventPath, count: int, tasks: list[asyncio.Task[None]]) -> float:
+    """A new consumer group applies every event recorded so far, from the earliest offset."""
+    stop = asyncio.Event()
+    applied = Applied()
+    task = asyncio.create_task(path.consumer(_group("backlog"), applied).run(stop), name="backlog")
+    try:
+        await applied.wait_for(count, [*tasks, task])
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+    return steady_rate(list(applied.at.values()))
+
+
+# ---------------------------------------------------------------- the report
+
+
+def print_report(settings: Settings, event: Figures, raw: Figures, notes: dict[str, str]) -> None:
+    def ms(seconds: float) -> float:
+        return seconds * 1000
+
+    rows = [
+        ("producer side (msgs/s)", event.produce_rate, raw.produce_rate),
+        ("consumer side, backlog (msgs/s)", event.consume_rate, raw.consume_rate),
+        ("end to end, as fast as possible (msgs/s)", event.end_to_end_rate, raw.end_to_end_rate),
+        (
+            f"latency p50 at {settings.rate:g}/s (ms)",
+            ms(percentile(event.latencies, 50)),
+            ms(percentile(raw.latencies, 50)),
+        ),
+        (
+            f"latency p99 at {settings.rate:g}/s (ms)",
+            ms(percentile(event.latencies, 99)),
+            ms(percentile(raw.latencies, 99)),
+        ),
+    ]
+    print()
+    print(f"{'figure':<42}{'event path':>12}{'raw broker':>12}{'ratio':>9}")
+    print("-" * 75)
+    for label, path_value, raw_value in rows:
+        ratio = path_value / raw_value if raw_value else math.nan
+        print(f"{label:<42}{path_value:>12.1f}{raw_value:>12.1f}{ratio:>9.2f}")
+    print("-" * 75)
+    print("ratio = event path / raw broker: below 1 for rates, above 1 for latencies, is the cost")
+    print()
+    for name, value in notes.items():
+        print(f"{name + ':':<14}{value}")
+
+
+def machine_notes(settings: Settings, size: int, dbs: Databases) -> dict[str, str]:
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return {
+        "machine": f"{os.cpu_count()} cores, {platform.platform()}, load average {load}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "database": dbs.description,
+        "broker": f"tansu (embedded, memory storage), aiokafka {version('aiokafka')}",
+        "workload": (
+            f"{settings.events} messages of {size} bytes for the rates; "
+            f"{settings.paced_count} at {settings.rate:g}/s for the latencies"
+        ),
+    }
+
+
+# ---------------------------------------------------------------- running it
+
+
+async def run(settings: Settings, broker: EmbeddedBroker) -> None:
+    config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers, client_id="bench")
+    await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
+    size = event_size()
+    print(f"broker on {broker.bootstrap_servers}; raw baseline ...", flush=True)
+    raw = await measure_raw(config, settings, b"x" * size)
+    print(f"event path on {settings.database} ...", flush=True)
+    async with databases(settings.database) as dbs:
+        event = await measure_event_path(config, settings, dbs)
+        notes = machine_notes(settings, size, dbs)
+    notes["achieved"] = (
+        f"paced rate {event.paced_rate:.1f}/s (event path), {raw.paced_rate:.1f}/s (raw)"
+    )
+    print_report(settings, event, raw, notes)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000, help="messages for the rates")
+    parser.add_argument("--rate", type=float, default=100.0, help="messages/s for the latencies")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds at that rate")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--timeout", type=float, default=240.0, help="hard limit, seconds")
+    arguments = parser.parse_args(argv)
+    if arguments.events < 2 or arguments.rate <= 0 or arguments.duration <= 0:
+        parser.error("--events must be at least 2; --rate and --duration must be positive")
+    return Settings(
+        arguments.events, arguments.rate, arguments.duration, arguments.database, arguments.timeout
+    )
+
+
+def main() -> int:
+    settings = parse_arguments()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    # The last resort if even the cleanup hangs: the broker dies with us (PR_SET_PDEATHSIG).
+    signal.alarm(math.ceil(settings.timeout) + 30)
+    broker = EmbeddedBroker(port=free_port())
+    broker.start()
+    try:
+        asyncio.run(asyncio.wait_for(run(settings, broker), settings.timeout))
+    except TimeoutError:
+        print(f"bench: gave up after {settings.timeout:g} s", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
