@@ -1,0 +1,104 @@
+"""Event interception: every change the monolith commits leaves its event in the outbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from legacy_monolith.models import outbox
+from legacy_monolith.runtime import Runtime
+from sqlalchemy import select
+
+from tests.support.monolith_api import (
+    DECLINED_CARD,
+    assert_problem,
+    pay,
+    refund,
+    sign_up,
+    sign_up_and_subscribe,
+)
+
+
+async def _outbox_events(app: FastAPI, subject: str) -> list[dict[str, Any]]:
+    runtime: Runtime = app.state.runtime
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(outbox.c.payload, outbox.c.topic, outbox.c.key)
+                .where(outbox.c.key == subject)
+                .order_by(outbox.c.position)
+            )
+        ).all()
+    return [{**json.loads(row.payload), "_topic": row.topic, "_key": row.key} for row in rows]
+
+
+def _names(events: list[dict[str, Any]]) -> list[str]:
+    return [event["type"].removeprefix("dev.strangler-fig.") for event in events]
+
+
+async def test_registration_records_the_user_and_the_welcome_mail_as_events(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    customer = await sign_up(client, "eventful")
+
+    events = await _outbox_events(app, customer.id)
+
+    assert _names(events) == [
+        "accounts.user-registered.v1",
+        "notifications.notification-sent.v1",
+    ]
+    registered = events[0]
+    assert registered["_topic"] == "strangler.accounts"
+    assert registered["source"] == "/legacy-monolith"
+    assert registered["data"]["email"] == customer.email
+    assert events[1]["data"]["kind"] == "welcome"
+
+
+async def test_a_subscriptions_history_is_recorded_in_order_under_its_id(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    subscriber = await sign_up_and_subscribe(client, "history")
+    declined = await pay(client, subscriber.customer, subscriber.invoice_id, DECLINED_CARD)
+    assert_problem(declined, 402, "card-declined")
+    assert (await pay(client, subscriber.customer, subscriber.invoice_id)).status_code == 201
+    assert (await refund(client, subscriber.customer, subscriber.invoice_id)).status_code == 201
+    cancelled = await client.post(
+        f"/api/billing/subscriptions/{subscriber.subscription_id}/cancel",
+        headers=subscriber.customer.auth,
+    )
+    assert cancelled.status_code == 200
+
+    events = await _outbox_events(app, subscriber.subscription_id)
+
+    assert _names(events) == [
+        "billing.subscription-started.v1",
+        "billing.invoice-issued.v1",
+        "billing.payment-failed.v1",
+        "billing.payment-succeeded.v1",
+        "billing.refund-issued.v1",
+        "billing.subscription-cancelled.v1",
+    ]
+    assert {event["_topic"] for event in events} == {"strangler.billing"}
+    assert events[2]["data"]["failure_code"] == "generic_decline"
+    assert events[4]["data"]["invoice_refunded_cents"] == 2900
+
+
+async def test_a_rejected_request_records_no_event(app: FastAPI, client: httpx.AsyncClient) -> None:
+    customer = await sign_up(client, "twice")
+    before = await _outbox_size(app)
+
+    duplicate = await client.post(
+        "/api/users",
+        json={"email": customer.email, "password": "another-password", "name": "Twice"},
+    )
+
+    assert_problem(duplicate, 409, "duplicate-email")
+    assert await _outbox_size(app) == before
+
+
+async def _outbox_size(app: FastAPI) -> int:
+    runtime: Runtime = app.state.runtime
+    async with runtime.sessions() as session:
+        return len((await session.execute(select(outbox.c.position))).all())
