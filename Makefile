@@ -13,7 +13,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sock
 
 e2e:  ## end-to-end tests: real processes started on free ports
 	$(PYTEST) tests/e2e -q
+
+bench: install  ## event path vs raw broker: rates and latencies (BENCH_ARGS="--database postgres")
+	$(UV) run --frozen python bench/events.py $(BENCH_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache

@@ -94,8 +94,6 @@ POLL_SECONDS = 0.01
 
 T = TypeVar("T")
 
-logger = logging.getLogger("bench.events")
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -240,13 +238,13 @@ async def _raw_phases(
     backlog = await within(receive(consumer, n), "raw backlog")
     consume_rate = steady_rate([stamp for stamp, _ in backlog])
 
-    receiving = asyncio.create_task(receive(consumer, n))
-    start = perf_counter()
-    await send_all(producer, payload, keys("pipe", n))
-    piped = await within(receiving, "raw end to end")
+    async with asyncio.TaskGroup() as tasks:  # cancels the receiver if anything goes wrong
+        receiving = tasks.create_task(receive(consumer, n))
+        start = perf_counter()
+        await send_all(producer, payload, keys("pipe", n))
+        piped = await within(receiving, "raw end to end")
     end_to_end_rate = n / (piped[-1][0] - start)
 
-    receiving = asyncio.create_task(receive(consumer, settings.paced_count))
     acknowledgements: list[asyncio.Future[Any]] = []
 
     async def send_stamped(i: int) -> None:
@@ -260,9 +258,11 @@ async def _raw_phases(
             )
         )
 
-    paced_rate = await paced(settings.paced_count, settings.rate, send_stamped)
-    await asyncio.gather(*acknowledgements)
-    stamped = await within(receiving, "raw latency")
+    async with asyncio.TaskGroup() as tasks:
+        receiving = tasks.create_task(receive(consumer, settings.paced_count))
+        paced_rate = await paced(settings.paced_count, settings.rate, send_stamped)
+        await asyncio.gather(*acknowledgements)
+        stamped = await within(receiving, "raw latency")
     latencies = sorted(received - _sent_at(record) for received, record in stamped)
     return Figures(produce_rate, consume_rate, end_to_end_rate, latencies, paced_rate)
 
@@ -376,7 +376,7 @@ def effect_handler(effects: Table, group: str) -> EventHandler:
 
 @dataclass
 class EventPath:
-    """Both databases, the outbox and a running relay: the producer side of the path."""
+    """What the path is made of: the producer's outbox, the consumer's inbox and effects."""
 
     config: BrokerConfig
     outbox: Outbox
@@ -518,7 +518,7 @@ def print_report(settings: Settings, event: Figures, raw: Figures, notes: dict[s
     print("-" * 75)
     for label, path_value, raw_value in rows:
         ratio = path_value / raw_value if raw_value else math.nan
-        print(f"{label:<42}{path_value:>12.1f}{raw_value:>12.1f}{ratio:>9.2f}")
+        print(f"{label:<42}{path_value:>12.1f}{raw_value:>12.1f}{ratio:>9.3g}")
     print("-" * 75)
     print("ratio = event path / raw broker: below 1 for rates, above 1 for latencies, is the cost")
     print()
@@ -553,8 +553,12 @@ async def run(settings: Settings, broker: EmbeddedBroker) -> None:
     async with databases(settings.database) as dbs:
         event = await measure_event_path(config, settings, dbs)
         notes = machine_notes(settings, size, dbs)
-    notes["achieved"] = (
-        f"paced rate {event.paced_rate:.1f}/s (event path), {raw.paced_rate:.1f}/s (raw)"
+    notes["paced"] = (
+        f"{event.paced_rate:.1f}/s achieved (event path), {raw.paced_rate:.1f}/s (raw broker)"
+    )
+    notes["utilisation"] = (
+        f"{settings.rate:g}/s is {settings.rate / event.end_to_end_rate:.0%} of the event path's "
+        "end-to-end rate: its latencies include queueing"
     )
     print_report(settings, event, raw, notes)
 
@@ -603,6 +607,7 @@ def main() -> int:
         return 130
     finally:
         broker.stop()
+        signal.alarm(0)
     return 0
 
 

@@ -47,6 +47,7 @@ class RelaySettings:
     max_backoff_seconds: float = 5.0
     retention: timedelta = field(default=timedelta(days=7))
     cleanup_every_seconds: float = 60.0
+    metrics_every_seconds: float = 1.0
 
 
 def _advisory_lock_id(table: Table) -> int:
@@ -87,6 +88,7 @@ class OutboxRelay:
     async def _run(self, stop: asyncio.Event) -> None:
         failures = 0
         last_cleanup = 0.0
+        last_metrics = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
@@ -105,7 +107,9 @@ class OutboxRelay:
             if loop.time() - last_cleanup > self.settings.cleanup_every_seconds:
                 last_cleanup = loop.time()
                 await self._forget_old_published()
-            await self.update_metrics()
+            if loop.time() - last_metrics > self.settings.metrics_every_seconds:
+                last_metrics = loop.time()
+                await self.update_metrics()
             if published == 0:
                 await _sleep_unless(stop, self.settings.idle_seconds)
 
