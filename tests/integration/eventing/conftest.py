@@ -13,7 +13,7 @@ import contextlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from embedded_broker import EmbeddedBroker
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strangler_contracts import CloudEvent, IntegrationEvent, UserRegistered
 from strangler_eventing import (
@@ -31,6 +35,7 @@ from strangler_eventing import (
     Outbox,
     OutboxRelay,
     RelaySettings,
+    configure_tracing,
     create_consumer,
     create_producer,
     inbox_table,
@@ -53,8 +58,9 @@ FAST_CONSUMER = ConsumerSettings(
     poll_timeout_ms=100,
 )
 
-Loop = Callable[[asyncio.Event], Awaitable[None]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Condition = Callable[[], Awaitable[bool]]
+ProcessedHook = Callable[[ConsumerRecord[bytes, bytes], str], Awaitable[None]]
 
 
 def user_registered(user_id: str, sequence: int = 0) -> UserRegistered:
@@ -140,10 +146,12 @@ class EventingDatabase:
             rows = await connection.execute(select(table.c.event_id, table.c.published_at))
             return {event_id: published_at for event_id, published_at in rows}
 
-    async def outbox_size(self) -> int:
-        async with self.engine.connect() as connection:
-            count = await connection.scalar(select(func.count()).select_from(self.outbox_table))
-            return int(count or 0)
+    async def mark_published(self, event_ids: Iterable[str], at: datetime) -> None:
+        table = self.outbox_table
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(table).where(table.c.event_id.in_(list(event_ids))).values(published_at=at)
+            )
 
 
 @pytest.fixture
@@ -190,9 +198,10 @@ class ApplyEffects:
         )
 
 
-def event_id_of(record: ConsumerRecord[bytes, bytes]) -> str | None:
+def event_id_in(value: bytes | None) -> str | None:
+    """The CloudEvent id inside a message value, if it is a CloudEvent at all."""
     try:
-        envelope = json.loads(record.value)
+        envelope = json.loads(value or b"")
     except ValueError:
         return None
     event_id = envelope.get("id") if isinstance(envelope, dict) else None
@@ -209,14 +218,20 @@ class Outcomes:
         self.seen.append((record, outcome))
 
     def of(self, event_id: str) -> list[str]:
-        return [outcome for record, outcome in self.seen if event_id_of(record) == event_id]
+        return [outcome for record, outcome in self.seen if event_id_in(record.value) == event_id]
+
+    def records_of(self, event_id: str) -> list[ConsumerRecord[bytes, bytes]]:
+        return [record for record, _ in self.seen if event_id_in(record.value) == event_id]
 
     def event_ids(self, outcome: str) -> set[str]:
         return {
             event_id
             for record, seen_outcome in self.seen
-            if seen_outcome == outcome and (event_id := event_id_of(record)) is not None
+            if seen_outcome == outcome and (event_id := event_id_in(record.value)) is not None
         }
+
+    def for_key(self, key: str) -> list[str]:
+        return [outcome for record, outcome in self.seen if record.key == key.encode()]
 
 
 @dataclass
@@ -243,7 +258,6 @@ class EventPath:
     """The relays and consumers of one test, on the session's broker, stopped when it ends."""
 
     def __init__(self, broker: EmbeddedBroker) -> None:
-        self.broker = broker
         self.config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers)
         self.loops: list[Running] = []
         self.producers: list[AIOKafkaProducer] = []
@@ -278,18 +292,17 @@ class EventPath:
         self.producers.append(producer)
         return producer
 
-    async def consumer(
+    async def start_consumer(
         self,
         database: EventingDatabase,
         handler: ApplyEffects,
         *,
         group: str | None = None,
-        on_processed: Callable[[ConsumerRecord[bytes, bytes], str], Awaitable[None]]
-        | None = None,
+        on_processed: ProcessedHook | None = None,
         settings: ConsumerSettings = FAST_CONSUMER,
-    ) -> IdempotentConsumer:
-        """A consumer of ``strangler.accounts`` as a group of the test's own (by default)."""
-        return IdempotentConsumer(
+    ) -> tuple[IdempotentConsumer, Running]:
+        """A consumer of ``strangler.accounts``, by default as a group of the test's own."""
+        consumer = IdempotentConsumer(
             broker=self.config,
             group_id=group or f"{database.tag}-consumer",
             handlers={UserRegistered: handler},
@@ -299,15 +312,15 @@ class EventPath:
             settings=settings,
             on_processed=on_processed,
         )
-
-    async def start_consumer(
-        self,
-        database: EventingDatabase,
-        handler: ApplyEffects,
-        **options: Any,
-    ) -> tuple[IdempotentConsumer, Running]:
-        consumer = await self.consumer(database, handler, **options)
         return consumer, self.start(f"consumer {consumer.group_id}", consumer.run)
+
+    async def ended(self, running: Running, within: float = WAIT_SECONDS) -> BaseException | None:
+        """Wait for a loop expected to end by itself; answers what it ended with."""
+        done, _ = await asyncio.wait({running.task}, timeout=within)
+        if not done:
+            raise AssertionError(f"{running.name} did not end within {within:g} s")
+        running.stop_event.set()
+        return running.task.exception()
 
     async def until(self, condition: Condition, what: str, within: float = WAIT_SECONDS) -> None:
         """Poll ``condition`` until it holds; fail if it does not in time or a loop died."""
@@ -336,7 +349,10 @@ class EventPath:
 
 
 @pytest.fixture
-async def event_path(broker: EmbeddedBroker) -> AsyncIterator[EventPath]:
+async def event_path(
+    broker: EmbeddedBroker, database: EventingDatabase
+) -> AsyncIterator[EventPath]:
+    """Stopped before the database goes away (it depends on it for that reason alone)."""
     path = EventPath(broker)
     try:
         yield path
@@ -368,3 +384,27 @@ async def records_on(
         raise AssertionError(f"could not read {topic} to its end within {within:g} s")
     finally:
         await consumer.stop()
+
+
+@pytest.fixture(scope="package")
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Every span the process ends while these tests run, kept in memory.
+
+    A tracer provider can be installed once per process: the library's own
+    ``configure_tracing`` installs one unless a deployable did already, and the exporter is
+    added to whichever is in place (and shut down, so it keeps nothing, after these tests).
+    """
+    configure_tracing("eventing-integration-tests")
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield exporter
+    exporter.shutdown()
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    span_exporter.clear()
+    yield span_exporter
+    span_exporter.clear()

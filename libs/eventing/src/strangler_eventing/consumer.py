@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
@@ -91,7 +92,8 @@ class IdempotentConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
-        consumer = create_consumer(self.broker, self.group_id, *self.topics)
+        consumer = create_consumer(self.broker, self.group_id)
+        consumer.subscribe(self.topics, listener=_RestartFromCommitted(consumer))
         await consumer.start()
         try:
             while not stop.is_set():
@@ -248,6 +250,30 @@ class IdempotentConsumer:
             error,
         )
         return "dead_lettered"
+
+
+class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On every assignment, a partition the group has no committed offset for is read from
+    its beginning — not from where this member happened to be.
+
+    That is what a fresh group does anyway; it narrows what is lost when the broker lost its
+    log (the embedded one keeps it in memory): the group's offsets are gone and the old
+    positions point into a new, shorter log that the embedded broker does not report out of
+    range. It cannot close the gap entirely (a stale position may be committed to the new
+    broker before the group rejoins), which is why recovery after a lost log is a replay
+    from the outbox from before the loss; duplicates are no-ops thanks to the inbox.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        uncommitted = [tp for tp in assigned if await self.consumer.committed(tp) is None]
+        if uncommitted:
+            await self.consumer.seek_to_beginning(*uncommitted)
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

@@ -171,11 +171,13 @@ class OutboxRelay:
         except Exception as exc:
             error = exc
         acknowledged: list[int] = []
-        for position, future in pending:
+        for index, (position, future) in enumerate(pending):
             try:
                 await asyncio.wait_for(future, self.settings.send_timeout_seconds)
             except Exception as exc:
                 error = error or exc
+                for _, unawaited in pending[index + 1 :]:  # they are sent again next batch
+                    unawaited.add_done_callback(_discard_outcome)
                 break  # later rows of the batch must not overtake this one
             acknowledged.append(position)
         return acknowledged, error
@@ -231,6 +233,11 @@ async def replay(
     async with engine.begin() as connection:
         result = await connection.execute(update(table).where(condition).values(published_at=None))
     return int(result.rowcount)
+
+
+def _discard_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
