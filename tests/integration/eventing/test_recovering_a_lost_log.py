@@ -1,10 +1,11 @@
-"""The broker's log is not the record, the outbox is: after the log is lost, a replay recovers.
+"""The broker's log is not the record, the outbox is: after the log is lost, nothing is.
 
 The embedded broker keeps its log in memory. A restart loses every record and every group
-offset while producers and consumers keep running. A running consumer can carry on from the
-positions it had reached in the lost log (the broker does not report them out of range), so
-until the replay it can pass over some of what is published to the new one; the replay sends
-every event again and the inbox turns everything already applied into a no-op.
+offset while producers and consumers keep running. Events recorded after the restart reach
+the consumer by themselves: the restart forces a group rejoin, and on the embedded broker
+every assignment reads the new log from its beginning. Events published before the restart
+are gone from the broker; a replay from the outbox sends them again, and the inbox turns
+everything already applied into a no-op.
 """
 
 from __future__ import annotations
@@ -92,3 +93,26 @@ async def test_after_the_broker_loses_its_log_a_replay_applies_every_event_exact
     assert await database.effect_counts() == dict.fromkeys(everything, 1)
     assert applied_before_replay
     assert applied_before_replay <= outcomes.event_ids("duplicate")
+
+
+async def test_after_a_broker_restart_events_recorded_later_are_applied_without_a_replay(
+    database: EventingDatabase, event_path: EventPath, broker: EmbeddedBroker
+) -> None:
+    aggregates = [database.new_aggregate_id() for _ in range(AGGREGATES)]
+    event_path.start_relay(database)
+    await event_path.start_consumer(database, ApplyEffects(database))
+    before = await database.record(*(user_registered(a, 0) for a in aggregates))
+
+    async def applied_before() -> bool:
+        return await database.have_effects(event.id for event in before)
+
+    await event_path.until(applied_before, "events are applied before the restart")
+    await asyncio.to_thread(broker.restart)
+    after = await database.record(*(user_registered(a, n) for n in range(1, 4) for a in aggregates))
+
+    async def applied_after() -> bool:
+        return await database.have_effects(event.id for event in after)
+
+    await event_path.until(applied_after, "everything recorded after the restart is applied")
+    counts = await database.effect_counts()
+    assert [counts[event.id] for event in after] == [1] * len(after)

@@ -93,7 +93,7 @@ class IdempotentConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
         consumer = create_consumer(self.broker, self.group_id)
-        consumer.subscribe(self.topics, listener=_RestartFromCommitted(consumer))
+        consumer.subscribe(self.topics, listener=_RestartFromCommitted(consumer, self.broker))
         await consumer.start()
         try:
             while not stop.is_set():
@@ -253,27 +253,32 @@ class IdempotentConsumer:
 
 
 class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On every assignment, a partition the group has no committed offset for is read from
-    its beginning — not from where this member happened to be.
+    """Where to read a partition from when it is assigned to this member.
 
-    That is what a fresh group does anyway; it narrows what is lost when the broker lost its
-    log (the embedded one keeps it in memory): the group's offsets are gone and the old
-    positions point into a new, shorter log that the embedded broker does not report out of
-    range. It cannot close the gap entirely (a stale position may be committed to the new
-    broker before the group rejoins), which is why recovery after a lost log is a replay
-    from the outbox from before the loss; duplicates are no-ops thanks to the inbox.
+    On Apache Kafka: from the group's committed offset (a partition without one from its
+    beginning, as a fresh group would). On the embedded broker nothing the broker remembers
+    can be trusted after a restart: the log and the group offsets are gone, a stale position
+    may even be committed to the new broker before the group rejoins, and old positions are
+    not reported out of range. So there every assignment reads from the beginning of the
+    (in-memory, hence small) log; everything already applied is a no-op thanks to the inbox.
+    A restart always causes a rejoin, hence an assignment, so nothing published after it is
+    passed over.
     """
 
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, broker: BrokerConfig) -> None:
         self.consumer = consumer
+        self.broker = broker
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         return None
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        uncommitted = [tp for tp in assigned if await self.consumer.committed(tp) is None]
-        if uncommitted:
-            await self.consumer.seek_to_beginning(*uncommitted)
+        if self.broker.committed_offsets_are_durable:
+            rewind = [tp for tp in assigned if await self.consumer.committed(tp) is None]
+        else:
+            rewind = list(assigned)
+        if rewind:
+            await self.consumer.seek_to_beginning(*rewind)
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

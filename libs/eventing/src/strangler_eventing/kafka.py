@@ -32,6 +32,11 @@ class BrokerConfig:
     def idempotent_producer(self) -> bool:
         return self.kind == "kafka"
 
+    @property
+    def committed_offsets_are_durable(self) -> bool:
+        """False for the embedded broker: a restart loses the log and the group offsets."""
+        return self.kind == "kafka"
+
 
 def create_producer(config: BrokerConfig) -> AIOKafkaProducer:
     """``acks=all``; idempotent on real Kafka. Start it in a lifespan, stop it there too."""
