@@ -10,7 +10,7 @@ PYTHON ?= python3
 # uv from PATH, else a private copy installed with pip into .strangler/tools.
 TOOLS_DIR := $(CURDIR)/.strangler/tools
 UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
-SOURCES := legacy-monolith/src libs/*/src infra/*/src
+SOURCES := legacy-monolith/src gateway/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
 .PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench clean

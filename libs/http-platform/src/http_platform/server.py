@@ -22,8 +22,12 @@ class _HideHealthProbes(logging.Filter):
         )
 
 
-def serve(app: ASGIApp, host: str, port: int) -> None:
-    """Run ``app`` until SIGTERM or Ctrl-C; requests still running get a few seconds to end."""
+def serve(app: ASGIApp, host: str, port: int, *, trust_proxy_headers: bool = True) -> None:
+    """Run ``app`` until SIGTERM or Ctrl-C; requests still running get a few seconds to end.
+
+    ``trust_proxy_headers=False`` for the public entry: a client must not be able to claim
+    another address with its own ``X-Forwarded-For``.
+    """
     logging.getLogger("uvicorn.access").addFilter(_HideHealthProbes())
     uvicorn.run(
         app,
@@ -31,4 +35,5 @@ def serve(app: ASGIApp, host: str, port: int) -> None:
         port=port,
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        proxy_headers=trust_proxy_headers,
     )

@@ -1,0 +1,200 @@
+"""The admin API under ``/_strangler``: read and change flags, flip the kill switch.
+
+FastAPI is fine here: these calls are rare and human-paced; the proxy path never passes
+through this app.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from http_platform import Problem, health_router, install_problem_handlers, mount_metrics
+from pydantic import BaseModel, Field
+
+from strangler_gateway.flags import Mode, RouteFlag
+from strangler_gateway.routes import RouteTable
+from strangler_gateway.shadow import Shadow
+from strangler_gateway.store import KILL_SWITCH_SUBJECT, FlagStore
+
+__all__ = ["ADMIN_PREFIX", "create_admin_app"]
+
+ADMIN_PREFIX = "/_strangler"
+
+
+class FlagView(BaseModel):
+    route: str
+    prefix: str
+    mode: Mode
+    percent: int
+    force_new_user_ids: list[str]
+    force_new_email_domains: list[str]
+
+
+class FlagsView(BaseModel):
+    kill_switch: bool
+    flags: list[FlagView]
+
+
+class FlagChange(BaseModel):
+    mode: Mode
+    percent: int = Field(default=0, ge=0, le=100)
+    force_new_user_ids: list[str] = Field(default_factory=list)
+    force_new_email_domains: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class AuditView(BaseModel):
+    at: datetime
+    who: str
+    subject: str
+    old: dict[str, Any] | None
+    new: dict[str, Any]
+    reason: str
+
+
+class KillSwitchChange(BaseModel):
+    state: Literal["on", "off"]
+    reason: str = ""
+
+
+def require_admin(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_strangler_actor: Annotated[str | None, Header()] = None,
+) -> str:
+    """The caller's name for the audit trail (``X-Strangler-Actor``), once authenticated."""
+    expected: str = request.app.state.admin_token
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Problem(
+            401, "unauthenticated", "Admin token required",
+            "Send Authorization: Bearer <admin token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    return (x_strangler_actor or "admin")[:200]
+
+
+Admin = Annotated[str, Depends(require_admin)]
+
+
+class DifferenceView(BaseModel):
+    at: datetime
+    method: str
+    target: str
+    fields: list[str]
+
+
+class ShadowView(BaseModel):
+    route: str
+    mirrored: int
+    compared: int
+    differing: int
+    dropped: int
+    failed: int
+    diff_rate: float
+    recent: list[DifferenceView]
+
+
+def create_admin_app(
+    routes: RouteTable, store: FlagStore, shadow: Shadow, admin_token: str
+) -> FastAPI:
+
+    def view() -> FlagsView:
+        state = store.current()
+        return FlagsView(
+            kill_switch=state.kill_switch,
+            flags=[
+                FlagView(
+                    route=route.name,
+                    prefix=route.prefix,
+                    mode=state.flag(route.flag).mode,
+                    percent=state.flag(route.flag).percent,
+                    force_new_user_ids=sorted(state.flag(route.flag).force_new_user_ids),
+                    force_new_email_domains=sorted(state.flag(route.flag).force_new_email_domains),
+                )
+                for route in sorted(routes.routes, key=lambda r: r.name)
+            ],
+        )
+
+    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
+
+    @router.get("/flags")
+    async def list_flags(_: Admin) -> FlagsView:
+        """Every route's flag and the kill switch."""
+        return view()
+
+    @router.get("/flags/history")
+    async def history(_: Admin, route: str | None = None, limit: int = 100) -> list[AuditView]:
+        """Flag and kill-switch changes, latest first; ``route=kill-switch`` for the switch."""
+        subject = route
+        if route is not None and route != KILL_SWITCH_SUBJECT:
+            subject = next((r.flag for r in routes.routes if r.name == route), route)
+        entries = await store.history(subject, max(1, min(limit, 1000)))
+        return [
+            AuditView(
+                at=e.at,
+                who=e.who,
+                subject=e.subject,
+                old=dict(e.old) if e.old is not None else None,
+                new=dict(e.new),
+                reason=e.reason,
+            )
+            for e in entries
+        ]
+
+    @router.put("/flags/{route_name}")
+    async def set_flag(route_name: str, change: FlagChange, who: Admin) -> FlagsView:
+        """Set one route's mode, canary percentage and targeting."""
+        route = next((r for r in routes.routes if r.name == route_name), None)
+        if route is None:
+            raise Problem(
+                404, "unknown-route", "Unknown route", f"No route is named {route_name!r}."
+            )
+        flag = RouteFlag(
+            mode=change.mode,
+            percent=change.percent,
+            force_new_user_ids=frozenset(change.force_new_user_ids),
+            force_new_email_domains=frozenset(d.lower() for d in change.force_new_email_domains),
+        )
+        await store.set_flag(route.flag, flag, who=who, reason=change.reason)
+        return view()
+
+    @router.get("/diffs/{route_name}")
+    async def diffs(route_name: str, _: Admin) -> ShadowView:
+        """Shadow figures of one route and its latest differences, newest first."""
+        if not any(r.name == route_name for r in routes.routes):
+            raise Problem(
+                404, "unknown-route", "Unknown route", f"No route is named {route_name!r}."
+            )
+        stats = shadow.stats(route_name)
+        return ShadowView(
+            route=route_name,
+            mirrored=stats.mirrored,
+            compared=stats.compared,
+            differing=stats.differing,
+            dropped=stats.dropped,
+            failed=stats.failed,
+            diff_rate=stats.diff_rate,
+            recent=[
+                DifferenceView(at=d.at, method=d.method, target=d.target, fields=d.fields)
+                for d in stats.recent
+            ],
+        )
+
+    @router.post("/kill-switch")
+    async def kill_switch(change: KillSwitchChange, who: Admin) -> FlagsView:
+        """Force every route to legacy at once (``on``), or hand control back to the flags."""
+        await store.set_kill_switch(change.state == "on", who=who, reason=change.reason)
+        return view()
+
+    app = FastAPI(title="Strangler gateway admin", openapi_url=f"{ADMIN_PREFIX}/openapi.json",
+                  docs_url=f"{ADMIN_PREFIX}/docs", redoc_url=None)  # fmt: skip
+    app.state.admin_token = admin_token
+    install_problem_handlers(app)
+    app.include_router(router)
+    app.include_router(health_router("gateway"))
+    mount_metrics(app)
+    return app

@@ -1,0 +1,179 @@
+"""Flags as data: durable in the gateway's own database, audited, followed by polling.
+
+Each gateway replica keeps the whole flag set in memory and re-reads it every
+``poll_seconds`` (0.5 s by default). The set is a handful of rows, so a full re-read is
+cheaper and simpler than change notification, works the same on SQLite and PostgreSQL, and
+bounds how stale a replica can be: a change reaches every replica within one poll.
+
+Every change writes the new value and its audit row in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from strangler_persistence import UTCDateTime, create_session_factory, utcnow
+
+from strangler_gateway.flags import RouteFlag
+from strangler_gateway.store import (
+    KILL_SWITCH_SUBJECT,
+    AuditEntry,
+    FlagState,
+    flag_from_document,
+    flag_to_document,
+)
+
+__all__ = ["SqlFlagStore"]
+
+logger = logging.getLogger(__name__)
+
+KILL_SWITCH_ROW = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RouteFlagRow(Base):
+    __tablename__ = "route_flags"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KillSwitchRow(Base):
+    __tablename__ = "kill_switch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FlagAuditRow(Base):
+    __tablename__ = "flag_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    who: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    old: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class SqlFlagStore:
+    """A ``FlagStore`` on SQLAlchemy; several gateways may share one database."""
+
+    def __init__(self, engine: AsyncEngine, *, poll_seconds: float = 0.5) -> None:
+        self._engine = engine
+        self._sessions = create_session_factory(engine)
+        self._poll_seconds = poll_seconds
+        self._state = FlagState()
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        await self.refresh()
+        self._poller = asyncio.create_task(self._poll(), name="flag-poller")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await self._engine.dispose()
+
+    def current(self) -> FlagState:
+        return self._state
+
+    async def refresh(self) -> None:
+        """Re-read every flag and the kill switch into the in-memory snapshot."""
+        async with self._sessions() as session:
+            rows = (await session.scalars(select(RouteFlagRow))).all()
+            switch = await session.get(KillSwitchRow, KILL_SWITCH_ROW)
+        flags = {row.name: flag_from_document(json.loads(row.document)) for row in rows}
+        self._state = FlagState(MappingProxyType(flags), bool(switch and switch.on))
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            try:
+                await self.refresh()
+            except Exception:  # a database hiccup must not stop routing on the last known flags
+                logger.exception("could not refresh flags; keeping the last known ones")
+
+    async def set_flag(self, name: str, flag: RouteFlag, *, who: str, reason: str) -> None:
+        new = flag_to_document(flag)
+        async with self._sessions.begin() as session:
+            row = await session.get(RouteFlagRow, name, with_for_update=True)
+            old = json.loads(row.document) if row else None
+            if row is None:
+                session.add(RouteFlagRow(name=name, document=json.dumps(new), updated_at=utcnow()))
+            else:
+                row.document = json.dumps(new)
+                row.updated_at = utcnow()
+            _audit(session, who, name, old, new, reason)
+        await self.refresh()
+
+    async def set_kill_switch(self, on: bool, *, who: str, reason: str) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(KillSwitchRow, KILL_SWITCH_ROW, with_for_update=True)
+            old = {"on": row.on} if row else None
+            if row is None:
+                session.add(KillSwitchRow(id=KILL_SWITCH_ROW, on=on, updated_at=utcnow()))
+            else:
+                row.on = on
+                row.updated_at = utcnow()
+            _audit(session, who, KILL_SWITCH_SUBJECT, old, {"on": on}, reason)
+        await self.refresh()
+
+    async def history(self, subject: str | None = None, limit: int = 100) -> Sequence[AuditEntry]:
+        statement = select(FlagAuditRow).order_by(FlagAuditRow.id.desc()).limit(limit)
+        if subject is not None:
+            statement = statement.where(FlagAuditRow.subject == subject)
+        async with self._sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return [
+            AuditEntry(
+                at=row.at,
+                who=row.who,
+                subject=row.subject,
+                old=json.loads(row.old) if row.old else None,
+                new=json.loads(row.new),
+                reason=row.reason,
+            )
+            for row in rows
+        ]
+
+
+def _audit(
+    session: AsyncSession,
+    who: str,
+    subject: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    reason: str,
+) -> None:
+    session.add(
+        FlagAuditRow(
+            at=utcnow(),
+            who=who,
+            subject=subject,
+            old=json.dumps(old) if old is not None else None,
+            new=json.dumps(new),
+            reason=reason,
+        )
+    )
