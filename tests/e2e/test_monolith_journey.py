@@ -147,3 +147,24 @@ async def test_bad_requests_over_the_wire_get_problem_documents(system: Any) -> 
         assert unknown.headers["content-type"] == "application/problem+json"
 
         assert (await api.get("/api/billing/plans")).json() == before.json()
+
+
+async def test_the_gateway_serves_the_monolith_and_says_where_each_request_went(
+    system: Any,
+) -> None:
+    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as public:
+        plans = await public.get("/api/billing/plans")
+        login = await public.post(
+            "/api/auth/login", json={"email": "bob@example.com", "password": "demo-password"}
+        )
+        unknown = await public.get("/nowhere")
+
+    assert plans.status_code == 200
+    assert [plan["id"] for plan in plans.json()["items"]] == ["starter", "pro", "business"]
+    assert plans.headers["x-strangler-route"] == "billing"
+    assert plans.headers["x-strangler-target"] == "legacy"
+    assert plans.headers["x-strangler-reason"] == "flag:legacy"
+    assert login.status_code == 200
+    assert login.headers["x-strangler-route"] == "auth"
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"

@@ -35,6 +35,7 @@ class RunningSystem:
     env: dict[str, str]
     log_path: Path
     broker_bootstrap: str
+    gateway_url: str
     monolith_url: str
     payment_simulator_url: str
     smtp_host: str
@@ -152,11 +153,12 @@ def start_strangler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 def start_system(state_dir: Path) -> RunningSystem:
     """`strangler up` in the background; returns once `strangler status` reports all up."""
-    broker, monolith, payments, smtp, mail = free_ports(5)
+    broker, monolith, payments, smtp, mail, gateway = free_ports(6)
     env = runner_env(
         state_dir,
         broker_port=broker,
         monolith_port=monolith,
+        gateway_port=gateway,
         payment_simulator_port=payments,
         smtp_port=smtp,
         mail_ui_port=mail,
@@ -179,6 +181,7 @@ def start_system(state_dir: Path) -> RunningSystem:
         log_path=log_path,
         broker_bootstrap=f"{HOST}:{broker}",
         monolith_url=f"http://{HOST}:{monolith}",
+        gateway_url=f"http://{HOST}:{gateway}",
         payment_simulator_url=f"http://{HOST}:{payments}",
         smtp_host=HOST,
         smtp_port=smtp,

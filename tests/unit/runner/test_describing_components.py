@@ -35,6 +35,7 @@ def test_components_start_in_dependency_order(settings: RunnerSettings) -> None:
         "smtp-sink",
         "payment-simulator",
         "legacy-monolith",
+        "gateway",
     ]
 
 

@@ -82,6 +82,7 @@ def system_components(
     mail_ui = f"http://{host}:{settings.mail_ui_port}"
     payments = f"http://{host}:{settings.payment_simulator_port}"
     monolith = f"http://{host}:{settings.monolith_port}"
+    gateway = f"http://{host}:{settings.gateway_port}"
 
     return [
         Component(
@@ -148,5 +149,21 @@ def system_components(
             ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
             health_url=f"{monolith}/health/ready",
             urls={"http": monolith, "api": f"{monolith}/api"},
+        ),
+        Component(
+            name="gateway",
+            argv=(
+                console_script("strangler-gateway"),
+                "serve",
+                *_options(host=host, port=settings.gateway_port),
+            ),
+            env={
+                "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'gateway.db'}",
+                "GATEWAY_ADMIN_TOKEN": local_secrets.admin_token,
+                "GATEWAY_LEGACY_URL": monolith,
+            },
+            ports=(PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),),
+            health_url=f"{gateway}/health/ready",
+            urls={"public entry": gateway, "admin": f"{gateway}/_strangler/flags"},
         ),
     ]

@@ -25,6 +25,7 @@ class RunnerSettings(BaseSettings):
 
     broker_port: Port = 9092
     monolith_port: Port = 8001
+    gateway_port: Port = 8080
     payment_simulator_port: Port = 8009
     smtp_port: Port = 1025
     mail_ui_port: Port = 8025
