@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from strangler_runner.processes import die_with_parent
+from local_processes import die_with_parent
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60.0

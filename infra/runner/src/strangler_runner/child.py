@@ -6,8 +6,10 @@ import signal
 from collections import deque
 from collections.abc import Mapping, Sequence
 
+from local_processes import die_with_parent
+
 from strangler_runner.console import RunnerConsole
-from strangler_runner.processes import die_with_parent, signal_group
+from strangler_runner.processes import signal_group
 
 __all__ = ["ChildProcess", "describe_exit"]
 

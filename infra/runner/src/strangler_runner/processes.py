@@ -1,16 +1,12 @@
-"""Operating-system process control: liveness, process groups, dying with the parent."""
+"""Operating-system process control: liveness, start times, process groups."""
 
 import contextlib
-import ctypes
 import os
 import signal
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["die_with_parent", "is_alive", "is_same_process", "signal_group", "start_ticks"]
+__all__ = ["is_alive", "is_same_process", "signal_group", "start_ticks"]
 
-_PR_SET_PDEATHSIG = 1
 # Offsets into /proc/<pid>/stat counted after the command name (see proc(5): fields 3 and 22).
 _STATE_FIELD = 0
 _START_TIME_FIELD = 19
@@ -59,22 +55,3 @@ def signal_group(pgid: int, signum: signal.Signals) -> None:
     """Signal a whole process group; a group that has already gone is not an error."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signum)
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` that makes the child receive SIGTERM when the runner dies, even by SIGKILL.
-
-    Linux only (`PR_SET_PDEATHSIG`); elsewhere there is nothing to install and the runner's
-    own shutdown is what stops its children.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent_pid = os.getpid()
-
-    def arm_parent_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arm_parent_death_signal

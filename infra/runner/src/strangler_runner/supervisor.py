@@ -3,7 +3,7 @@ stop in reverse.
 
 Whatever ends a run — a signal, a component failing, a bug in the runner — every child
 process group is stopped before the supervisor returns. Children also get SIGTERM from the
-kernel if the runner itself is killed (see `processes.die_with_parent`).
+kernel if the runner itself is killed (see `local_processes.die_with_parent`).
 """
 
 import asyncio

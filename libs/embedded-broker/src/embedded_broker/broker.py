@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+from local_processes import die_with_parent, port_is_free
 
 from embedded_broker.binary import broker_argv, tansu_binary
 from embedded_broker.probe import advertised_brokers
@@ -26,7 +23,6 @@ _POLL_INTERVAL_SECONDS = 0.05
 _PROBE_TIMEOUT_SECONDS = 1.0
 _OUTPUT_SHOWN_CHARS = 4000
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-_PR_SET_PDEATHSIG = 1
 
 
 class BrokerStartError(RuntimeError):
@@ -90,7 +86,7 @@ class EmbeddedBroker:
         """
         if self.running:
             raise BrokerStartError(f"the broker on {self.bootstrap_servers} is already running")
-        if not _port_is_free(self.host, self.port):
+        if not port_is_free(self.host, self.port):
             raise BrokerStartError(
                 f"cannot start the broker on {self.bootstrap_servers}: the port is already in use"
             )
@@ -101,7 +97,7 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
         try:
             self._wait_until_ready()
@@ -191,38 +187,3 @@ class EmbeddedBroker:
     def _last_output(self) -> str:
         shown = self.output().strip()[-_OUTPUT_SHOWN_CHARS:]
         return f"; it printed:\n{shown}" if shown else ""
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    # SO_REUSEADDR, as the broker sets it: a port left in TIME_WAIT by the previous run is
-    # free, a port someone listens on is not.
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError:
-            return False
-    return True
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` that sends the broker SIGTERM when this process dies, even by SIGKILL.
-
-    Linux only. `PR_SET_PDEATHSIG` fires when the *thread* that started the child ends, so
-    it is armed only from the main thread: a broker restarted from a worker thread must
-    not die with that thread.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent_pid = os.getpid()
-
-    def arm_parent_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arm_parent_death_signal

@@ -37,6 +37,7 @@ from strangler_eventing.correlation import use_correlation_id
 from strangler_eventing.dead_letters import dead_letter_headers
 from strangler_eventing.kafka import BrokerConfig, create_consumer
 from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
+from strangler_eventing.stopping import stopped_within
 from strangler_eventing.tracing import context_from_headers, tracer
 
 __all__ = ["ConsumerSettings", "EventHandler", "IdempotentConsumer", "Outcome"]
@@ -182,7 +183,7 @@ class IdempotentConsumer:
                 self.settings.max_backoff_seconds,
                 self.settings.first_backoff_seconds * 2 ** (attempt - 1),
             )
-            if await _stopped_within(stop, delay):
+            if await stopped_within(stop, delay):
                 return None
 
     async def _apply_once(
@@ -279,11 +280,3 @@ class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
             rewind = list(assigned)
         if rewind:
             await self.consumer.seek_to_beginning(*rewind)
-
-
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True

@@ -13,7 +13,6 @@ of them publish at a time, so no row is published twice concurrently and per-key
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import zlib
@@ -33,6 +32,7 @@ from strangler_eventing.metrics import (
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
+from strangler_eventing.stopping import stopped_within
 
 __all__ = ["OutboxRelay", "RelaySettings", "outbox_backlog", "replay"]
 
@@ -102,7 +102,7 @@ class OutboxRelay:
                 OUTBOX_PUBLISH_FAILURES.labels(self.source).inc()
                 delay = min(self.settings.max_backoff_seconds, 0.1 * 2**failures)
                 logger.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
-                await _sleep_unless(stop, delay)
+                await stopped_within(stop, delay)
                 continue
             if loop.time() - last_cleanup > self.settings.cleanup_every_seconds:
                 last_cleanup = loop.time()
@@ -111,7 +111,7 @@ class OutboxRelay:
                 last_metrics = loop.time()
                 await self.update_metrics()
             if published == 0:
-                await _sleep_unless(stop, self.settings.idle_seconds)
+                await stopped_within(stop, self.settings.idle_seconds)
 
     async def publish_batch(self) -> int:
         """Publish the oldest unpublished events; returns how many the broker acknowledged."""
@@ -238,8 +238,3 @@ async def replay(
 def _discard_outcome(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
