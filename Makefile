@@ -10,10 +10,10 @@ PYTHON ?= python3
 # uv from PATH, else a private copy installed with pip into .strangler/tools.
 TOOLS_DIR := $(CURDIR)/.strangler/tools
 UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
-SOURCES := legacy-monolith/src gateway/src libs/*/src infra/*/src
+SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ e2e:  ## end-to-end tests: real processes started on free ports
 
 bench: install  ## event path vs raw broker: rates and latencies (BENCH_ARGS="--database postgres")
 	$(UV) run --frozen python bench/events.py $(BENCH_ARGS)
+
+# Separate from `bench`: it needs nginx and wrk (apt-get installs them when missing, as root).
+bench-gateway: install  ## gateway vs nginx vs direct: req/s, p50/p99, CPU per request (BENCH_GATEWAY_ARGS="--quick")
+	$(UV) run --frozen python bench/gateway.py $(BENCH_GATEWAY_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache

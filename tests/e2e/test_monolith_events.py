@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tests.support.broker_records import events_about
 from tests.support.running_system import RunningSystem
 
 pytestmark = pytest.mark.e2e
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-async def _events_about(
-    bootstrap: str, topic: str, subject: str, expected: int, timeout: float = 30
-) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
-    """Every event on ``topic`` whose CloudEvents subject is ``subject``, read with a plain
-    aiokafka consumer: no group, no project code, like kcat would."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found: list[tuple[dict[str, Any], dict[str, bytes]]] = []
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            await consumer.topics()
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
-            for messages in (await consumer.getmany(timeout_ms=200)).values():
-                for message in messages:
-                    envelope = json.loads(message.value)
-                    if envelope.get("subject") == subject:
-                        found.append((envelope, dict(message.headers)))
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_registering_a_user_puts_a_traced_cloud_event_on_the_broker(
@@ -58,7 +28,7 @@ async def test_registering_a_user_puts_a_traced_cloud_event_on_the_broker(
     assert registered.status_code == 201, registered.text
     user_id = registered.json()["id"]
 
-    events = await _events_about(system.broker_bootstrap, "strangler.accounts", user_id, 1)
+    events = await events_about(system.broker_bootstrap, "strangler.accounts", user_id, 1)
 
     assert len(events) == 1
     envelope, headers = events[0]
@@ -70,7 +40,7 @@ async def test_registering_a_user_puts_a_traced_cloud_event_on_the_broker(
     traceparent = headers["traceparent"].decode()
     assert traceparent.split("-")[1] == TRACEPARENT.split("-")[1], "the request's trace continues"
 
-    welcome = await _events_about(system.broker_bootstrap, "strangler.notifications", user_id, 1)
+    welcome = await events_about(system.broker_bootstrap, "strangler.notifications", user_id, 1)
     assert [e["data"]["kind"] for e, _ in welcome] == ["welcome"]
 
 
@@ -81,7 +51,7 @@ async def test_an_outbox_replay_publishes_the_same_events_again(system: RunningS
             "/api/users", json={"email": email, "password": "correct-horse", "name": "Ray"}
         )
     user_id = registered.json()["id"]
-    first = await _events_about(system.broker_bootstrap, "strangler.accounts", user_id, 1)
+    first = await events_about(system.broker_bootstrap, "strangler.accounts", user_id, 1)
     assert len(first) == 1
     recorded_at = first[0][0]["time"]
 
@@ -89,7 +59,7 @@ async def test_an_outbox_replay_publishes_the_same_events_again(system: RunningS
 
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert "events marked for re-publishing" in replayed.stdout
-    again = await _events_about(system.broker_bootstrap, "strangler.accounts", user_id, 2)
+    again = await events_about(system.broker_bootstrap, "strangler.accounts", user_id, 2)
     assert [e["id"] for e, _ in again] == [first[0][0]["id"]] * 2, "same event id, twice"
 
 

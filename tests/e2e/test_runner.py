@@ -25,7 +25,7 @@ from tests.support.running_system import (
 
 pytestmark = pytest.mark.e2e
 
-COMPONENTS = ("broker", "smtp-sink", "payment-simulator", "legacy-monolith", "gateway")
+COMPONENTS = ("broker", "smtp-sink", "payment-simulator", "legacy-monolith", "billing", "gateway")
 TAIL_TIMEOUT_SECONDS = 30.0
 
 

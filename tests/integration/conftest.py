@@ -1,5 +1,5 @@
-"""Fixtures for tests against real infrastructure: a PostgreSQL server, trust auth, and the
-embedded Kafka-protocol broker.
+"""Fixtures for tests against real infrastructure: a PostgreSQL server, trust auth, the
+embedded Kafka-protocol broker, and the real payment simulator (in-process).
 
 The server comes from ``STRANGLER_TEST_POSTGRES_URL`` (default: the local one). Every test
 gets databases of its own, created with a random name and dropped when it ends. The broker
@@ -18,15 +18,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import asyncpg
+import httpx
 import pytest
 from embedded_broker import EmbeddedBroker
+from fastapi import FastAPI
+from payment_simulator.app import create_app as create_payment_simulator
+from payment_simulator.settings import Settings as PaymentSimulatorSettings
 from sqlalchemy.engine import make_url
 from strangler_contracts import ALL_TOPICS
 from strangler_eventing import BrokerConfig, ensure_topics
 
+from tests.support.asgi import started
+
 POSTGRES_URL = os.environ.get(
     "STRANGLER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+SIMULATOR_HANG_SECONDS = 0.3
 
 Migrate = Callable[[str], None]
 
@@ -105,3 +113,23 @@ def broker() -> Iterator[EmbeddedBroker]:
         yield embedded
     finally:
         embedded.stop()
+
+
+@pytest.fixture
+def payment_simulator_app() -> FastAPI:
+    """The real payment simulator, in-process; its hanging card hangs only a moment.
+
+    Clients reach it through ``httpx.ASGITransport(app=payment_simulator_app)``.
+    """
+    return create_payment_simulator(
+        PaymentSimulatorSettings(hang_seconds=SIMULATOR_HANG_SECONDS, latency_ms=0)
+    )
+
+
+@pytest.fixture
+async def payment_simulator(
+    payment_simulator_app: FastAPI,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client into the simulator, to see which charges it holds."""
+    async with started(payment_simulator_app, "http://payment-simulator") as client:
+        yield client

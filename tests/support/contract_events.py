@@ -12,6 +12,7 @@ from strangler_contracts import (
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
     UserRegistered,
@@ -68,6 +69,7 @@ def example_events() -> list[IntegrationEvent]:
             invoice_refunded_cents=900,
             refunded_at=now,
         ),
+        SubscriptionActivated(**billed, plan_id="pro", invoice_id=invoice, activated_at=now),
         SubscriptionCancelled(**billed, cancelled_at=now, voided_invoice_ids=[_id("inv")]),
         NotificationSent(
             notification_id=_id("ntf"),

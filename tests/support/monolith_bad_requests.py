@@ -134,6 +134,19 @@ BAD_REQUESTS: dict[str, BadRequest] = {
     "list-invoices-limit-zero": _invalid(
         "/api/billing/invoices?limit=0", None, "query:/limit", method="GET"
     ),
+    "list-invoices-offset-past-64-bits": _invalid(
+        "/api/billing/invoices?offset=99999999999999999999", None, "query:/offset", method="GET"
+    ),
+    # NUL cannot be stored in PostgreSQL text: refused at the door, wherever it hides.
+    "register-name-with-nul": BadRequest(
+        "POST", USERS, 400, "nul-character", json=_register(name="Ada\u0000Lovelace")
+    ),
+    "get-invoice-id-with-nul": BadRequest(
+        "GET", "/api/billing/invoices/inv%00x", 400, "nul-character"
+    ),
+    "list-invoices-query-with-nul": BadRequest(
+        "GET", "/api/billing/invoices?limit=1%00", 400, "nul-character"
+    ),
     # Well-formed requests the business rules refuse.
     "register-duplicate-email-in-capitals": BadRequest(
         "POST",

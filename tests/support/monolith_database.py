@@ -30,6 +30,7 @@ MONOLITH_TABLES = (
     "notifications",
     "notification_preferences",
     "outbox",
+    "processed_events",
 )
 
 

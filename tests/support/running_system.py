@@ -37,6 +37,7 @@ class RunningSystem:
     broker_bootstrap: str
     gateway_url: str
     monolith_url: str
+    billing_url: str
     payment_simulator_url: str
     smtp_host: str
     smtp_port: int
@@ -121,6 +122,7 @@ def runner_env(state_dir: Path, **ports: int) -> dict[str, str]:
     env.update({f"STRANGLER_{name.upper()}": str(port) for name, port in ports.items()})
     # The hanging test card must time out in seconds, not the production-like ten.
     env["MONOLITH_PAYMENT_TIMEOUT_SECONDS"] = "1.5"
+    env["BILLING_PAYMENT_TIMEOUT_SECONDS"] = "1.5"
     env["PAYSIM_HANG_SECONDS"] = "4"
     return env
 
@@ -153,11 +155,12 @@ def start_strangler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 def start_system(state_dir: Path) -> RunningSystem:
     """`strangler up` in the background; returns once `strangler status` reports all up."""
-    broker, monolith, payments, smtp, mail, gateway = free_ports(6)
+    broker, monolith, payments, smtp, mail, gateway, billing = free_ports(7)
     env = runner_env(
         state_dir,
         broker_port=broker,
         monolith_port=monolith,
+        billing_port=billing,
         gateway_port=gateway,
         payment_simulator_port=payments,
         smtp_port=smtp,
@@ -182,6 +185,7 @@ def start_system(state_dir: Path) -> RunningSystem:
         broker_bootstrap=f"{HOST}:{broker}",
         monolith_url=f"http://{HOST}:{monolith}",
         gateway_url=f"http://{HOST}:{gateway}",
+        billing_url=f"http://{HOST}:{billing}",
         payment_simulator_url=f"http://{HOST}:{payments}",
         smtp_host=HOST,
         smtp_port=smtp,

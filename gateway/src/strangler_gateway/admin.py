@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from http_platform import Problem, health_router, install_problem_handlers, mount_metrics
 from pydantic import BaseModel, Field
+from strangler_flags import Mode, RouteFlag
 
-from strangler_gateway.flags import Mode, RouteFlag
 from strangler_gateway.routes import RouteTable
 from strangler_gateway.shadow import Shadow
 from strangler_gateway.store import KILL_SWITCH_SUBJECT, FlagStore
@@ -88,14 +88,37 @@ class DifferenceView(BaseModel):
 
 
 class ShadowView(BaseModel):
+    """``differing`` answers had a real difference; ``noisy`` ones differed only in fields
+    legacy also changes between two calls (``noisy_fields``, learned from ``noise_samples``)."""
+
     route: str
     mirrored: int
     compared: int
     differing: int
+    noisy: int
     dropped: int
     failed: int
     diff_rate: float
+    noise_samples: int
+    noisy_fields: list[str]
     recent: list[DifferenceView]
+
+
+class RouteView(BaseModel):
+    route: str
+    prefix: str
+    flag: str
+    legacy_upstream: str
+    new_upstream: str
+    ignored_fields: list[str]
+    unordered_fields: list[str]
+    compared_headers: list[str]
+    mirror_writes: bool
+    noise_sample_rate: float
+    rollback_window_seconds: float
+    rollback_min_calls: int
+    rollback_max_error_rate: float
+    rollback_max_p99_seconds: float
 
 
 def create_admin_app(
@@ -162,6 +185,29 @@ def create_admin_app(
         await store.set_flag(route.flag, flag, who=who, reason=change.reason)
         return view()
 
+    @router.get("/routes")
+    async def list_routes(_: Admin) -> list[RouteView]:
+        """The route table with each route's shadow and rollback rules."""
+        return [
+            RouteView(
+                route=r.name,
+                prefix=r.prefix,
+                flag=r.flag,
+                legacy_upstream=r.legacy_upstream,
+                new_upstream=r.new_upstream,
+                ignored_fields=list(r.shadow.compare.ignore),
+                unordered_fields=list(r.shadow.compare.unordered),
+                compared_headers=list(r.shadow.compare.headers),
+                mirror_writes=r.shadow.mirror_writes,
+                noise_sample_rate=r.shadow.noise_sample_rate,
+                rollback_window_seconds=r.rollback.window_seconds,
+                rollback_min_calls=r.rollback.min_calls,
+                rollback_max_error_rate=r.rollback.max_error_rate,
+                rollback_max_p99_seconds=r.rollback.max_p99_seconds,
+            )
+            for r in sorted(routes.routes, key=lambda r: r.name)
+        ]
+
     @router.get("/diffs/{route_name}")
     async def diffs(route_name: str, _: Admin) -> ShadowView:
         """Shadow figures of one route and its latest differences, newest first."""
@@ -175,9 +221,12 @@ def create_admin_app(
             mirrored=stats.mirrored,
             compared=stats.compared,
             differing=stats.differing,
+            noisy=stats.noisy,
             dropped=stats.dropped,
             failed=stats.failed,
             diff_rate=stats.diff_rate,
+            noise_samples=stats.noise_samples,
+            noisy_fields=sorted(stats.noisy_fields),
             recent=[
                 DifferenceView(at=d.at, method=d.method, target=d.target, fields=d.fields)
                 for d in stats.recent

@@ -10,7 +10,7 @@ from strangler_persistence import create_engine
 from strangler_gateway.admin import ADMIN_PREFIX, create_admin_app
 from strangler_gateway.breaker import CircuitBreaker
 from strangler_gateway.proxy import ProxyApp, UpstreamPool
-from strangler_gateway.rollback import RollbackPolicy, RollbackWatch
+from strangler_gateway.rollback import RollbackWatch
 from strangler_gateway.routes import RouteTable, default_routes
 from strangler_gateway.settings import GatewaySettings
 from strangler_gateway.shadow import Shadow
@@ -84,14 +84,7 @@ def create_app(
         ),
     )
     shadow = Shadow()
-    rollback = RollbackWatch(
-        RollbackPolicy(
-            window_seconds=settings.rollback_window_seconds,
-            min_calls=settings.rollback_min_calls,
-            max_error_rate=settings.rollback_max_error_rate,
-            max_p99_seconds=settings.rollback_max_p99_seconds,
-        )
-    )
+    rollback = RollbackWatch()
     proxy = ProxyApp(
         routes,
         store,
@@ -100,6 +93,7 @@ def create_app(
         rollback,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        client_body_timeout=settings.client_body_timeout_seconds,
     )
     admin = create_admin_app(routes, store, shadow, settings.admin_token.get_secret_value())
     return GatewayApp(proxy, admin, pool, store, shadow)

@@ -1,4 +1,4 @@
-"""``strangler-gateway serve``: run the gateway as a process."""
+"""``strangler-gateway``: migrate the flag tables, and serve the gateway as a process."""
 
 from __future__ import annotations
 
@@ -21,14 +21,10 @@ def _root() -> None:
     """The strangler gateway."""
 
 
-@cli.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
-) -> None:
-    """Serve the gateway until interrupted."""
+def _settings() -> GatewaySettings:
+    """The settings from ``GATEWAY_*``, or one line naming every missing or invalid one."""
     try:
-        settings = GatewaySettings()
+        return GatewaySettings()
     except ValidationError as exc:
         problems = "; ".join(
             f"GATEWAY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
@@ -36,12 +32,42 @@ def serve(
         )
         typer.echo(f"strangler-gateway: invalid settings: {problems}", err=True)
         raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+) -> None:
+    """Serve the gateway until interrupted; its database must be migrated first.
+
+    Headers a little over ``max_header_bytes`` get the proxy's 431 naming the route; a head
+    twice that size is refused by the server before it is read whole.
+    """
+    settings = _settings()
     serve_app(
         create_app(settings),
         host or settings.host,
         port if port is not None else settings.port,
         trust_proxy_headers=False,
+        max_head_bytes=2 * settings.max_header_bytes,
+        access_log=settings.access_log,
     )
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the flag tables (alembic upgrade head)."""
+    from strangler_gateway.migrate import upgrade_to_head  # Alembic only when migrating
+
+    upgrade_to_head(_settings().database_url)
+    typer.echo("flag tables are at head")
+
+
+@cli.command()
+def prepare() -> None:
+    """What a fresh or existing database needs before ``serve``: today, migrating it."""
+    migrate()
 
 
 def main() -> None:

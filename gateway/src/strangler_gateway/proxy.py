@@ -14,18 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import NamedTuple
 
 import aiohttp
 from http_platform import PROBLEM_CONTENT_TYPE, problem_type
+from prometheus_client import Counter, Histogram
 from starlette.types import Message, Receive, Scope, Send
+from strangler_flags import Decision, Mode, RequestFacts, RouteFlag, Target, decide
 from yarl import URL
 
 from strangler_gateway.breaker import CircuitBreaker
-from strangler_gateway.flags import Decision, Mode, RequestFacts, RouteFlag, Target, decide
 from strangler_gateway.identity import COOKIE_NAME, identify
 from strangler_gateway.metrics import ERRORS, FALLBACKS, LATENCY, REQUESTS, ROLLBACKS
 from strangler_gateway.rollback import RollbackWatch
@@ -53,6 +54,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 TARGET_HEADER = "x-strangler-target"
+TARGET_HEADER_BYTES = TARGET_HEADER.encode()
 COOKIE_MAX_AGE_SECONDS = 365 * 24 * 3600
 CHUNK_BYTES = 64 * 1024
 
@@ -114,32 +116,51 @@ class _RequestBody:
     When the request may be retried on legacy (an idempotent request to the new side), the
     chunks already read are kept so a second attempt can replay them; the limit bounds that
     memory as it bounds everything else.
+
+    A body the client fails to deliver (over the limit, silent for ``idle_timeout`` seconds,
+    or cut off by a disconnect) sets ``client_fault``, the problem to answer: the upstream is
+    not to blame, so it counts as no upstream failure, no rollback evidence and no fallback.
     """
 
-    def __init__(self, receive: Receive, limit: int, *, keep: bool) -> None:
+    def __init__(
+        self, receive: Receive, limit: int, *, keep: bool, idle_timeout: float | None = None
+    ) -> None:
         self._receive = receive
         self._limit = limit
         self._keep = keep
-        self._kept: list[bytes] = []
+        self._idle_timeout = idle_timeout
+        self.kept: list[bytes] = []
         self._size = 0
         self._complete = False
-        self.too_large = False
+        self.client_fault: _Problem | None = None
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        for chunk in self._kept:
+        for chunk in self.kept:
             yield chunk
         while not self._complete:
-            message = await self._receive()
+            try:
+                async with asyncio.timeout(self._idle_timeout):
+                    message = await self._receive()
+            except TimeoutError:
+                self.client_fault = _Problem(
+                    408, "request-timeout", "Request timeout",
+                    f"The client sent nothing of its body for {self._idle_timeout:g} seconds.",
+                )  # fmt: skip
+                raise
             if message["type"] == "http.disconnect":
+                self.client_fault = _Problem(
+                    499, "client-closed-request", "Client closed request",
+                    "The client went away while sending its body.",
+                )  # fmt: skip
                 raise ConnectionResetError("client disconnected while sending its body")
             chunk = message.get("body", b"")
             self._complete = not message.get("more_body", False)
             self._size += len(chunk)
             if self._size > self._limit:
-                self.too_large = True
+                self.client_fault = _too_large(self._limit)
                 raise _BodyTooLarge
             if self._keep:
-                self._kept.append(chunk)
+                self.kept.append(chunk)
             if chunk:
                 yield chunk
 
@@ -166,8 +187,10 @@ class ProxyApp:
         *,
         max_body_bytes: int,
         max_header_bytes: int = 32 * 1024,
+        client_body_timeout: float = 60.0,
     ) -> None:
         self._max_header_bytes = max_header_bytes
+        self._client_body_timeout = client_body_timeout
         self._shadow = shadow
         self._rollback = rollback
         self._background: set[asyncio.Task[None]] = set()
@@ -180,8 +203,10 @@ class ProxyApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        request_headers: Headers = list(scope["headers"])
-        request_id = _header(request_headers, b"x-request-id") or uuid.uuid4().hex
+        request_headers: Headers = scope["headers"]
+        # ASGI servers give header names in lower case; the last of repeated ones wins here.
+        head = dict(request_headers)
+        request_id = _text(head, b"x-request-id") or os.urandom(16).hex()
         route = self._routes.match(scope["path"])
         if route is None:
             await _send_problem(
@@ -195,14 +220,12 @@ class ProxyApp:
             )
             return
 
-        caller = identify(
-            _header(request_headers, b"authorization"), _header(request_headers, b"cookie")
-        )
+        caller = identify(_text(head, b"authorization"), _text(head, b"cookie"))
         new_cookie: str | None = None
         user_key = caller.user_key
         if user_key is None:
-            user_key = new_cookie = uuid.uuid4().hex
-        forced = _header(request_headers, TARGET_HEADER.encode())
+            user_key = new_cookie = os.urandom(16).hex()
+        forced = _text(head, TARGET_HEADER_BYTES)
         facts = RequestFacts(
             user_key=user_key,
             user_id=caller.user_id,
@@ -228,7 +251,7 @@ class ProxyApp:
             )  # fmt: skip
             _observe(route.name, _Served(decision.target, 431), started)
             return
-        declared = _header(request_headers, b"content-length")
+        declared = _text(head, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max_body_bytes:
             await _send_problem(
                 send, _too_large(self._max_body_bytes), instance=scope["path"], extra=extra,
@@ -260,7 +283,12 @@ class ProxyApp:
             and decision.reason != "targeting:header"
             and method in IDEMPOTENT_METHODS
         )
-        body = _RequestBody(receive, self._max_body_bytes, keep=may_fall_back)
+        shadowing = decision.reason == "flag:shadow"
+        mirror_write = shadowing and route.shadow.mirror_writes and method not in SAFE_METHODS
+        body = _RequestBody(
+            receive, self._max_body_bytes, keep=may_fall_back or mirror_write,
+            idle_timeout=self._client_body_timeout,
+        )  # fmt: skip
         outgoing = _outgoing_headers(scope, request_id)
         has_body = _has_body(scope["headers"])
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -268,10 +296,17 @@ class ProxyApp:
         target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
 
         mirror: asyncio.Future[Capture] | None = None
-        if decision.reason == "flag:shadow" and method in SAFE_METHODS and not has_body:
+        legacy_again: asyncio.Future[Capture] | None = None
+        if shadowing and method in SAFE_METHODS and not has_body:
             mirror = self._shadow.start(
                 route.name, lambda: self._mirror(route.new_upstream, method, target, outgoing)
             )
+            if mirror is not None:
+                legacy_again = self._shadow.sample_noise(
+                    route.name,
+                    route.shadow,
+                    lambda: self._mirror(route.legacy_upstream, method, target, outgoing),
+                )
 
         async def attempt(upstream: str) -> aiohttp.ClientResponse:
             side = "new" if upstream == route.new_upstream else "legacy"
@@ -284,7 +319,7 @@ class ProxyApp:
                     upstream, label, method, target, outgoing, body, has_body
                 )
             except _Problem as failure:
-                if failure.slug != "circuit-open" and not body.too_large:
+                if failure.slug != "circuit-open" and body.client_fault is None:
                     self._judge_new_side(route, False, time.perf_counter() - began)
                 raise
             self._judge_new_side(route, response.status < 500, time.perf_counter() - began)
@@ -301,7 +336,11 @@ class ProxyApp:
                     upstream = route.legacy_upstream
                     response = await attempt(upstream)
             except _Problem as failure:
-                if not may_fall_back or body.too_large or decision.target is Target.LEGACY:
+                if (
+                    not may_fall_back
+                    or body.client_fault is not None
+                    or decision.target is Target.LEGACY
+                ):
                     raise
                 cause = "circuit-open" if failure.slug == "circuit-open" else "upstream-error"
                 decision = Decision(Target.LEGACY, f"fallback:{cause}")
@@ -309,15 +348,18 @@ class ProxyApp:
                 upstream = route.legacy_upstream
                 response = await attempt(upstream)
         except _Problem as problem:
-            if mirror is not None:
-                mirror.cancel()
+            for pending in (mirror, legacy_again):
+                if pending is not None:
+                    pending.cancel()
             await _send_problem(
                 send, problem, instance=scope["path"], extra=extra, route=route.name,
                 decision=decision,
             )  # fmt: skip
             return _Served(decision.target, problem.status)
 
-        capture = Capture(response.status, response.headers.get("content-type", ""))
+        capture = Capture(response.status)
+        if mirror is not None or mirror_write:
+            capture.headers = _lowered(response.headers)
         complete = False
         async with response:
             headers = _response_headers(response.raw_headers)
@@ -327,11 +369,19 @@ class ProxyApp:
                 await send(
                     {"type": "http.response.start", "status": response.status, "headers": headers}
                 )
-                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                    if mirror is not None:
-                        capture.add(chunk)
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                length = response.content_length
+                if length is not None and length <= CHUNK_BYTES:
+                    # The common small answer: one body message instead of a chunk and an end.
+                    whole = await response.read()
+                    if mirror is not None or mirror_write:
+                        capture.add(whole)
+                    await send({"type": "http.response.body", "body": whole, "more_body": False})
+                else:
+                    async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                        if mirror is not None or mirror_write:
+                            capture.add(chunk)
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
                 complete = True
             except (aiohttp.ClientError, TimeoutError):
                 # The status line is gone already: all that is left is to cut the connection.
@@ -339,17 +389,27 @@ class ProxyApp:
             except OSError:
                 logger.info("client went away while %s was answering %s", upstream, target)
             finally:
+                if complete and mirror_write:
+                    sent = b"".join(body.kept)
+                    mirror = self._shadow.start(
+                        route.name,
+                        lambda: self._mirror(route.new_upstream, method, target, outgoing, sent),
+                    )
                 if mirror is not None and complete:
-                    self._shadow.compare_later(route.name, method, target, capture, mirror)
-                elif mirror is not None:
-                    mirror.cancel()
+                    self._shadow.compare_later(
+                        route.name, route.shadow, (method, target), capture, mirror, legacy_again
+                    )
+                else:
+                    for pending in (mirror, legacy_again):
+                        if pending is not None:
+                            pending.cancel()
         return _Served(decision.target, response.status if complete else 502)
 
     def _judge_new_side(self, route: Route, ok: bool, seconds: float) -> None:
         """Feed the rollback watch; on a verdict, put the route back on legacy, in background."""
         if self._flags.current().flag(route.flag).mode not in (Mode.CANARY, Mode.NEW):
             return
-        verdict = self._rollback.record(route.name, ok, seconds)
+        verdict = self._rollback.record(route.name, route.rollback, ok, seconds)
         if verdict is None:
             return
         logger.warning("rolling route %s back to legacy: %s", route.name, verdict.reason)
@@ -362,16 +422,20 @@ class ProxyApp:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _mirror(self, upstream: str, method: str, target: str, headers: Headers) -> Capture:
+    async def _mirror(
+        self, upstream: str, method: str, target: str, headers: Headers, body: bytes | None = None
+    ) -> Capture:
+        """A background copy of the request; ``X-Strangler-Shadow: 1`` tells the upstream."""
         session = self._pool.session(upstream)
         async with session.request(
             method,
             URL(upstream.rstrip("/") + target, encoded=True),
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
             + [("X-Strangler-Shadow", "1")],
+            data=body,
             allow_redirects=False,
         ) as response:
-            capture = Capture(response.status, response.headers.get("content-type", ""))
+            capture = Capture(response.status, _lowered(response.headers))
             async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                 capture.add(chunk)
             return capture
@@ -403,17 +467,17 @@ class ProxyApp:
                 allow_redirects=False,
             )
         except TimeoutError as exc:
-            if body.too_large:
+            if body.client_fault is not None:
                 breaker.abandoned()
-                raise _too_large(self._max_body_bytes) from exc
+                raise body.client_fault from exc
             breaker.failed()
             raise _Problem(
                 504, "upstream-timeout", "Upstream timed out", f"{label} did not answer in time."
             ) from exc
         except (aiohttp.ClientError, OSError, _BodyTooLarge) as exc:
-            if body.too_large:
+            if body.client_fault is not None:
                 breaker.abandoned()
-                raise _too_large(self._max_body_bytes) from exc
+                raise body.client_fault from exc
             breaker.failed()
             raise _Problem(
                 502,
@@ -436,12 +500,32 @@ class _Served(NamedTuple):
     status: int
 
 
+class _Figures(NamedTuple):
+    requests: Counter
+    errors: Counter
+    latency: Histogram
+
+
+_FIGURES: dict[tuple[str, Target], _Figures] = {}
+
+
 def _observe(route: str, served: _Served, started: float) -> None:
-    target = served.target.value
-    REQUESTS.labels(route, target).inc()
+    """Count the answer; the labelled children are looked up once per route and side."""
+    key = (route, served.target)
+    figures = _FIGURES.get(key)
+    if figures is None:
+        labels = (route, served.target.value)
+        figures = _FIGURES[key] = _Figures(
+            REQUESTS.labels(*labels), ERRORS.labels(*labels), LATENCY.labels(*labels)
+        )
+    figures.requests.inc()
     if served.status >= 500:
-        ERRORS.labels(route, target).inc()
-    LATENCY.labels(route, target).observe(time.perf_counter() - started)
+        figures.errors.inc()
+    figures.latency.observe(time.perf_counter() - started)
+
+
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
 
 
 def _upstream_of(route: Route, decision: Decision) -> str:
@@ -455,6 +539,11 @@ def _too_large(limit: int) -> _Problem:
         "Payload too large",
         f"Request bodies are limited to {limit} bytes.",
     )
+
+
+def _text(head: Mapping[bytes, bytes], name: bytes) -> str | None:
+    value = head.get(name)
+    return None if value is None else value.decode("latin-1")
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -514,7 +603,13 @@ def _outgoing_headers(scope: Scope, request_id: str) -> Headers:
 
 
 def _response_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    own = {b"x-strangler-route", b"x-strangler-target", b"x-strangler-reason", b"x-request-id"}
+    """The upstream's end-to-end headers, less those the gateway writes itself.
+
+    The server in front of the proxy (uvicorn) writes its own ``Date`` and ``Server``, as nginx
+    does; forwarding the upstream's too would send each twice.
+    """
+    own = {b"x-strangler-route", b"x-strangler-target", b"x-strangler-reason", b"x-request-id",
+           b"date", b"server"}  # fmt: skip
     return [(k, v) for k, v in _end_to_end(raw) if k.lower() not in own]
 
 

@@ -2,16 +2,38 @@
 
 One line per route. A service that takes over only part of a prefix gets a longer prefix of
 its own; the longest matching prefix wins.
+
+Each route also carries how it is shadowed (what the diff ignores, whether writes are
+mirrored) and when it rolls back by itself. Both have defaults here and can be tuned per
+route without code through ``GATEWAY_ROUTES`` (see ``RouteTuning`` in settings).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from strangler_gateway.settings import GatewaySettings
+from strangler_gateway.comparison import CompareRules
+from strangler_gateway.rollback import RollbackPolicy
+from strangler_gateway.settings import GatewaySettings, RouteTuning
+from strangler_gateway.shadow import DEFAULT_IGNORED_FIELDS, ShadowRules
 
-__all__ = ["Route", "RouteTable", "default_routes"]
+__all__ = ["BILLING_SHADOW", "Route", "RouteTable", "default_routes"]
+
+T = TypeVar("T")
+
+# Billing answers carry meaning in two headers besides the body: a replayed payment or refund
+# (``Idempotent-Replayed``) and how to authenticate (``WWW-Authenticate``). Nothing else is
+# ignored beyond the defaults: in shadow, billing serves records synced from the monolith's
+# events, with the monolith's ids and instants. The parity suite judges by these same rules.
+BILLING_SHADOW = ShadowRules(
+    compare=CompareRules(
+        DEFAULT_IGNORED_FIELDS,
+        headers=("content-type", "idempotent-replayed", "www-authenticate"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +43,8 @@ class Route:
     legacy_upstream: str
     new_upstream: str
     flag: str
+    shadow: ShadowRules = field(default_factory=ShadowRules)
+    rollback: RollbackPolicy = field(default_factory=RollbackPolicy)
 
     def matches(self, path: str) -> bool:
         """``/api/billing`` matches itself and ``/api/billing/...``, never ``/api/billingx``."""
@@ -29,14 +53,50 @@ class Route:
 
 def default_routes(settings: GatewaySettings) -> list[Route]:
     legacy = settings.legacy_url
-    return [
+    routes = [
         #     name             prefix                legacy  new                          flag
         Route("auth", "/api/auth", legacy, settings.auth_url, "auth"),
         Route("users", "/api/users", legacy, settings.auth_url, "users"),
-        Route("billing", "/api/billing", legacy, settings.billing_url, "billing"),
+        Route("billing", "/api/billing", legacy, settings.billing_url, "billing",
+              shadow=BILLING_SHADOW),
         Route("notifications", "/api/notifications", legacy, settings.notifications_url,
               "notifications"),
+        # A finer route: preferences can move to the notifications service before the rest.
+        Route("notification-preferences", "/api/notifications/preferences", legacy,
+              settings.notifications_url, "notification-preferences"),
     ]  # fmt: skip
+    unknown = set(settings.routes) - {route.name for route in routes}
+    if unknown:
+        raise ValueError(f"GATEWAY_ROUTES tunes routes that do not exist: {sorted(unknown)}")
+    return [_tuned(route, settings) for route in routes]
+
+
+def _tuned(route: Route, settings: GatewaySettings) -> Route:
+    """The route with the gateway-wide rollback defaults and its own tuning applied."""
+    tuning = settings.routes.get(route.name, RouteTuning())
+    rollback = RollbackPolicy(
+        window_seconds=_first(tuning.rollback_window_seconds, settings.rollback_window_seconds),
+        min_calls=_first(tuning.rollback_min_calls, settings.rollback_min_calls),
+        max_error_rate=_first(tuning.rollback_max_error_rate, settings.rollback_max_error_rate),
+        max_p99_seconds=_first(tuning.rollback_max_p99_seconds, settings.rollback_max_p99_seconds),
+    )
+    rules = route.shadow.compare
+    compare = CompareRules(
+        ignore=rules.ignore + tuple(tuning.ignore_fields),
+        unordered=rules.unordered + tuple(tuning.unordered_fields),
+        headers=tuple(tuning.compared_headers) if tuning.compared_headers else rules.headers,
+    )
+    shadow = dataclasses.replace(
+        route.shadow,
+        compare=compare,
+        mirror_writes=_first(tuning.mirror_writes, route.shadow.mirror_writes),
+        noise_sample_rate=_first(tuning.noise_sample_rate, route.shadow.noise_sample_rate),
+    )
+    return dataclasses.replace(route, shadow=shadow, rollback=rollback)
+
+
+def _first(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 class RouteTable:
@@ -51,6 +111,9 @@ class RouteTable:
 
     def match(self, path: str) -> Route | None:
         return next((route for route in self._routes if route.matches(path)), None)
+
+    def named(self, name: str) -> Route | None:
+        return next((route for route in self._routes if route.name == name), None)
 
     def upstreams(self) -> set[str]:
         return {

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["GatewaySettings"]
+__all__ = ["GatewaySettings", "RouteTuning"]
 
 MIB = 1024 * 1024
+
+
+class RouteTuning(BaseModel):
+    """One route's shadow and rollback tuning; what is left out keeps the default.
+
+    Given as JSON in ``GATEWAY_ROUTES``, keyed by route name, e.g.
+    ``{"billing": {"ignore_fields": ["/items/*/id"], "rollback_max_error_rate": 0.05}}``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ignore_fields: list[str] = Field(default_factory=list)
+    unordered_fields: list[str] = Field(default_factory=list)
+    compared_headers: list[str] | None = None
+    mirror_writes: bool | None = None
+    noise_sample_rate: float | None = Field(default=None, ge=0, le=1)
+    rollback_window_seconds: float | None = Field(default=None, gt=0)
+    rollback_min_calls: int | None = Field(default=None, ge=1)
+    rollback_max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    rollback_max_p99_seconds: float | None = Field(default=None, gt=0)
 
 
 class GatewaySettings(BaseSettings):
@@ -31,12 +51,16 @@ class GatewaySettings(BaseSettings):
     read_timeout_seconds: float = Field(default=30.0, gt=0)
     max_body_bytes: int = Field(default=MIB, ge=0)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    client_body_timeout_seconds: float = Field(default=60.0, gt=0)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
     rollback_window_seconds: float = Field(default=30.0, gt=0)
     rollback_min_calls: int = Field(default=20, ge=1)
     rollback_max_error_rate: float = Field(default=0.2, ge=0, le=1)
     rollback_max_p99_seconds: float = Field(default=2.0, gt=0)
+    routes: dict[str, RouteTuning] = Field(default_factory=dict)
+    # A log line per proxied request costs ~100 µs of CPU (bench/gateway.py); off by default.
+    access_log: bool = False
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/gateway.db"
     admin_token: SecretStr

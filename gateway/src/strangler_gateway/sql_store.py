@@ -5,7 +5,8 @@ Each gateway replica keeps the whole flag set in memory and re-reads it every
 cheaper and simpler than change notification, works the same on SQLite and PostgreSQL, and
 bounds how stale a replica can be: a change reaches every replica within one poll.
 
-Every change writes the new value and its audit row in one transaction.
+Every change writes the new value and its audit row in one transaction. The tables come from
+the gateway's migrations (``strangler-gateway migrate``); the store never creates them.
 """
 
 from __future__ import annotations
@@ -19,25 +20,24 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, select
+from sqlalchemy import Boolean, Integer, String, Text, inspect, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from strangler_flags import FlagState, RouteFlag, flag_from_document, flag_to_document
 from strangler_persistence import UTCDateTime, create_session_factory, utcnow
 
-from strangler_gateway.flags import RouteFlag
-from strangler_gateway.store import (
-    KILL_SWITCH_SUBJECT,
-    AuditEntry,
-    FlagState,
-    flag_from_document,
-    flag_to_document,
-)
+from strangler_gateway.store import KILL_SWITCH_SUBJECT, AuditEntry
 
-__all__ = ["SqlFlagStore"]
+__all__ = ["FlagTablesMissing", "SqlFlagStore"]
 
 logger = logging.getLogger(__name__)
 
 KILL_SWITCH_ROW = 1
+
+
+class FlagTablesMissing(RuntimeError):
+    """The gateway's database lacks its flag tables: ``strangler-gateway migrate`` was not run."""
 
 
 class Base(DeclarativeBase):
@@ -72,6 +72,10 @@ class FlagAuditRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+_FLAG_ROWS = select(RouteFlagRow.name, RouteFlagRow.document).order_by(RouteFlagRow.name)
+_KILL_SWITCH = select(KillSwitchRow.on).where(KillSwitchRow.id == KILL_SWITCH_ROW)
+
+
 class SqlFlagStore:
     """A ``FlagStore`` on SQLAlchemy; several gateways may share one database."""
 
@@ -80,11 +84,11 @@ class SqlFlagStore:
         self._sessions = create_session_factory(engine)
         self._poll_seconds = poll_seconds
         self._state = FlagState()
+        self._seen: tuple[tuple[tuple[str, str], ...], bool] | None = None
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        await self._require_tables()
         await self.refresh()
         self._poller = asyncio.create_task(self._poll(), name="flag-poller")
 
@@ -99,13 +103,32 @@ class SqlFlagStore:
     def current(self) -> FlagState:
         return self._state
 
+    async def _require_tables(self) -> None:
+        async with self._engine.connect() as connection:
+            present = await connection.run_sync(_table_names)
+        missing = sorted(set(Base.metadata.tables) - present)
+        if missing:
+            where = self._engine.url.render_as_string(hide_password=True)
+            raise FlagTablesMissing(
+                f"the flag tables {', '.join(missing)} are missing from {where}: "
+                "run `strangler-gateway migrate` first"
+            )
+
     async def refresh(self) -> None:
-        """Re-read every flag and the kill switch into the in-memory snapshot."""
-        async with self._sessions() as session:
-            rows = (await session.scalars(select(RouteFlagRow))).all()
-            switch = await session.get(KillSwitchRow, KILL_SWITCH_ROW)
-        flags = {row.name: flag_from_document(json.loads(row.document)) for row in rows}
-        self._state = FlagState(MappingProxyType(flags), bool(switch and switch.on))
+        """Re-read every flag and the kill switch into the in-memory snapshot.
+
+        Core statements on one connection, not ORM sessions: this runs twice a second in
+        every replica, and the snapshot is rebuilt only when the rows changed.
+        """
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(_FLAG_ROWS)).all()
+            switch = (await connection.execute(_KILL_SWITCH)).scalar()
+        seen = (tuple((row.name, row.document) for row in rows), bool(switch))
+        if seen == self._seen:
+            return
+        flags = {name: flag_from_document(json.loads(document)) for name, document in seen[0]}
+        self._state = FlagState(MappingProxyType(flags), seen[1])
+        self._seen = seen
 
     async def _poll(self) -> None:
         while True:
@@ -157,6 +180,10 @@ class SqlFlagStore:
             )
             for row in rows
         ]
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
 
 
 def _audit(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from strangler_flags import FlagState, RouteFlag, flag_to_document
 from strangler_persistence import utcnow
-
-from strangler_gateway.flags import Mode, RouteFlag
 
 __all__ = [
     "KILL_SWITCH_SUBJECT",
@@ -18,23 +17,9 @@ __all__ = [
     "FlagState",
     "FlagStore",
     "InMemoryFlagStore",
-    "flag_from_document",
-    "flag_to_document",
 ]
 
 KILL_SWITCH_SUBJECT = "kill-switch"
-
-
-@dataclass(frozen=True, slots=True)
-class FlagState:
-    """Every route's flag and the kill switch, as one immutable snapshot."""
-
-    flags: Mapping[str, RouteFlag] = field(default_factory=lambda: MappingProxyType({}))
-    kill_switch: bool = False
-
-    def flag(self, name: str) -> RouteFlag:
-        """A route without a stored flag stays on legacy."""
-        return self.flags.get(name, RouteFlag())
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +35,6 @@ class AuditEntry:
     old: Mapping[str, Any] | None
     new: Mapping[str, Any]
     reason: str
-
-
-def flag_to_document(flag: RouteFlag) -> dict[str, Any]:
-    return {
-        "mode": flag.mode.value,
-        "percent": flag.percent,
-        "force_new_user_ids": sorted(flag.force_new_user_ids),
-        "force_new_email_domains": sorted(flag.force_new_email_domains),
-    }
-
-
-def flag_from_document(document: Mapping[str, Any]) -> RouteFlag:
-    return RouteFlag(
-        mode=Mode(document["mode"]),
-        percent=int(document["percent"]),
-        force_new_user_ids=frozenset(document.get("force_new_user_ids", ())),
-        force_new_email_domains=frozenset(document.get("force_new_email_domains", ())),
-    )
 
 
 class FlagStore(Protocol):

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from http_platform import (
     BodySizeLimitMiddleware,
+    NulCharacterGuard,
+    ReadinessCheck,
     health_router,
     install_problem_handlers,
     mount_metrics,
@@ -22,10 +24,14 @@ from strangler_eventing import (
     configure_tracing,
     create_producer,
 )
+from strangler_migration import SqlRecords
 
 from legacy_monolith.accounts.api import router as accounts_router
 from legacy_monolith.billing.api import router as billing_router
 from legacy_monolith.billing.payment_provider import HttpPaymentProvider, PaymentProvider
+from legacy_monolith.billing_sync.acl import billing_changes
+from legacy_monolith.billing_sync.api import router as billing_sync_router
+from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
 from legacy_monolith.database import create_engine, create_session_factory
 from legacy_monolith.events import SOURCE
 from legacy_monolith.models import outbox
@@ -85,6 +91,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; settings come from ``MONOLITH_*`` when not given. Connects only on start."""
     resolved = settings or MonolithSettings()
+    background: dict[str, asyncio.Task[None]] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,12 +104,24 @@ def create_app(
                 runtime.engine, outbox, create_producer(broker_config(resolved)), SOURCE
             )
             relay_task = asyncio.create_task(relay.run(stop), name="outbox-relay")
+        app.state.billing_records = SqlRecords(runtime.engine, BILLING_RECORDS)
+        app.state.billing_sync = None
+        if resolved.billing_sync_enabled:
+            app.state.billing_sync = billing_changes(
+                broker_config(resolved), resolved.billing_sync_group, runtime.sessions
+            )
+            background["billing-sync"] = asyncio.create_task(
+                app.state.billing_sync.run(stop), name="billing-sync"
+            )
         try:
             yield
         finally:
             stop.set()
             if relay_task is not None:
                 await relay_task
+            if background:
+                await asyncio.wait(background.values())
+            background.clear()
             await runtime.payments.aclose()
             await runtime.engine.dispose()
 
@@ -110,6 +129,15 @@ def create_app(
         runtime: Runtime = app.state.runtime
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    async def billing_sync_runs() -> None:
+        task = background.get("billing-sync")
+        if task is not None and task.done():
+            raise RuntimeError("the billing sync consumer stopped")
+
+    checks: dict[str, ReadinessCheck] = {"database": database_answers}
+    if resolved.billing_sync_enabled:
+        checks["billing-sync"] = billing_sync_runs
 
     configure_tracing(SERVICE_NAME)
     app = FastAPI(
@@ -119,12 +147,14 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(NulCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
-    app.include_router(health_router(SERVICE_NAME, {"database": database_answers}))
+    app.include_router(health_router(SERVICE_NAME, checks))
     mount_metrics(app)
     app.include_router(accounts_router)
     app.include_router(billing_router)
     app.include_router(notifications_router)
+    app.include_router(billing_sync_router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
     return app

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import Table
+from strangler_eventing import outbox_commands
 
 from legacy_monolith.settings import MonolithSettings
 
@@ -114,65 +116,13 @@ def bill(
     typer.echo(f"issued {asyncio.run(run())} invoices")
 
 
-outbox_cli = typer.Typer(
-    help="The transactional outbox: what waits for the broker, and replays.",
-    no_args_is_help=True,
-)
-cli.add_typer(outbox_cli, name="outbox")
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-@outbox_cli.command("status")
-def outbox_status() -> None:
-    """How many events wait for the broker, and since when."""
-    from strangler_eventing import outbox_backlog
-    from strangler_persistence import create_engine
-
+def _outbox() -> Table:
     from legacy_monolith.models import outbox
 
-    async def run() -> tuple[int, datetime | None]:
-        engine = create_engine(_settings().database_url)
-        try:
-            return await outbox_backlog(engine, outbox)
-        finally:
-            await engine.dispose()
-
-    count, oldest = asyncio.run(run())
-    typer.echo(
-        f"{count} unpublished events"
-        + (f", oldest from {oldest:%Y-%m-%d %H:%M:%S}Z" if oldest else "")
-    )
+    return outbox
 
 
-@outbox_cli.command("replay")
-def outbox_replay(
-    since: Annotated[datetime, typer.Option(help="Re-publish events recorded from then (UTC).")],
-    until: Annotated[
-        datetime | None, typer.Option(help="... up to (not including) then (UTC; default: now).")
-    ] = None,
-) -> None:
-    """Mark a time range of events unpublished; the running relay publishes them again."""
-    from strangler_eventing import replay
-    from strangler_persistence import create_engine
-
-    from legacy_monolith.models import outbox
-
-    start, end = _aware(since), _aware(until)
-    assert start is not None
-
-    async def run() -> int:
-        engine = create_engine(_settings().database_url)
-        try:
-            return await replay(engine, outbox, start, end)
-        finally:
-            await engine.dispose()
-
-    typer.echo(f"{asyncio.run(run())} events marked for re-publishing")
+cli.add_typer(outbox_commands(lambda: _settings().database_url, _outbox), name="outbox")
 
 
 def main() -> None:

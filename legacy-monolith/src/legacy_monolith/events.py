@@ -2,9 +2,15 @@
 
 Each call records the event in the outbox inside the caller's transaction, so an event exists
 exactly when the change it describes was committed. The outbox relay publishes them.
+
+Billing events also say that the monolith made the change (``origin``) and which version of
+each record it produced, with the record fields the billing service needs to hold a copy:
+build them after the session flushed the change, when the versions are counted.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import (
@@ -21,6 +27,7 @@ from strangler_contracts import (
 from strangler_eventing import Outbox
 
 from legacy_monolith.models import (
+    ORIGIN,
     Invoice,
     Notification,
     Payment,
@@ -65,22 +72,29 @@ def subscription_started(subscription: Subscription) -> SubscriptionStarted:
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
         started_at=subscription.created_at,
+        origin=ORIGIN,
+        subscription_version=subscription.version,
     )
 
 
 def subscription_cancelled(
-    subscription: Subscription, voided_invoice_ids: list[str]
+    subscription: Subscription, voided_invoice_versions: dict[str, int]
 ) -> SubscriptionCancelled:
+    """``voided_invoice_versions``: each voided invoice's id and version after voiding."""
     assert subscription.cancelled_at is not None
     return SubscriptionCancelled(
         subscription_id=subscription.id,
         user_id=subscription.user_id,
         cancelled_at=subscription.cancelled_at,
-        voided_invoice_ids=voided_invoice_ids,
+        voided_invoice_ids=sorted(voided_invoice_versions),
+        origin=ORIGIN,
+        subscription_version=subscription.version,
+        voided_invoice_versions=voided_invoice_versions,
     )
 
 
-def invoice_issued(invoice: Invoice) -> InvoiceIssued:
+def invoice_issued(invoice: Invoice, subscription: Subscription) -> InvoiceIssued:
+    """``subscription``: the invoice's, its current period now the invoice's period."""
     return InvoiceIssued(
         invoice_id=invoice.id,
         subscription_id=invoice.subscription_id,
@@ -90,7 +104,22 @@ def invoice_issued(invoice: Invoice) -> InvoiceIssued:
         period_start=invoice.period_start,
         period_end=invoice.period_end,
         issued_at=invoice.issued_at,
+        origin=ORIGIN,
+        invoice_version=invoice.version,
+        subscription_version=subscription.version,
     )
+
+
+def _payment_copy(payment: Payment, invoice: Invoice) -> dict[str, Any]:
+    return {
+        "origin": ORIGIN,
+        "invoice_version": invoice.version,
+        "payment_version": payment.version,
+        "idempotency_key": payment.idempotency_key,
+        "card_last4": payment.card_last4,
+        "payment_created_at": payment.created_at,
+        "attempted_at": payment.attempted_at,
+    }
 
 
 def payment_succeeded(payment: Payment, invoice: Invoice) -> PaymentSucceeded:
@@ -105,6 +134,7 @@ def payment_succeeded(payment: Payment, invoice: Invoice) -> PaymentSucceeded:
         currency=payment.currency,
         provider_charge_id=payment.provider_charge_id,
         paid_at=payment.completed_at,
+        **_payment_copy(payment, invoice),
     )
 
 
@@ -120,6 +150,7 @@ def payment_failed(payment: Payment, invoice: Invoice) -> PaymentFailed:
         failure_code=payment.failure_code or "",
         failure_message=payment.failure_message or "",
         failed_at=payment.completed_at,
+        **_payment_copy(payment, invoice),
     )
 
 
@@ -134,6 +165,13 @@ def refund_issued(refund: Refund, invoice: Invoice) -> RefundIssued:
         currency=refund.currency,
         invoice_refunded_cents=invoice.amount_refunded_cents,
         refunded_at=refund.created_at,
+        invoice_status=invoice.status,
+        origin=ORIGIN,
+        refund_version=refund.version,
+        invoice_version=invoice.version,
+        idempotency_key=refund.idempotency_key,
+        reason=refund.reason,
+        provider_refund_id=refund.provider_refund_id,
     )
 
 

@@ -1,17 +1,26 @@
-"""The monolith's tables. Accounts, billing and notifications share them freely (legacy)."""
+"""The monolith's tables. Accounts, billing and notifications share them freely (legacy).
+
+While billing is extracted, its records (subscriptions, invoices, payments, refunds) are
+held on both sides and synced both ways, so each carries a ``version`` and an ``origin``
+(``SyncedRecord``): every change the monolith makes through the ORM counts one version up
+and makes ``legacy-monolith`` the origin; the billing ACL (``billing_sync``) writes the
+billing service's changes with plain SQL, keeping their version and origin.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-from strangler_eventing import outbox_table
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session, relationship
+from strangler_eventing import inbox_table, outbox_table
 
 from legacy_monolith.database import Base, UTCDateTime, utcnow
 
 __all__ = [
+    "ORIGIN",
     "Invoice",
     "Notification",
     "NotificationPreferences",
@@ -19,14 +28,35 @@ __all__ = [
     "Plan",
     "Refund",
     "Subscription",
+    "SyncedRecord",
     "User",
+    "inbox",
     "new_id",
     "outbox",
 ]
 
 
+ORIGIN: Final = "legacy-monolith"
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+class SyncedRecord:
+    """A billing record the billing service holds too: which change of it this is, and which
+    side made that change."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    origin: Mapped[str] = mapped_column(String(40), default=ORIGIN, server_default=ORIGIN)
+
+
+@event.listens_for(SyncedRecord, "before_update", propagate=True)
+def _count_the_change(_mapper: Mapper[Any], _connection: Any, record: SyncedRecord) -> None:
+    session = object_session(record)
+    if session is not None and session.is_modified(record, include_collections=False):
+        record.version += 1
+        record.origin = ORIGIN
 
 
 class User(Base):
@@ -51,7 +81,7 @@ class Plan(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Subscription(Base):
+class Subscription(SyncedRecord, Base):
     __tablename__ = "subscriptions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -67,7 +97,7 @@ class Subscription(Base):
     plan: Mapped[Plan] = relationship(lazy="raise")
 
 
-class Invoice(Base):
+class Invoice(SyncedRecord, Base):
     __tablename__ = "invoices"
     __table_args__ = (UniqueConstraint("subscription_id", "period_start"),)
 
@@ -84,7 +114,7 @@ class Invoice(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Payment(Base):
+class Payment(SyncedRecord, Base):
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
@@ -104,7 +134,7 @@ class Payment(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Refund(Base):
+class Refund(SyncedRecord, Base):
     __tablename__ = "refunds"
     __table_args__ = (UniqueConstraint("invoice_id", "idempotency_key"),)
 
@@ -145,3 +175,4 @@ class NotificationPreferences(Base):
 
 
 outbox = outbox_table(Base.metadata)
+inbox = inbox_table(Base.metadata)

@@ -37,3 +37,9 @@ class MonolithSettings(BaseSettings):
     outbox_relay_enabled: bool = Field(
         default=True, description="Publish the outbox from this process (off in unit tests)."
     )
+    billing_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the billing service's changes to the legacy tables (the billing "
+        "ACL) from this process; `strangler up` turns it on.",
+    )
+    billing_sync_group: str = "legacy-monolith.billing-sync"

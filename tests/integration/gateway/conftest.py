@@ -1,7 +1,8 @@
 """Real HTTP around the gateway: two tiny upstreams and the gateway, each on a free port.
 
 Every server is a ``uvicorn.Server`` on a socket bound to 127.0.0.1:0, run as a task of the
-test's own event loop, and stopped when the test ends.
+test's own event loop, and stopped when the test ends. ``gateway_process`` starts the gateway
+as a real ``strangler-gateway serve`` process instead, as it runs in production.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import asyncio
 import hashlib
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,9 @@ import uvicorn
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strangler_gateway import GatewaySettings, InMemoryFlagStore, create_app
+from strangler_gateway.migrate import upgrade_to_head
+
+from tests.support.gateway_process import GatewayProcess, launch_gateway, wait_until_ready
 
 SLOW_SECONDS = 3.0
 ADMIN_TOKEN = "admin-token-for-tests"
@@ -112,6 +117,7 @@ def echo_upstream(side: str) -> ASGIApp:
             "side": side,
             "method": scope["method"],
             "path": path,
+            "raw_path": scope["raw_path"].decode("latin-1"),
             "query": scope["query_string"].decode(),
             "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
             "body_bytes": size,
@@ -181,3 +187,46 @@ def gateway(upstreams: tuple[str, str], flags: InMemoryFlagStore) -> GatewayFact
             yield client
 
     return start
+
+
+@pytest.fixture
+def flag_database(tmp_path: Path) -> str:
+    """The URL of a SQLite flag database, migrated: the embedded profile's default."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+GatewayProcessFactory = Callable[..., Awaitable[GatewayProcess]]
+
+
+@pytest.fixture
+async def gateway_process(
+    upstreams: tuple[str, str], tmp_path: Path
+) -> AsyncIterator[GatewayProcessFactory]:
+    """``await gateway_process(database_url, **settings)``: ``strangler-gateway serve`` in front
+    of the two upstreams, once it answers. Every gateway started is stopped when the test ends,
+    before the upstreams."""
+    legacy_url, new_url = upstreams
+    started: list[GatewayProcess] = []
+
+    async def start(database_url: str, **settings: str) -> GatewayProcess:
+        values = {
+            "database_url": database_url,
+            "legacy_url": legacy_url,
+            "auth_url": new_url,
+            "billing_url": new_url,
+            "notifications_url": new_url,
+            "admin_token": ADMIN_TOKEN,
+            **settings,
+        }
+        process = launch_gateway(values, tmp_path / f"gateway-{len(started)}.log")
+        started.append(process)
+        await wait_until_ready(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            await asyncio.to_thread(process.stop)

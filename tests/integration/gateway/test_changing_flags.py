@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from strangler_gateway import Mode, RouteFlag, SqlFlagStore
@@ -95,8 +94,8 @@ async def test_health_routes_answer_beside_the_proxy(gateway: GatewayFactory) ->
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+def database_url(flag_database: str) -> str:
+    return flag_database
 
 
 async def test_a_change_on_one_replica_reaches_another_within_a_poll(database_url: str) -> None:

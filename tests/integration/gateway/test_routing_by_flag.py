@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import jwt
+from strangler_flags import bucket_of
 from strangler_gateway import InMemoryFlagStore, Mode, RouteFlag
-from strangler_gateway.flags import bucket_of
 
 from .conftest import GatewayFactory
 

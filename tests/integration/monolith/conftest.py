@@ -1,7 +1,8 @@
 """The monolith on a fresh PostgreSQL database, paying through the real payment simulator.
 
-The simulator runs in-process behind ``httpx.ASGITransport``; the monolith reaches it
-through its real ``HttpPaymentProvider``. E-mail is recorded, not sent.
+The simulator (``payment_simulator_app`` in tests/integration/conftest.py) runs in-process
+behind ``httpx.ASGITransport``; the monolith reaches it through its real
+``HttpPaymentProvider``. E-mail is recorded, not sent.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from legacy_monolith.migrate import upgrade_to_head
 from legacy_monolith.notifications.mailer import RecordingMailer
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.settings import MonolithSettings
-from payment_simulator.app import create_app as create_payment_simulator
-from payment_simulator.settings import Settings as PaymentSimulatorSettings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.conftest import FreshDatabase
@@ -32,7 +31,6 @@ from tests.support.monolith_database import (
 )
 
 JWT_SECRET = "integration-test-secret-with-32-bytes!"
-SIMULATOR_HANG_SECONDS = 0.3
 PAYMENT_TIMEOUT_SECONDS = 0.1
 
 
@@ -58,23 +56,6 @@ def snapshot(engine: AsyncEngine) -> Snapshot:
         return await database_state(engine)
 
     return take
-
-
-@pytest.fixture
-def payment_simulator_app() -> FastAPI:
-    """The real simulator; its hanging card hangs only a moment."""
-    return create_payment_simulator(
-        PaymentSimulatorSettings(hang_seconds=SIMULATOR_HANG_SECONDS, latency_ms=0)
-    )
-
-
-@pytest.fixture
-async def payment_simulator(
-    payment_simulator_app: FastAPI,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client into the simulator, to see which charges it holds."""
-    async with started(payment_simulator_app, "http://payment-simulator") as client:
-        yield client
 
 
 @pytest.fixture

@@ -21,6 +21,10 @@ ON_POSTGRES = [
     "refund-unpaid-invoice",
     "refund-amount-is-a-string",
     "pay-oversize-streamed",
+    "list-invoices-offset-past-64-bits",
+    "register-name-with-nul",
+    "get-invoice-id-with-nul",
+    "list-invoices-query-with-nul",
 ]
 
 

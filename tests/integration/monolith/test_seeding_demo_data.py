@@ -37,5 +37,6 @@ async def test_seeding_twice_changes_nothing_the_second_time(
         "notifications": 0,
         "notification_preferences": 0,
         "outbox": 0,
+        "processed_events": 0,
     }
     assert reseeded == seeded

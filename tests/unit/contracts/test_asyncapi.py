@@ -7,11 +7,20 @@ from typing import Any
 
 import pytest
 import yaml
-from strangler_contracts import ALL_EVENTS, ALL_TOPICS, IntegrationEvent
+from strangler_contracts import (
+    ALL_EVENTS,
+    ALL_TOPICS,
+    IntegrationEvent,
+    SubscriptionActivated,
+    UserRegistered,
+)
 from strangler_contracts.asyncapi import asyncapi_document, message_id
 from strangler_contracts.catalogue import CATALOGUE, NotInCatalogue, participants
 
 from tests.support.contract_events import CONTRACTS_LIB
+
+BILLING_ONLY = (SubscriptionActivated,)
+"""Events of what the monolith never did (the checkout saga)."""
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +97,24 @@ def test_every_producer_sends_its_events(
         assert operation["channel"] == {"$ref": f"#/channels/{event.topic}"}
 
 
-def test_the_monolith_publishes_every_event_today() -> None:
+def test_the_monolith_publishes_every_event_and_billing_its_own_while_it_is_extracted() -> None:
+    legacy_events = [event for event in ALL_EVENTS if event not in BILLING_ONLY]
     assert set(CATALOGUE) == {event.name for event in ALL_EVENTS}
-    assert all(participants(event).producers == ("legacy-monolith",) for event in ALL_EVENTS)
+    assert all(participants(event).producers[0] == "legacy-monolith" for event in legacy_events)
+    assert {event.name for event in ALL_EVENTS if "billing" in participants(event).producers} == {
+        event.name for event in ALL_EVENTS if event.topic == "strangler.billing"
+    }
+
+
+def test_what_only_the_billing_service_does_only_it_publishes() -> None:
+    assert all(participants(event).producers == ("billing",) for event in BILLING_ONLY)
+
+
+def test_billing_consumes_registrations(document: dict[str, Any]) -> None:
+    operation = document["operations"][f"billing.receive.{message_id(UserRegistered)}"]
+
+    assert operation["action"] == "receive"
+    assert operation["channel"] == {"$ref": "#/channels/strangler.accounts"}
 
 
 def test_an_event_nobody_declared_is_refused() -> None:

@@ -18,6 +18,8 @@ SETTINGS = GatewaySettings(admin_token=SecretStr("test-token"))
         ("/api/users/42", "users"),
         ("/api/billing/invoices/7", "billing"),
         ("/api/notifications/", "notifications"),
+        ("/api/notifications/preferences", "notification-preferences"),
+        ("/api/notifications/n-1", "notifications"),
     ],
 )
 def test_every_public_prefix_has_its_route(path: str, name: str) -> None:
@@ -55,3 +57,35 @@ def test_the_default_table_sends_legacy_to_the_monolith_and_new_to_each_service(
     assert by_name["auth"].new_upstream == "http://127.0.0.1:8002"
     assert by_name["billing"].new_upstream == "http://127.0.0.1:8003"
     assert by_name["notifications"].new_upstream == "http://127.0.0.1:8004"
+
+
+def test_a_route_is_tuned_by_gateway_routes_without_touching_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEWAY_ADMIN_TOKEN", "test-token")
+    monkeypatch.setenv(
+        "GATEWAY_ROUTES",
+        '{"billing": {"ignore_fields": ["/items/*/id"], "mirror_writes": true,'
+        ' "rollback_max_error_rate": 0.05, "rollback_min_calls": 5}}',
+    )
+
+    table = RouteTable(default_routes(GatewaySettings()))
+    billing, users = table.named("billing"), table.named("users")
+
+    assert billing is not None
+    assert users is not None
+    assert "/items/*/id" in billing.shadow.compare.ignore
+    assert "**/created_at" in billing.shadow.compare.ignore
+    assert billing.shadow.mirror_writes
+    assert (billing.rollback.max_error_rate, billing.rollback.min_calls) == (0.05, 5)
+    assert not users.shadow.mirror_writes
+    assert (users.rollback.max_error_rate, users.rollback.min_calls) == (0.2, 20)
+
+
+def test_tuning_a_route_that_does_not_exist_is_refused() -> None:
+    settings = GatewaySettings(
+        admin_token=SecretStr("test-token"), routes={"invoices": {"mirror_writes": True}}
+    )
+
+    with pytest.raises(ValueError, match="invoices"):
+        default_routes(settings)

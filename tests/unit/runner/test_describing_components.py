@@ -21,6 +21,7 @@ def settings(tmp_path: Path) -> RunnerSettings:
         state_dir=tmp_path / "state",
         broker_port=19092,
         monolith_port=18001,
+        billing_port=18003,
         payment_simulator_port=18009,
         smtp_port=11025,
         mail_ui_port=18025,
@@ -35,6 +36,7 @@ def test_components_start_in_dependency_order(settings: RunnerSettings) -> None:
         "smtp-sink",
         "payment-simulator",
         "legacy-monolith",
+        "billing",
         "gateway",
     ]
 
@@ -54,6 +56,7 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
         "MONOLITH_SMTP_PORT": "11025",
         "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
         "MONOLITH_KAFKA_KIND": "tansu",
+        "MONOLITH_BILLING_SYNC_ENABLED": "true",
     }
 
 
@@ -65,6 +68,39 @@ def test_the_monolith_is_migrated_then_seeded_before_it_serves(settings: RunnerS
     assert monolith.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18001")
     assert monolith.health_url == "http://127.0.0.1:18001/health/ready"
     assert monolith.urls["api"] == "http://127.0.0.1:18001/api"
+
+
+def test_the_gateway_migrates_its_flag_tables_before_it_serves(settings: RunnerSettings) -> None:
+    gateway = _component("gateway", settings)
+    program = str(Path(sys.executable).parent / "strangler-gateway")
+
+    assert [step.argv for step in gateway.prepare] == [(program, "prepare")]
+    assert gateway.argv[:2] == (program, "serve")
+    database = settings.state_dir / "data" / "gateway.db"
+    assert gateway.env["GATEWAY_DATABASE_URL"] == f"sqlite+aiosqlite:///{database}"
+
+
+def test_billing_gets_its_own_database_the_shared_jwt_secret_and_the_broker(
+    settings: RunnerSettings,
+) -> None:
+    billing = _component("billing", settings)
+    program = str(Path(sys.executable).parent / "billing-service")
+
+    database = settings.state_dir / "data" / "billing.db"
+    assert billing.env == {
+        "BILLING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "BILLING_JWT_SECRET": "jwt-for-tests",
+        "BILLING_PAYMENT_PROVIDER_URL": "http://127.0.0.1:18009",
+        "BILLING_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "BILLING_KAFKA_KIND": "tansu",
+        "BILLING_MONOLITH_URL": "http://127.0.0.1:18001",
+        "BILLING_LEGACY_SYNC_ENABLED": "true",
+    }
+    assert [step.argv for step in billing.prepare] == [(program, "prepare")]
+    assert billing.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18003")
+    assert billing.health_url == "http://127.0.0.1:18003/health/ready"
+    assert billing.outbox_replay == (program, "outbox", "replay")
+    assert _component("gateway", settings).env["GATEWAY_BILLING_URL"] == "http://127.0.0.1:18003"
 
 
 def test_the_broker_is_tansu_on_its_port_and_creates_every_topic_once_it_accepts(

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from http_platform import BodySizeLimitMiddleware, health_router, install_problem_handlers
+from http_platform import (
+    BodySizeLimitMiddleware,
+    NulCharacterGuard,
+    health_router,
+    install_problem_handlers,
+)
 
 from payment_simulator import api
 from payment_simulator.idempotency import IdempotencyStore
@@ -30,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.idempotency = IdempotencyStore()
     install_problem_handlers(app)
     install_payment_problems(app)
+    app.add_middleware(NulCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(health_router("payment-simulator"))
     app.include_router(api.router)

@@ -11,6 +11,9 @@ from strangler_runner.console import RunnerConsole
 
 if TYPE_CHECKING:
     from strangler_eventing import BrokerConfig
+
+    from strangler_runner.data_migration import MigrationCommand
+    from strangler_runner.flag_control import AdminCommand
 from strangler_runner.launch import bring_up
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.shutdown import bring_down
@@ -36,6 +39,21 @@ dlq_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(dlq_app, name="dlq")
+flags_app = typer.Typer(
+    help="The gateway's routing flags: which side, legacy or new, serves each route and user.",
+    no_args_is_help=True,
+)
+app.add_typer(flags_app, name="flags")
+migrate_app = typer.Typer(
+    help="Moving a capability's data out of the monolith: backfill, sync, reconciliation.",
+    no_args_is_help=True,
+)
+app.add_typer(migrate_app, name="migrate")
+migrate_billing_app = typer.Typer(
+    help="Billing's data: the monolith's copied to the billing service, kept in sync both ways.",
+    no_args_is_help=True,
+)
+migrate_app.add_typer(migrate_billing_app, name="billing")
 
 BootstrapServers = Annotated[
     str | None,
@@ -198,3 +216,220 @@ def dlq_redrive(
     raise typer.Exit(
         redrive_dead_letters(_broker(console, bootstrap_servers), refs or [], topic, console)
     )
+
+
+# The gateway commands talk to its admin API (`/_strangler/…`); they too import their
+# machinery inside the command.
+
+GatewayUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--gateway",
+        help="The gateway's URL (default: STRANGLER_GATEWAY_URL, else the gateway `strangler up` "
+        "runs here, else http://STRANGLER_HOST:STRANGLER_GATEWAY_PORT)",
+        show_default=False,
+    ),
+]
+AdminToken = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        help="The gateway's admin token (default: STRANGLER_GATEWAY_ADMIN_TOKEN, else "
+        "admin_token in the state dir's secrets.json)",
+        show_default=False,
+    ),
+]
+Reason = Annotated[str, typer.Option(help="Why, for the audit trail (`strangler flags history`).")]
+
+
+def _against_gateway(gateway: str | None, token: str | None, command: "AdminCommand") -> None:
+    from strangler_runner.flag_control import run_against_gateway
+
+    console = RunnerConsole()
+    raise typer.Exit(run_against_gateway(_settings(console), console, gateway, token, command))
+
+
+@flags_app.command("list")
+def flags_list(gateway: GatewayUrl = None, token: AdminToken = None) -> None:
+    """Every route's flag (mode, canary percentage, targeting) and the kill switch."""
+    from strangler_runner.flag_control import list_flags
+
+    _against_gateway(gateway, token, list_flags)
+
+
+@flags_app.command("set")
+def flags_set(
+    route: Annotated[str, typer.Argument(help="auth, users, billing or notifications")],
+    mode: Annotated[str, typer.Argument(help="legacy, shadow, canary or new", show_default=False)],
+    percent: Annotated[
+        int | None,
+        typer.Option(help="canary only, and required there: the share of users on new (0..100)"),
+    ] = None,
+    user: Annotated[
+        list[str] | None,
+        typer.Option(help="A user id always served by new; repeat for more. Replaces the list."),
+    ] = None,
+    email_domain: Annotated[
+        list[str] | None,
+        typer.Option(help="An e-mail domain always served by new; repeat. Replaces the list."),
+    ] = None,
+    clear_targeting: Annotated[
+        bool, typer.Option("--clear-targeting", help="Drop the users and domains targeted now.")
+    ] = False,
+    reason: Reason = "",
+    gateway: GatewayUrl = None,
+    token: AdminToken = None,
+) -> None:
+    """Set a route's mode; targeting not given is kept (the flag is read, then changed).
+
+    `strangler flags set billing canary --percent 50` keeps the users and e-mail domains
+    already sent to new; --user or --email-domain replaces that list; --clear-targeting
+    empties both.
+    """
+    from strangler_runner.flag_control import FlagRequest, InvalidFlagRequest, set_flag
+
+    try:
+        request = FlagRequest(mode, percent, user or [], email_domain or [], clear_targeting)
+    except InvalidFlagRequest as invalid:
+        RunnerConsole().error(str(invalid))
+        raise typer.Exit(1) from None
+    _against_gateway(
+        gateway, token, lambda admin, console: set_flag(admin, console, route, request, reason)
+    )
+
+
+@flags_app.command("history")
+def flags_history(
+    route: Annotated[
+        str | None, typer.Argument(help="Only this route's changes (`kill-switch` for the switch)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, latest first.")] = 20,
+    gateway: GatewayUrl = None,
+    token: AdminToken = None,
+) -> None:
+    """Flag and kill-switch changes, latest first: when, who, what changed and why."""
+    from strangler_runner.flag_control import show_history
+
+    _against_gateway(
+        gateway, token, lambda admin, console: show_history(admin, console, route, limit)
+    )
+
+
+@app.command("kill-switch")
+def kill_switch(
+    state: Annotated[str, typer.Argument(help="on: every route to legacy at once; off: undo")],
+    reason: Reason = "",
+    gateway: GatewayUrl = None,
+    token: AdminToken = None,
+) -> None:
+    """Send every route to legacy at once (on), or hand control back to the flags (off)."""
+    from strangler_runner.flag_control import switch_kill_switch
+
+    if state not in ("on", "off"):
+        RunnerConsole().error(f"the kill switch is `on` or `off`, not {state!r}")
+        raise typer.Exit(1)
+    _against_gateway(
+        gateway,
+        token,
+        lambda admin, console: switch_kill_switch(admin, console, state == "on", reason),
+    )
+
+
+@app.command()
+def diffs(
+    route: Annotated[str, typer.Argument(help="The route mirrored in shadow mode, e.g. billing")],
+    limit: Annotated[int, typer.Option(min=0, help="How many of the latest differences.")] = 10,
+    gateway: GatewayUrl = None,
+    token: AdminToken = None,
+) -> None:
+    """Shadow figures of a route and its latest differences between legacy and new, by field."""
+    from strangler_runner.flag_control import show_diffs
+
+    _against_gateway(
+        gateway, token, lambda admin, console: show_diffs(admin, console, route, limit)
+    )
+
+
+# `sagas` reads billing's operator endpoints (`/internal/sagas`, see sagas.py).
+
+SagaStatusFilter = Annotated[
+    str | None,
+    typer.Option(
+        "--status",
+        help="Only sagas in this status: running, compensating, completed, compensated or "
+        "compensation_failed.",
+        show_default=False,
+    ),
+]
+BillingUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--billing",
+        help="The billing service's URL (default: STRANGLER_BILLING_URL, else the billing "
+        "`strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_BILLING_PORT)",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def sagas(
+    saga_id: Annotated[
+        str | None,
+        typer.Argument(help="One saga's id: its steps and every attempt (default: the list)."),
+    ] = None,
+    status: SagaStatusFilter = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, latest first.")] = 20,
+    billing: BillingUrl = None,
+) -> None:
+    """Billing's sagas (checkouts): the latest as a table, or one with its step history."""
+    from strangler_runner.sagas import show_sagas
+
+    console = RunnerConsole()
+    raise typer.Exit(show_sagas(_settings(console), console, billing, saga_id, status, limit))
+
+
+# `migrate` talks to the data-migration endpoints of the monolith and of billing
+# (`/internal/…`, see data_migration.py); it too imports its machinery inside the command.
+
+
+def _migrating(command: "MigrationCommand") -> None:
+    from strangler_runner.data_migration import run_migration
+
+    console = RunnerConsole()
+    raise typer.Exit(run_migration(_settings(console), console, command))
+
+
+@migrate_billing_app.command("status")
+def migrate_billing_status() -> None:
+    """Per entity: records on both sides and how far the backfill got; then the sync."""
+    from strangler_runner.data_migration import show_status
+
+    _migrating(show_status)
+
+
+@migrate_billing_app.command("backfill")
+def migrate_billing_backfill(
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart", help="Forget the checkpoints and scan everything again (idempotent)."
+        ),
+    ] = False,
+    pages_per_call: Annotated[
+        int,
+        typer.Option(min=1, max=1000, help="Pages billing copies per call (a checkpoint each)."),
+    ] = 5,
+) -> None:
+    """Copy the monolith's billing data to billing; resumes where a stopped run left off."""
+    from strangler_runner.data_migration import backfill
+
+    _migrating(backfill(pages_per_call, restart))
+
+
+@migrate_billing_app.command("verify")
+def migrate_billing_verify() -> None:
+    """Compare both sides record by record; list every drifted record. Exit 1 on drift."""
+    from strangler_runner.data_migration import verify
+
+    _migrating(verify)

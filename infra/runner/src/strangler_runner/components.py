@@ -77,12 +77,15 @@ def system_components(
 ) -> list[Component]:
     host = settings.host
     legacy_monolith = console_script("legacy-monolith")
+    strangler_gateway = console_script("strangler-gateway")
+    billing_service = console_script("billing-service")
     bootstrap_servers = settings.broker_bootstrap_servers
 
     mail_ui = f"http://{host}:{settings.mail_ui_port}"
     payments = f"http://{host}:{settings.payment_simulator_port}"
     monolith = f"http://{host}:{settings.monolith_port}"
     gateway = f"http://{host}:{settings.gateway_port}"
+    billing = f"http://{host}:{settings.billing_port}"
 
     return [
         Component(
@@ -143,6 +146,7 @@ def system_components(
                 "MONOLITH_SMTP_PORT": str(settings.smtp_port),
                 "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
                 "MONOLITH_KAFKA_KIND": "tansu",
+                "MONOLITH_BILLING_SYNC_ENABLED": "true",
             },
             prepare=(Step("migrate and seed", (legacy_monolith, "prepare")),),
             outbox_replay=(legacy_monolith, "outbox", "replay"),
@@ -151,17 +155,33 @@ def system_components(
             urls={"http": monolith, "api": f"{monolith}/api"},
         ),
         Component(
+            name="billing",
+            argv=(billing_service, "serve", *_options(host=host, port=settings.billing_port)),
+            env={
+                "BILLING_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'billing.db'}",
+                "BILLING_JWT_SECRET": local_secrets.jwt_secret,
+                "BILLING_PAYMENT_PROVIDER_URL": payments,
+                "BILLING_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "BILLING_KAFKA_KIND": "tansu",
+                "BILLING_MONOLITH_URL": monolith,
+                "BILLING_LEGACY_SYNC_ENABLED": "true",
+            },
+            prepare=(Step("migrate and seed the plan catalogue", (billing_service, "prepare")),),
+            outbox_replay=(billing_service, "outbox", "replay"),
+            ports=(PortBinding("http", settings.billing_port, _moved_by("billing_port")),),
+            health_url=f"{billing}/health/ready",
+            urls={"http": billing, "api": f"{billing}/api/billing"},
+        ),
+        Component(
             name="gateway",
-            argv=(
-                console_script("strangler-gateway"),
-                "serve",
-                *_options(host=host, port=settings.gateway_port),
-            ),
+            argv=(strangler_gateway, "serve", *_options(host=host, port=settings.gateway_port)),
             env={
                 "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'gateway.db'}",
                 "GATEWAY_ADMIN_TOKEN": local_secrets.admin_token,
                 "GATEWAY_LEGACY_URL": monolith,
+                "GATEWAY_BILLING_URL": billing,
             },
+            prepare=(Step("migrate the flag tables", (strangler_gateway, "prepare")),),
             ports=(PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),),
             health_url=f"{gateway}/health/ready",
             urls={"public entry": gateway, "admin": f"{gateway}/_strangler/flags"},

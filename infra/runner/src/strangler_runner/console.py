@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -64,15 +65,33 @@ class RunnerConsole:
         rows: Iterable[Sequence[str]],
         *,
         right_aligned: Iterable[str] = (),
+        unbroken: Iterable[str] = (),
     ) -> None:
-        """A plain table: one row per item, cells printed as given (no markup)."""
-        aligned_right = set(right_aligned)
+        """A plain table: one row per item, cells printed as given (no markup).
+
+        Columns named in `unbroken` are never wrapped or cut; the others give way.
+        """
+        aligned_right, kept_whole = set(right_aligned), set(unbroken)
         table = Table()
         for header in headers:
-            table.add_column(header, justify="right" if header in aligned_right else "left")
+            table.add_column(
+                header,
+                justify="right" if header in aligned_right else "left",
+                no_wrap=header in kept_whole,
+            )
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         self._out.print(table)
+
+    def progress(self) -> Progress:
+        """Progress bars on stdout, one line per task: `name ━━━━  120/200  0:00:03`."""
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self._out,
+        )
 
     def components(self, statuses: Iterable[ComponentStatus], *, with_state: bool) -> None:
         table = Table(title=None if with_state else "Strangler Fig is up")

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ENV_PREFIX", "Port", "RunnerSettings"]
@@ -26,9 +26,21 @@ class RunnerSettings(BaseSettings):
     broker_port: Port = 9092
     monolith_port: Port = 8001
     gateway_port: Port = 8080
+    billing_port: Port = 8003
     payment_simulator_port: Port = 8009
     smtp_port: Port = 1025
     mail_ui_port: Port = 8025
+
+    gateway_url: str | None = None
+    """Where `flags`, `kill-switch` and `diffs` find the gateway's admin API (default: the
+    gateway `strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_GATEWAY_PORT)."""
+    gateway_admin_token: SecretStr | None = None
+    """Their bearer token (default: `admin_token` in the state dir's secrets.json)."""
+
+    monolith_url: str | None = None
+    billing_url: str | None = None
+    """Where `migrate` finds the monolith and billing, and `sagas` finds billing (default:
+    those `strangler up` runs here, else http://STRANGLER_HOST:<their port>)."""
 
     health_timeout_seconds: float = Field(default=30, gt=0)
     stop_timeout_seconds: float = Field(default=10, gt=0)

@@ -79,6 +79,11 @@ class StateDir:
         os.chmod(self.secrets_file, _OWNER_ONLY)
         return local_secrets
 
+    def stored_admin_token(self) -> str | None:
+        """The gateway's admin token as stored; unlike `load_or_create_secrets`, never writes."""
+        token = (self._read_json(self.secrets_file) or {}).get("admin_token")
+        return token if isinstance(token, str) and token else None
+
     def read_run_record(self) -> RunRecord | None:
         stored = self._read_json(self.run_file)
         if stored is None:

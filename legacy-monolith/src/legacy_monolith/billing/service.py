@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from http_platform import Problem
 from sqlalchemy import select, update
@@ -40,7 +41,16 @@ from legacy_monolith.errors import (
     PaymentProviderDown,
     PaymentProviderTimedOut,
 )
-from legacy_monolith.models import Invoice, Payment, Plan, Refund, Subscription, User, new_id
+from legacy_monolith.models import (
+    ORIGIN,
+    Invoice,
+    Payment,
+    Plan,
+    Refund,
+    Subscription,
+    User,
+    new_id,
+)
 from legacy_monolith.notifications.service import notify
 from legacy_monolith.runtime import Runtime
 
@@ -82,6 +92,12 @@ def format_money(cents: int, currency: str) -> str:
     return f"{cents / 100:.2f} {currency.upper()}"
 
 
+def _one_more_version() -> dict[str, Any]:
+    """What a bulk UPDATE of invoices sets besides its change: the ORM's version count
+    (``models.SyncedRecord``) does not see bulk statements."""
+    return {"version": Invoice.version + 1, "origin": ORIGIN}
+
+
 def _period_label(invoice: Invoice) -> str:
     return f"{invoice.period_start:%Y-%m-%d} to {invoice.period_end:%Y-%m-%d}"
 
@@ -108,7 +124,7 @@ async def _issue_invoice(
     )
     session.add(invoice)
     await session.flush()
-    await events.record(session, events.invoice_issued(invoice))
+    await events.record(session, events.invoice_issued(invoice, subscription))
     await notify(
         session,
         runtime.mailer,
@@ -196,13 +212,14 @@ async def cancel_subscription(
         )
     subscription.status = "cancelled"
     subscription.cancelled_at = utcnow()
-    voided = await session.scalars(
+    voided = await session.execute(
         update(Invoice)
         .where(Invoice.subscription_id == subscription.id, Invoice.status == PAYABLE)
-        .values(status="void")
-        .returning(Invoice.id)
+        .values(status="void", **_one_more_version())
+        .returning(Invoice.id, Invoice.version)
     )
-    await events.record(session, events.subscription_cancelled(subscription, sorted(voided)))
+    voided_versions = {invoice_id: version for invoice_id, version in voided}
+    await events.record(session, events.subscription_cancelled(subscription, voided_versions))
     await session.commit()
     return subscription
 
@@ -283,7 +300,7 @@ async def _claim_for_payment(
         claimed = await session.execute(
             update(Invoice)
             .where(Invoice.id == invoice.id, Invoice.status.in_(claimable))
-            .values(status="processing")
+            .values(status="processing", **_one_more_version())
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount == 0:  # type: ignore[attr-defined]
@@ -345,6 +362,7 @@ async def pay_invoice(
             payment.provider_charge_id = charge.charge_id
             invoice.status = "paid"
             invoice.paid_at = payment.completed_at
+            await session.flush()  # counts the versions the event carries
             await events.record(session, events.payment_succeeded(payment, invoice))
             await notify(
                 session,
@@ -359,6 +377,7 @@ async def pay_invoice(
             payment.failure_code = failure.code
             payment.failure_message = failure.message
             invoice.status = PAYABLE
+            await session.flush()  # counts the versions the event carries
             await events.record(session, events.payment_failed(payment, invoice))
             await notify(
                 session,

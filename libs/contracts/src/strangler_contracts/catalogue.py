@@ -19,14 +19,23 @@ from strangler_contracts.events import (
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
     UserRegistered,
 )
 
-__all__ = ["CATALOGUE", "LEGACY_MONOLITH", "NotInCatalogue", "Participants", "participants"]
+__all__ = [
+    "BILLING",
+    "CATALOGUE",
+    "LEGACY_MONOLITH",
+    "NotInCatalogue",
+    "Participants",
+    "participants",
+]
 
 LEGACY_MONOLITH = "legacy-monolith"
+BILLING = "billing"
 
 
 @dataclass(frozen=True)
@@ -37,15 +46,23 @@ class Participants:
     consumers: tuple[str, ...] = ()
 
 
+_BOTH_SIDES_OF_BILLING = Participants(
+    producers=(LEGACY_MONOLITH, BILLING), consumers=(LEGACY_MONOLITH, BILLING)
+)
+
 CATALOGUE: Mapping[str, Participants] = MappingProxyType(
     {
-        UserRegistered.name: Participants(producers=(LEGACY_MONOLITH,)),
-        SubscriptionStarted.name: Participants(producers=(LEGACY_MONOLITH,)),
-        SubscriptionCancelled.name: Participants(producers=(LEGACY_MONOLITH,)),
-        InvoiceIssued.name: Participants(producers=(LEGACY_MONOLITH,)),
-        PaymentSucceeded.name: Participants(producers=(LEGACY_MONOLITH,)),
-        PaymentFailed.name: Participants(producers=(LEGACY_MONOLITH,)),
-        RefundIssued.name: Participants(producers=(LEGACY_MONOLITH,)),
+        UserRegistered.name: Participants(producers=(LEGACY_MONOLITH,), consumers=(BILLING,)),
+        # Billing is being extracted: both sides publish billing's events while both serve,
+        # and each applies the other's (two-way sync: strangler_contracts.records).
+        SubscriptionStarted.name: _BOTH_SIDES_OF_BILLING,
+        SubscriptionCancelled.name: _BOTH_SIDES_OF_BILLING,
+        InvoiceIssued.name: _BOTH_SIDES_OF_BILLING,
+        PaymentSucceeded.name: _BOTH_SIDES_OF_BILLING,
+        PaymentFailed.name: _BOTH_SIDES_OF_BILLING,
+        RefundIssued.name: _BOTH_SIDES_OF_BILLING,
+        # Only the billing service checks out (its checkout saga); the monolith never did.
+        SubscriptionActivated.name: Participants(producers=(BILLING,)),
         NotificationSent.name: Participants(producers=(LEGACY_MONOLITH,)),
     }
 )

@@ -14,6 +14,7 @@ from strangler_contracts.events import (
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
     UserRegistered,
@@ -31,6 +32,7 @@ __all__ = [
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     UserRegistered,
     SubscriptionStarted,
+    SubscriptionActivated,
     SubscriptionCancelled,
     InvoiceIssued,
     PaymentSucceeded,

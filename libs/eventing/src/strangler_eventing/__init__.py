@@ -5,6 +5,7 @@
 - ``IdempotentConsumer`` applies each event once per consumer group, retries failures and
   dead-letters what cannot be applied; ``read_dead_letters`` and ``redrive`` work the DLQ.
 - Trace context travels in Kafka headers; metrics are Prometheus counters and gauges.
+- ``outbox_commands`` gives a producer's command line ``outbox status | replay``.
 """
 
 from strangler_eventing.consumer import ConsumerSettings, EventHandler, IdempotentConsumer
@@ -12,7 +13,9 @@ from strangler_eventing.correlation import CorrelationMiddleware, correlation_id
 from strangler_eventing.dead_letters import DeadLetter, read_dead_letters, redrive
 from strangler_eventing.inbox import inbox_table
 from strangler_eventing.kafka import BrokerConfig, create_consumer, create_producer, ensure_topics
+from strangler_eventing.metrics import consumer_lag
 from strangler_eventing.outbox import Outbox, outbox_table
+from strangler_eventing.outbox_commands import outbox_commands
 from strangler_eventing.relay import OutboxRelay, RelaySettings, outbox_backlog, replay
 from strangler_eventing.tracing import configure_tracing
 
@@ -27,12 +30,14 @@ __all__ = [
     "OutboxRelay",
     "RelaySettings",
     "configure_tracing",
+    "consumer_lag",
     "correlation_id",
     "create_consumer",
     "create_producer",
     "ensure_topics",
     "inbox_table",
     "outbox_backlog",
+    "outbox_commands",
     "outbox_table",
     "read_dead_letters",
     "redrive",

@@ -11,6 +11,7 @@ __all__ = [
     "OUTBOX_OLDEST_AGE",
     "OUTBOX_PUBLISHED",
     "OUTBOX_PUBLISH_FAILURES",
+    "consumer_lag",
 ]
 
 OUTBOX_BACKLOG = Gauge(
@@ -39,3 +40,15 @@ CONSUMER_MESSAGES = Counter(
     "Messages by outcome: processed, duplicate, ignored, failed (an attempt), dead_lettered.",
     ["group", "topic", "outcome"],
 )
+
+
+def consumer_lag(group: str) -> int | None:
+    """Messages consumer group ``group`` has yet to read in this process, over every partition
+    it was assigned; None before it measured any."""
+    samples = [
+        sample.value
+        for metric in CONSUMER_LAG.collect()
+        for sample in metric.samples
+        if sample.labels.get("group") == group
+    ]
+    return int(sum(samples)) if samples else None

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 __all__ = ["MAX_PAGE_SIZE", "Page", "PageParams", "PageQuery"]
 
 MAX_PAGE_SIZE = 100
+# Far beyond any list here, and well inside the databases' 64-bit OFFSET: a larger one was a 500.
+MAX_OFFSET = 1_000_000_000
 
 
 class PageParams(BaseModel):
@@ -19,7 +21,7 @@ class PageParams(BaseModel):
 
 def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

@@ -6,6 +6,7 @@ from strangler_contracts.events.billing import (
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "PaymentFailed",
     "PaymentSucceeded",
     "RefundIssued",
+    "SubscriptionActivated",
     "SubscriptionCancelled",
     "SubscriptionStarted",
     "UserRegistered",

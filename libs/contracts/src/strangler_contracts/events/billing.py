@@ -2,11 +2,20 @@
 
 Invoices, payments and refunds belong to one subscription, so keying every billing event by
 its subscription keeps a subscription's whole history in order on one partition.
+
+While billing is extracted, both the monolith and the billing service publish these events
+and each applies the other's (two-way sync, see ``strangler_contracts.records``). For that,
+every event also says which side made the change (``origin``) and which version of each
+record it produced (``*_version``), plus the record fields a copy needs that the first
+version of the event left out. They are optional: events written before the sync lack them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from pydantic import Field
 
 from strangler_contracts.base import IntegrationEvent
 from strangler_contracts.topics import BILLING
@@ -16,14 +25,25 @@ __all__ = [
     "PaymentFailed",
     "PaymentSucceeded",
     "RefundIssued",
+    "SubscriptionActivated",
     "SubscriptionCancelled",
     "SubscriptionStarted",
 ]
 
 
+def _version_of(record: str) -> Any:
+    return Field(default=None, ge=1, description=f"The {record}'s version after this change.")
+
+
 class _BillingEvent(IntegrationEvent):
     topic = BILLING.name
     aggregate_field = "subscription_id"
+
+    origin: str | None = Field(
+        default=None,
+        description="The side that made the change: 'legacy-monolith' or 'billing'. "
+        "Absent in events written before two-way sync; the envelope's source says it then.",
+    )
 
 
 class SubscriptionStarted(_BillingEvent):
@@ -38,6 +58,26 @@ class SubscriptionStarted(_BillingEvent):
     period_start: datetime
     period_end: datetime
     started_at: datetime
+    subscription_version: int | None = _version_of("subscription")
+
+
+class SubscriptionActivated(_BillingEvent):
+    """A subscription that billing's checkout started was paid for: it is active from now.
+
+    The checkout announces the subscription as it starts (``SubscriptionStarted``), pending
+    until its first invoice is paid; then this event. A checkout that fails ends it with
+    ``SubscriptionCancelled`` instead. Only the billing service checks out.
+    """
+
+    name = "billing.subscription-activated"
+    version = 1
+
+    subscription_id: str
+    user_id: str
+    plan_id: str
+    invoice_id: str = Field(description="The first invoice, whose payment activated it.")
+    activated_at: datetime
+    subscription_version: int | None = _version_of("subscription")
 
 
 class SubscriptionCancelled(_BillingEvent):
@@ -50,6 +90,10 @@ class SubscriptionCancelled(_BillingEvent):
     user_id: str
     cancelled_at: datetime
     voided_invoice_ids: list[str]
+    subscription_version: int | None = _version_of("subscription")
+    voided_invoice_versions: dict[str, int] | None = Field(
+        default=None, description="Each voided invoice's version after voiding, by invoice id."
+    )
 
 
 class InvoiceIssued(_BillingEvent):
@@ -66,9 +110,33 @@ class InvoiceIssued(_BillingEvent):
     period_start: datetime
     period_end: datetime
     issued_at: datetime
+    invoice_version: int | None = _version_of("invoice")
+    subscription_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The subscription's version once this invoice's period became its "
+        "current period (a renewal advances it; the first invoice leaves it as started).",
+    )
 
 
-class PaymentSucceeded(_BillingEvent):
+class _PaymentOutcome(_BillingEvent):
+    """What a copy of the payment needs besides the outcome (optional, see the module)."""
+
+    invoice_version: int | None = _version_of("invoice")
+    payment_version: int | None = _version_of("payment")
+    idempotency_key: str | None = Field(
+        default=None, description="The key the customer paid under (one payment per key)."
+    )
+    card_last4: str | None = None
+    payment_created_at: datetime | None = Field(
+        default=None, description="When the first attempt of this payment was recorded."
+    )
+    attempted_at: datetime | None = Field(
+        default=None, description="When the attempt that ended this way started."
+    )
+
+
+class PaymentSucceeded(_PaymentOutcome):
     """The provider captured the money for an invoice; the invoice is paid."""
 
     name = "billing.payment-succeeded"
@@ -84,7 +152,7 @@ class PaymentSucceeded(_BillingEvent):
     paid_at: datetime
 
 
-class PaymentFailed(_BillingEvent):
+class PaymentFailed(_PaymentOutcome):
     """The provider declined a card for an invoice; the invoice is still open."""
 
     name = "billing.payment-failed"
@@ -116,3 +184,13 @@ class RefundIssued(_BillingEvent):
     currency: str
     invoice_refunded_cents: int
     refunded_at: datetime
+    invoice_status: str | None = Field(
+        default=None, description="'refunded' or 'partially_refunded' after this refund."
+    )
+    refund_version: int | None = _version_of("refund")
+    invoice_version: int | None = _version_of("invoice")
+    idempotency_key: str | None = Field(
+        default=None, description="The key the refund was asked under (one refund per key)."
+    )
+    reason: str | None = None
+    provider_refund_id: str | None = None

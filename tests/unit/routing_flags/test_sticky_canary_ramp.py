@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strangler_gateway.flags import Mode, RequestFacts, RouteFlag, Target, bucket_of, decide
+from strangler_flags import Mode, RequestFacts, RouteFlag, Target, bucket_of, decide
 
 USERS = [f"user-{n:05d}" for n in range(10_000)]
 

@@ -1,7 +1,9 @@
 """Routing flags and the decision they make: pure domain, no I/O.
 
 A flag belongs to one route and says where its traffic goes. ``decide`` is evaluated on every
-request, so it only reads values already in memory.
+request, so it only reads values already in memory. The gateway decides with it, and so does
+the OpenFeature provider in ``strangler_flags.provider``: a service asking "is new serving
+this user?" gets exactly the gateway's answer.
 
 Order of precedence, first match wins:
 
@@ -19,12 +21,15 @@ new — never back and forth.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 __all__ = [
     "BUCKETS",
     "Decision",
+    "FlagState",
     "Mode",
     "RequestFacts",
     "RouteFlag",
@@ -58,6 +63,18 @@ class RouteFlag:
     def __post_init__(self) -> None:
         if not 0 <= self.percent <= 100:
             raise ValueError(f"percent must be within 0..100, not {self.percent}")
+
+
+@dataclass(frozen=True, slots=True)
+class FlagState:
+    """Every route's flag and the kill switch, as one immutable snapshot."""
+
+    flags: Mapping[str, RouteFlag] = field(default_factory=lambda: MappingProxyType({}))
+    kill_switch: bool = False
+
+    def flag(self, name: str) -> RouteFlag:
+        """A route without a stored flag stays on legacy."""
+        return self.flags.get(name, RouteFlag())
 
 
 @dataclass(frozen=True, slots=True)

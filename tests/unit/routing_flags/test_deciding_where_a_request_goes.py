@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from strangler_gateway.flags import Mode, RequestFacts, RouteFlag, Target, bucket_of, decide
+from strangler_flags import Mode, RequestFacts, RouteFlag, Target, bucket_of, decide
 
 ANYONE = RequestFacts(user_key="user-anyone")
 

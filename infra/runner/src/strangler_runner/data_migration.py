@@ -1,0 +1,247 @@
+"""`strangler migrate billing status | backfill | verify`: moving billing's data, from a terminal.
+
+The monolith and the billing service each serve billing's records under `/internal/billing`
+(counts, checksums, records, sync); billing also runs the backfill from the monolith's
+export, a few pages per call (`/internal/migration/billing`). These commands drive the
+backfill, compare both sides and show the sync, and never touch a database themselves.
+
+Exit codes: 0 when done (for `verify`: no drift), 1 when `verify` found drift, 2 when a side
+could not be asked (one line says which and why).
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from strangler_contracts.records import BILLING_ENTITIES
+from strangler_migration import (
+    BackfillProgress,
+    EntityDrift,
+    SyncStatus,
+    compare_checksums,
+    differing_fields,
+)
+
+from strangler_runner.console import RunnerConsole
+from strangler_runner.migration_client import MigrationCallFailed, MigrationSide
+from strangler_runner.settings import RunnerSettings
+from strangler_runner.state import StateDir
+from strangler_runner.status import live_run_record
+
+__all__ = [
+    "DRIFT",
+    "UNAVAILABLE",
+    "MigrationCommand",
+    "backfill",
+    "run_migration",
+    "show_status",
+    "verify",
+]
+
+DRIFT = 1
+UNAVAILABLE = 2
+LEGACY = "the monolith"
+NEW = "billing"
+NOTHING = "—"
+
+MigrationCommand = Callable[[MigrationSide, MigrationSide, RunnerConsole], int]
+
+
+def _component_url(settings: RunnerSettings, component: str, given: str | None, port: int) -> str:
+    """The given URL, else that of the component `strangler up` runs here, else host:port."""
+    if given:
+        return given
+    record = live_run_record(StateDir(settings.state_dir))
+    running = next((c for c in record.components if c.name == component), None) if record else None
+    if running is not None and "http" in running.urls:
+        return running.urls["http"]
+    return f"http://{settings.host}:{port}"
+
+
+def run_migration(
+    settings: RunnerSettings, console: RunnerConsole, command: MigrationCommand
+) -> int:
+    """Run one command against both sides; a side failing to answer is one line, exit 2."""
+    legacy_url = _component_url(
+        settings, "legacy-monolith", settings.monolith_url, settings.monolith_port
+    )
+    new_url = _component_url(settings, "billing", settings.billing_url, settings.billing_port)
+    try:
+        with (
+            MigrationSide(LEGACY, legacy_url, "billing") as legacy,
+            MigrationSide(NEW, new_url, "billing") as new,
+        ):
+            return command(legacy, new, console)
+    except MigrationCallFailed as failure:
+        console.error(str(failure))
+        return UNAVAILABLE
+
+
+# status
+
+
+def _when(at: datetime | None) -> str:
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z") if at else NOTHING
+
+
+def _sync_line(direction: str, status: SyncStatus | None) -> str:
+    if status is None:
+        return f"{direction}: not running (its sync setting is off)"
+    state = "running" if status.running else "STOPPED"
+    lag = NOTHING if status.lag is None else str(status.lag)
+    last = f"{status.last_event_type or NOTHING} at {_when(status.last_applied_at)}"
+    return (
+        f"{direction}: {state} (group {status.group}), lag {lag}, applied {status.applied}, "
+        f"own skipped {status.skipped_own}, last {last}"
+    )
+
+
+def show_status(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+    legacy_counts, new_counts = legacy.counts(), new.counts()
+    migration = new.migration_status()
+    progress = {entity.entity: entity for entity in migration.backfill.entities}
+    rows = []
+    for entity in BILLING_ENTITIES:
+        done = progress.get(entity)
+        if done is None or done.updated_at is None:
+            backfill, written = "not started", NOTHING
+        else:
+            backfill = "finished" if done.finished else f"at {done.cursor}"
+            backfill += f" ({done.scanned} scanned)"
+            written = str(done.written)
+        rows.append(
+            [
+                entity,
+                str(legacy_counts.get(entity, 0)),
+                str(new_counts.get(entity, 0)),
+                backfill,
+                written,
+            ]
+        )
+    console.table(
+        ["entity", "monolith", "billing", "backfill", "written"],
+        rows,
+        right_aligned=["monolith", "billing", "written"],
+        unbroken=["entity", "monolith", "billing", "written"],
+    )
+    console.message(_sync_line("sync monolith → billing", migration.sync))
+    console.message(_sync_line("sync billing → monolith", legacy.sync()))
+    return 0
+
+
+# backfill
+
+
+def backfill(
+    pages_per_call: int, restart: bool
+) -> Callable[[MigrationSide, MigrationSide, RunnerConsole], int]:
+    def run(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+        totals = legacy.counts()
+        with console.progress() as bars:
+            tasks = {
+                entity: bars.add_task(entity, total=totals.get(entity, 0))
+                for entity in BILLING_ENTITIES
+            }
+
+            def show(progress: BackfillProgress) -> None:
+                for entity in progress.entities:
+                    total = max(totals.get(entity.entity, 0), entity.scanned)
+                    done = total if entity.finished else entity.scanned
+                    bars.update(tasks[entity.entity], completed=done, total=total)
+
+            progress = new.migration_status().backfill
+            if restart:
+                progress = new.backfill(pages_per_call, restart=True)
+            show(progress)
+            while not progress.finished:
+                before = progress
+                progress = new.backfill(pages_per_call, restart=False)
+                show(progress)
+                if progress == before:
+                    console.error("the backfill made no progress; see billing's log")
+                    return UNAVAILABLE
+        _summarise(progress, console)
+        return 0
+
+    return run
+
+
+def _summarise(progress: BackfillProgress, console: RunnerConsole) -> None:
+    console.table(
+        ["entity", "scanned", "written"],
+        [[e.entity, str(e.scanned), str(e.written)] for e in progress.entities],
+        right_aligned=["scanned", "written"],
+    )
+    scanned = sum(e.scanned for e in progress.entities)
+    written = sum(e.written for e in progress.entities)
+    console.message(
+        f"backfill finished: {scanned} records read from the monolith, {written} written"
+    )
+
+
+# verify
+
+
+def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+    drifts = [
+        compare_checksums(legacy.checksums(entity), new.checksums(entity))
+        for entity in BILLING_ENTITIES
+    ]
+    console.table(
+        ["entity", "monolith", "billing", "missing in billing", "missing in monolith", "differing"],
+        [
+            [
+                d.entity,
+                str(d.left_count),
+                str(d.right_count),
+                str(len(d.only_left)),
+                str(len(d.only_right)),
+                str(len(d.differing)),
+            ]
+            for d in drifts
+        ],
+        right_aligned=[
+            "monolith",
+            "billing",
+            "missing in billing",
+            "missing in monolith",
+            "differing",
+        ],
+    )
+    drifted = sum(d.drifted for d in drifts)
+    if drifted == 0:
+        total = sum(d.left_count for d in drifts)
+        console.message(f"no drift: both sides hold the same {total} records")
+        return 0
+    console.message(f"{drifted} drifted record{'' if drifted == 1 else 's'}:")
+    for drift in drifts:
+        for line in _drifted_records(drift, legacy, new):
+            console.message(f"  {line}")
+    return DRIFT
+
+
+def _drifted_records(drift: EntityDrift, legacy: MigrationSide, new: MigrationSide) -> list[str]:
+    lines = [f"{drift.entity} {key}: missing in billing" for key in drift.only_left]
+    lines += [f"{drift.entity} {key}: missing in the monolith" for key in drift.only_right]
+    if drift.differing:
+        lines += _differences(drift.entity, drift.differing, legacy, new)
+    return lines
+
+
+def _differences(
+    entity: str, keys: Sequence[str], legacy: MigrationSide, new: MigrationSide
+) -> list[str]:
+    left, right = legacy.records(entity, keys), new.records(entity, keys)
+    lines = []
+    for key in keys:
+        if key not in left or key not in right:  # changed between the checksums and now
+            lines.append(f"{entity} {key}: changed while verifying; run verify again")
+            continue
+        fields = ", ".join(
+            f"{d.field} monolith={d.left!r} billing={d.right!r}"
+            for d in differing_fields(left[key], right[key])
+        )
+        stamps = (
+            f"v{left[key].version} {left[key].origin} / v{right[key].version} {right[key].origin}"
+        )
+        lines.append(f"{entity} {key}: {fields or 'same fields now'} ({stamps})")
+    return lines

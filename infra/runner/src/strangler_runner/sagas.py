@@ -1,0 +1,281 @@
+"""`strangler sagas [id]`: the billing service's sagas (checkouts), from a terminal.
+
+Billing serves them to operators at `/internal/sagas` (outside `/api`: the gateway does not
+route it). Without an id: the most recently updated sagas, one row each. With an id: that
+saga's data, where each step stands, and every attempt of every action and compensation.
+
+Every failure — billing not running, an unknown id, an answer that is not billing's — is one
+line on stderr and exit code 1; nobody sees a traceback.
+"""
+
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from strangler_runner.console import RunnerConsole
+from strangler_runner.settings import RunnerSettings
+from strangler_runner.state import StateDir
+from strangler_runner.status import live_run_record
+
+__all__ = [
+    "SAGAS_PATH",
+    "BillingSagas",
+    "SagaDetail",
+    "SagaRow",
+    "SagasUnavailable",
+    "billing_url",
+    "describe_sagas",
+    "show_sagas",
+]
+
+SAGAS_PATH = "/internal/sagas"
+Answer = TypeVar("Answer", bound=BaseModel)
+NOTHING = "—"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class SagasUnavailable(Exception):
+    """Billing could not be asked, or refused; ``str()`` is the line to show."""
+
+
+# What the commands read from billing's answers; keys it adds later are ignored.
+
+
+class SagaRow(BaseModel):
+    id: str
+    type: str
+    status: str
+    step: str | None
+    attempts: int
+    failure: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SagaList(BaseModel):
+    items: list[SagaRow]
+
+
+class StepState(BaseModel):
+    name: str
+    state: str
+    attempts: int
+    compensation_attempts: int
+    has_compensation: bool = True
+
+
+class Attempt(BaseModel):
+    at: datetime
+    step: str
+    phase: str
+    outcome: str
+    attempt: int
+    error: str | None = None
+
+
+class SagaDetail(SagaRow):
+    data: dict[str, Any] = {}
+    next_attempt_at: datetime | None = None
+    owner: str | None = None
+    lease_expires_at: datetime | None = None
+    steps: list[StepState] = []
+    history: list[Attempt] = []
+
+
+def billing_url(settings: RunnerSettings, given: str | None) -> str:
+    """--billing, else STRANGLER_BILLING_URL, else the billing `strangler up` runs here, else
+    http://STRANGLER_HOST:STRANGLER_BILLING_PORT."""
+    if given or settings.billing_url:
+        return given or settings.billing_url or ""
+    record = live_run_record(StateDir(settings.state_dir))
+    billing = next((c for c in record.components if c.name == "billing"), None) if record else None
+    if billing is not None and "http" in billing.urls:
+        return billing.urls["http"]
+    return f"http://{settings.host}:{settings.billing_port}"
+
+
+class BillingSagas:
+    """Calls on billing's saga endpoints."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_seconds: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(base_url=self.url, timeout=timeout_seconds, transport=transport)
+
+    def __enter__(self) -> "BillingSagas":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._client.close()
+
+    def recent(self, status: str | None, limit: int) -> list[SagaRow]:
+        params: dict[str, str | int] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return self._read(SagaList, self._get(SAGAS_PATH, params)).items
+
+    def saga(self, saga_id: str) -> SagaDetail:
+        return self._read(SagaDetail, self._get(f"{SAGAS_PATH}/{quote(saga_id, safe='')}", {}))
+
+    def _get(self, path: str, params: dict[str, str | int]) -> Any:
+        try:
+            response = self._client.get(path, params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise SagasUnavailable(
+                f"billing at {self.url} is not answering; is `strangler up` running?"
+            ) from None
+        except httpx.TransportError as broken:
+            raise SagasUnavailable(
+                f"billing at {self.url} did not answer properly: {type(broken).__name__}"
+            ) from None
+        if response.is_error:
+            raise self._refusal(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise self._unexpected() from None
+
+    def _refusal(self, response: httpx.Response) -> SagasUnavailable:
+        problem: Any = None
+        if response.headers.get("content-type", "").startswith(
+            (PROBLEM_CONTENT_TYPE, "application/json")
+        ):
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = None
+        if isinstance(problem, dict) and isinstance(problem.get("title"), str):
+            detail = problem.get("detail")
+            title: str = problem["title"]
+            return SagasUnavailable(f"{title}: {detail}" if isinstance(detail, str) else title)
+        return SagasUnavailable(
+            f"billing at {self.url} answered {response.status_code} {response.reason_phrase}"
+        )
+
+    def _unexpected(self) -> SagasUnavailable:
+        return SagasUnavailable(
+            f"{self.url} answered, but not as billing's saga endpoints do; is that billing's URL?"
+        )
+
+    def _read(self, model: type[Answer], answer: Any) -> Answer:
+        try:
+            return model.model_validate(answer)
+        except ValidationError:
+            raise self._unexpected() from None
+
+
+def show_sagas(
+    settings: RunnerSettings,
+    console: RunnerConsole,
+    url: str | None,
+    saga_id: str | None,
+    status: str | None,
+    limit: int,
+) -> int:
+    """The recent sagas, or one saga in full, from the billing service found by ``url``."""
+    with BillingSagas(billing_url(settings, url)) as billing:
+        return describe_sagas(billing, console, saga_id, status, limit)
+
+
+def describe_sagas(
+    billing: BillingSagas,
+    console: RunnerConsole,
+    saga_id: str | None,
+    status: str | None,
+    limit: int,
+) -> int:
+    """Show what ``billing`` answers; any failure is one line on stderr, exit 1."""
+    try:
+        if saga_id is None:
+            _show_list(billing.recent(status, limit), console, status)
+        else:
+            _show_one(billing.saga(saga_id), console)
+    except SagasUnavailable as failure:
+        console.error(str(failure))
+        return 1
+    return 0
+
+
+def _when(at: datetime | None) -> str:
+    if at is None:
+        return NOTHING
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _show_list(rows: list[SagaRow], console: RunnerConsole, status: str | None) -> None:
+    if not rows:
+        console.message(f"no {status} sagas" if status else "no sagas yet")
+        return
+    console.table(
+        ["id", "type", "status", "step", "attempts", "updated"],
+        [
+            [
+                row.id,
+                row.type,
+                row.status,
+                row.step or NOTHING,
+                str(row.attempts),
+                _when(row.updated_at),
+            ]
+            for row in rows
+        ],
+        right_aligned=["attempts"],
+        unbroken=["id", "status", "updated"],
+    )
+
+
+def _show_one(saga: SagaDetail, console: RunnerConsole) -> None:
+    console.message(f"saga {saga.id} ({saga.type}): {saga.status}")
+    if saga.step is not None:
+        console.message(f"at step: {saga.step} (attempts so far: {saga.attempts})")
+    if saga.failure:
+        console.message(f"failure: {saga.failure}")
+    console.message(f"created {_when(saga.created_at)}, updated {_when(saga.updated_at)}")
+    if saga.next_attempt_at is not None:
+        console.message(f"next attempt: {_when(saga.next_attempt_at)}")
+    if saga.owner is not None:
+        console.message(f"held by {saga.owner} until {_when(saga.lease_expires_at)}")
+    if saga.data:
+        console.message("data: " + ", ".join(f"{k}={v}" for k, v in sorted(saga.data.items())))
+    if saga.steps:
+        console.table(
+            ["step", "state", "attempts", "compensation attempts"],
+            [
+                [
+                    step.name,
+                    step.state,
+                    str(step.attempts),
+                    str(step.compensation_attempts) if step.has_compensation else NOTHING,
+                ]
+                for step in saga.steps
+            ],
+            right_aligned=["attempts", "compensation attempts"],
+            unbroken=["step", "state"],
+        )
+    if not saga.history:
+        console.message("no attempt recorded yet")
+        return
+    console.table(
+        ["at", "step", "phase", "outcome", "attempt", "error"],
+        [
+            [
+                _when(entry.at),
+                entry.step,
+                entry.phase,
+                entry.outcome,
+                str(entry.attempt),
+                entry.error or "",
+            ]
+            for entry in saga.history
+        ],
+        right_aligned=["attempt"],
+        unbroken=["at", "step", "phase", "outcome"],
+    )

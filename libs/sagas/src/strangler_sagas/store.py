@@ -1,0 +1,63 @@
+"""Where sagas are kept: the port the orchestrator writes through.
+
+Two implementations: ``SqlSagaStore`` on the owning service's own database, and
+``InMemorySagaStore`` for unit tests. Every write of a saga is fenced by its lease: it
+succeeds only while the writer still owns the saga, so a worker that lost its lease (it
+stalled past the expiry, and another worker claimed the saga) can no longer change it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from strangler_sagas.state import HistoryEntry, SagaState, SagaStatus
+
+__all__ = ["SagaStore"]
+
+
+class SagaStore(Protocol):
+    async def create(self, saga: SagaState) -> tuple[SagaState, bool]:
+        """Store a new saga; answers ``(saga, True)``, or ``(existing, False)`` when a saga
+        of the same type already holds its idempotency key."""
+        ...
+
+    async def find(self, saga_type: str, idempotency_key: str) -> SagaState | None: ...
+
+    async def get(self, saga_id: str) -> SagaState | None: ...
+
+    async def history(self, saga_id: str) -> list[HistoryEntry]:
+        """Every attempt recorded for the saga, oldest first."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of in-flight sagas whose next attempt is due and that nobody holds (no owner,
+        or a lease expired before ``now``), the longest-waiting first."""
+        ...
+
+    async def claim(
+        self, saga_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> SagaState | None:
+        """Take the lease of an in-flight saga nobody holds, in one conditional update;
+        ``None`` when it is final or someone else holds it."""
+        ...
+
+    async def save(self, saga: SagaState, owner: str, entry: HistoryEntry | None = None) -> bool:
+        """Write the saga (its new owner and lease included) and append ``entry``, in one
+        transaction, only if the stored saga is still held by ``owner``. False when it is
+        not: nothing is written."""
+        ...
+
+    async def renew(self, saga_id: str, owner: str, lease_until: datetime) -> bool:
+        """Extend ``owner``'s lease; False when it no longer holds the saga."""
+        ...
+
+    async def release(self, saga_id: str, owner: str) -> None:
+        """Give the lease up so any worker may resume the saga now."""
+        ...
+
+    async def recent(
+        self, *, status: SagaStatus | None, saga_type: str | None, limit: int
+    ) -> list[SagaState]:
+        """The most recently updated sagas first."""
+        ...

@@ -1,0 +1,1 @@
+"""The billing service: billing extracted from the legacy monolith, with its own database."""

@@ -1,0 +1,137 @@
+"""The repositories on SQLAlchemy: queries by table columns, new records kept until commit.
+
+New records are handed to the session by the unit of work when it commits, table by table
+in foreign-key order (customers before subscriptions before invoices ...): without
+``relationship()``s the session would not know that order by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_persistence import paginate
+
+from billing_service.adapters.orm import invoices, payments, plans, refunds, subscriptions
+from billing_service.domain.customers import Customer
+from billing_service.domain.invoices import Invoice
+from billing_service.domain.payments import Payment
+from billing_service.domain.plans import Plan
+from billing_service.domain.refunds import Refund
+from billing_service.domain.subscriptions import Subscription
+from billing_service.service_layer.repositories import Slice
+
+__all__ = [
+    "SqlCustomers",
+    "SqlInvoices",
+    "SqlPayments",
+    "SqlPlans",
+    "SqlRefunds",
+    "SqlRepository",
+    "SqlSubscriptions",
+]
+
+T = TypeVar("T")
+
+
+class SqlRepository(Generic[T]):
+    def __init__(self, session: AsyncSession, kind: type[T]) -> None:
+        self.session = session
+        self.kind = kind
+        self.added: list[T] = []
+
+    def add(self, item: T) -> None:
+        self.added.append(item)
+
+    async def get(self, identifier: str) -> T | None:
+        return await self.session.get(self.kind, identifier)
+
+
+class SqlCustomers(SqlRepository[Customer]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Customer)
+
+
+class SqlPlans(SqlRepository[Plan]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Plan)
+
+    async def active(self, limit: int, offset: int) -> Slice[Plan]:
+        statement = select(Plan).where(plans.c.active).order_by(plans.c.price_cents, plans.c.id)
+        return await paginate(self.session, statement, limit, offset)
+
+
+class SqlSubscriptions(SqlRepository[Subscription]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Subscription)
+
+    async def active_for(self, customer_id: str) -> Subscription | None:
+        """The customer's active subscription, or the pending one a checkout is paying for."""
+        return await self.session.scalar(
+            select(Subscription).where(
+                subscriptions.c.customer_id == customer_id,
+                subscriptions.c.status.in_(("active", "pending")),
+            )
+        )
+
+    async def of_customer(self, customer_id: str, limit: int, offset: int) -> Slice[Subscription]:
+        statement = (
+            select(Subscription)
+            .where(subscriptions.c.customer_id == customer_id)
+            .order_by(subscriptions.c.created_at.desc(), subscriptions.c.id)
+        )
+        return await paginate(self.session, statement, limit, offset)
+
+
+class SqlInvoices(SqlRepository[Invoice]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Invoice)
+
+    async def open_of_subscription(self, subscription_id: str) -> list[Invoice]:
+        rows = await self.session.scalars(
+            select(Invoice).where(
+                invoices.c.subscription_id == subscription_id, invoices.c.status == "open"
+            )
+        )
+        return list(rows)
+
+    async def of_customer(self, customer_id: str, limit: int, offset: int) -> Slice[Invoice]:
+        statement = (
+            select(Invoice)
+            .where(invoices.c.customer_id == customer_id)
+            .order_by(invoices.c.issued_at.desc(), invoices.c.id)
+        )
+        return await paginate(self.session, statement, limit, offset)
+
+
+class SqlPayments(SqlRepository[Payment]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Payment)
+
+    async def by_key(self, customer_id: str, idempotency_key: str) -> Payment | None:
+        return await self.session.scalar(
+            select(Payment).where(
+                payments.c.customer_id == customer_id,
+                payments.c.idempotency_key == idempotency_key,
+            )
+        )
+
+    async def succeeded_for(self, invoice_id: str) -> Payment | None:
+        return await self.session.scalar(
+            select(Payment).where(
+                payments.c.invoice_id == invoice_id, payments.c.status == "succeeded"
+            )
+        )
+
+
+class SqlRefunds(SqlRepository[Refund]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, Refund)
+
+    async def by_key(self, invoice_id: str, idempotency_key: str) -> Refund | None:
+        return await self.session.scalar(
+            select(Refund).where(
+                refunds.c.invoice_id == invoice_id, refunds.c.idempotency_key == idempotency_key
+            )
+        )

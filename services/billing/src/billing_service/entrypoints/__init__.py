@@ -1,0 +1,1 @@
+"""How billing is reached: its HTTP API, its event consumer, and its command line."""

@@ -1,0 +1,70 @@
+"""Registration reaches billing by events: each ``UserRegistered`` becomes a customer.
+
+The idempotent consumer of ``libs/eventing`` does the rest: the customer and the
+"processed" marker commit in one transaction (the handler joins it), a redelivered event is
+skipped, and what cannot be applied — a malformed message, an unknown event type or version,
+data that breaks the contract, a handler failing past its retries — goes to
+``strangler.accounts.dlq`` with its reason. Billing never calls the monolith for a user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_contracts import CloudEvent, UserRegistered
+from strangler_eventing import (
+    BrokerConfig,
+    ConsumerSettings,
+    IdempotentConsumer,
+    create_producer,
+)
+from strangler_persistence import SessionFactory
+
+from billing_service.adapters.orm import inbox
+from billing_service.adapters.unit_of_work import JoinedUnitOfWork
+from billing_service.domain.commands import AddCustomer
+from billing_service.service_layer import handlers
+
+__all__ = ["add_registered_customer", "consume_registrations", "registrations"]
+
+
+async def add_registered_customer(
+    session: AsyncSession, event: UserRegistered, envelope: CloudEvent
+) -> None:
+    """The customer, written in the consumer's transaction; ``origin`` is the event's producer."""
+    command = AddCustomer(
+        customer_id=event.user_id,
+        email=event.email,
+        name=event.display_name,
+        registered_at=event.registered_at,
+        origin=envelope.source.strip("/"),
+    )
+    await handlers.add_customer(command, JoinedUnitOfWork(session))
+
+
+def registrations(
+    broker: BrokerConfig,
+    group_id: str,
+    sessions: SessionFactory,
+    settings: ConsumerSettings | None = None,
+) -> IdempotentConsumer:
+    """The consumer of ``strangler.accounts``, with a dead-letter producer of its own."""
+    return IdempotentConsumer(
+        broker=broker,
+        group_id=group_id,
+        handlers={UserRegistered: add_registered_customer},
+        sessions=sessions,
+        inbox=inbox,
+        producer=create_producer(broker),
+        settings=settings,
+    )
+
+
+async def consume_registrations(consumer: IdempotentConsumer, stop: asyncio.Event) -> None:
+    """Run ``consumer`` until ``stop`` is set, its dead-letter producer started around it."""
+    await consumer.producer.start()
+    try:
+        await consumer.run(stop)
+    finally:
+        await consumer.producer.stop()

@@ -1,0 +1,77 @@
+"""Who is calling: the user id in the bearer token the monolith issued.
+
+Billing trusts the caller the way the monolith does: an HS256 JWT signed with the shared
+secret, from the expected issuer, not expired; its subject is the user id, which is the
+customer id in billing.
+
+One check of the monolith's is out of reach on purpose: the monolith also refuses a token
+issued before the user's last password change, which needs the accounts data billing does
+not hold (and must not read from the monolith's tables). Such a token stays valid here until
+it expires. Closing that gap belongs to the auth extraction (a password change published as
+an event, or short-lived tokens), not to billing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from http_platform import Problem
+
+__all__ = ["CustomerId", "InvalidToken", "TokenVerifier"]
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class TokenVerifier:
+    def __init__(self, secret: str, issuer: str) -> None:
+        self._secret = secret
+        self._issuer = issuer
+
+    def user_id(self, token: str) -> str:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                options={"require": ["sub", "iat", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return str(claims["sub"])
+
+
+def _unauthenticated(detail: str) -> Problem:
+    return Problem(
+        401,
+        "unauthenticated",
+        "Authentication required",
+        detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _customer_id(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None:
+        raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
+    verifier: TokenVerifier = request.app.state.tokens
+    try:
+        return verifier.user_id(credentials.credentials)
+    except InvalidToken as exc:
+        raise _unauthenticated(f"The access token is not valid: {exc}.") from exc
+
+
+CustomerId = Annotated[str, Depends(_customer_id)]

@@ -1,0 +1,82 @@
+"""Every setting of the billing service, read once from ``BILLING_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["BillingSettings"]
+
+
+class BillingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./.strangler/data/billing.db"
+
+    jwt_secret: SecretStr = Field(
+        description="The HMAC key the monolith signs access tokens with. Required: there is "
+        "no safe default."
+    )
+    jwt_issuer: str = Field(
+        default="legacy-monolith", description="The issuer whose access tokens are trusted."
+    )
+
+    payment_provider_url: str = "http://127.0.0.1:8009"
+    payment_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    max_body_bytes: int = 64 * 1024
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_kind: Literal["tansu", "kafka"] = Field(
+        default="tansu", description="'kafka' turns on the idempotent producer."
+    )
+    outbox_relay_enabled: bool = Field(
+        default=True, description="Publish the outbox from this process (off in unit tests)."
+    )
+    registrations_enabled: bool = Field(
+        default=True,
+        description="Consume UserRegistered events into customers from this process.",
+    )
+    consumer_group: str = "billing"
+
+    monolith_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The monolith, whose /internal/billing export the backfill reads.",
+    )
+    backfill_page_size: int = Field(default=200, ge=1, le=1000)
+    legacy_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the monolith's billing changes (its events on strangler.billing) "
+        "from this process; `strangler up` turns it on.",
+    )
+    legacy_sync_group: str = "billing.legacy-sync"
+
+    sagas_enabled: bool = Field(
+        default=True,
+        description="Drive checkout sagas from this process; on start it resumes those a "
+        "stopped or crashed process left in flight.",
+    )
+    saga_poll_seconds: float = Field(default=1.0, gt=0)
+    saga_lease_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a saga stays with its worker unless renewed (a heartbeat renews "
+        "it while an attempt runs): a crashed worker's sagas are resumed after that.",
+    )
+    checkout_payment_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="How long a checkout waits for the provider's answer to a charge: longer "
+        "than its card network takes to time out, so a timeout it declares ends the attempt.",
+    )
+    checkout_charge_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Charge attempts (same idempotency key) before a checkout gives up.",
+    )
+    checkout_compensation_attempts: int = Field(default=10, ge=1)
+    checkout_retry_seconds: float = Field(
+        default=1.0, ge=0, description="The first wait between attempts; it doubles each time."
+    )

@@ -1,0 +1,38 @@
+"""Reading the broker the way any Kafka client would, to see what a running system published."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+__all__ = ["events_about"]
+
+
+async def events_about(
+    bootstrap: str, topic: str, subject: str, expected: int, timeout: float = 30
+) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
+    """Every event on ``topic`` whose CloudEvents subject is ``subject``, read with a plain
+    aiokafka consumer: no group, no project code, like kcat would."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[tuple[dict[str, Any], dict[str, bytes]]] = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer.topics()
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                for message in messages:
+                    envelope = json.loads(message.value)
+                    if envelope.get("subject") == subject:
+                        found.append((envelope, dict(message.headers)))
+    finally:
+        await consumer.stop()
+    return found
