@@ -1,5 +1,5 @@
 """The checkout saga in the running system: a user registered through the gateway checks out
-through the gateway, sent to the new side by ``X-Strangler-Target: new`` (only billing has a
+through the gateway, whose ``billing-checkout`` route is born new (only billing has a
 checkout), and `strangler sagas` shows the saga as an operator sees it.
 
 Billing learns of the user by events, a moment after the monolith answered: until then the
@@ -52,7 +52,7 @@ async def _checked_out(
         answer = await gateway.post(
             "/api/billing/checkout",
             json={"plan_id": plan_id, "card_number": card_number},
-            headers={**auth, **TO_NEW, "Idempotency-Key": key},
+            headers={**auth, "Idempotency-Key": key},
         )
         answers.append(answer)
         return answer.status_code == 202
@@ -64,11 +64,12 @@ async def _checked_out(
     assert refusals <= {"customer-unknown"}
     started = answers[-1]
     assert started.headers["x-strangler-target"] == "new"
+    assert started.headers["x-strangler-reason"] == "route:born-new"
     location = started.headers["location"]
     seen: list[dict[str, Any]] = []
 
     async def ended() -> bool:
-        answer = await gateway.get(location, headers={**auth, **TO_NEW})
+        answer = await gateway.get(location, headers=auth)
         assert answer.status_code == 200, answer.text
         seen.append(answer.json())
         return seen[-1]["status"] in ENDED

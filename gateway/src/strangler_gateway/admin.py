@@ -108,7 +108,7 @@ class RouteView(BaseModel):
     route: str
     prefix: str
     flag: str
-    legacy_upstream: str
+    legacy_upstream: str | None
     new_upstream: str
     ignored_fields: list[str]
     unordered_fields: list[str]
@@ -139,6 +139,7 @@ def create_admin_app(
                     force_new_email_domains=sorted(state.flag(route.flag).force_new_email_domains),
                 )
                 for route in sorted(routes.routes, key=lambda r: r.name)
+                if not route.born_new
             ],
         )
 
@@ -176,6 +177,11 @@ def create_admin_app(
             raise Problem(
                 404, "unknown-route", "Unknown route", f"No route is named {route_name!r}."
             )
+        if route.born_new:
+            raise Problem(
+                409, "route-born-new", "Route has no legacy side",
+                f"Route {route_name!r} was born in its service; it is always served by new.",
+            )  # fmt: skip
         flag = RouteFlag(
             mode=change.mode,
             percent=change.percent,

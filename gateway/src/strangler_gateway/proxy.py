@@ -233,7 +233,10 @@ class ProxyApp:
             forced_target=Target(forced) if forced in {"legacy", "new"} else None,
         )
         state = self._flags.current()
-        decision = decide(state.flag(route.flag), state.kill_switch, facts)
+        if route.born_new:
+            decision = Decision(Target.NEW, "route:born-new")
+        else:
+            decision = decide(state.flag(route.flag), state.kill_switch, facts)
 
         extra: Headers = [(b"x-request-id", request_id.encode())]
         if new_cookie is not None:
@@ -280,6 +283,7 @@ class ProxyApp:
         method: str = scope["method"]
         may_fall_back = (
             decision.target is Target.NEW
+            and not route.born_new
             and decision.reason != "targeting:header"
             and method in IDEMPOTENT_METHODS
         )
@@ -305,7 +309,7 @@ class ProxyApp:
                 legacy_again = self._shadow.sample_noise(
                     route.name,
                     route.shadow,
-                    lambda: self._mirror(route.legacy_upstream, method, target, outgoing),
+                    lambda: self._mirror(route.legacy, method, target, outgoing),
                 )
 
         async def attempt(upstream: str) -> aiohttp.ClientResponse:
@@ -333,7 +337,7 @@ class ProxyApp:
                     response.release()
                     decision = Decision(Target.LEGACY, "fallback:upstream-5xx")
                     FALLBACKS.labels(route.name, "upstream-5xx").inc()
-                    upstream = route.legacy_upstream
+                    upstream = route.legacy
                     response = await attempt(upstream)
             except _Problem as failure:
                 if (
@@ -345,7 +349,7 @@ class ProxyApp:
                 cause = "circuit-open" if failure.slug == "circuit-open" else "upstream-error"
                 decision = Decision(Target.LEGACY, f"fallback:{cause}")
                 FALLBACKS.labels(route.name, cause).inc()
-                upstream = route.legacy_upstream
+                upstream = route.legacy
                 response = await attempt(upstream)
         except _Problem as problem:
             for pending in (mirror, legacy_again):
@@ -529,7 +533,7 @@ def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _upstream_of(route: Route, decision: Decision) -> str:
-    return route.new_upstream if decision.target is Target.NEW else route.legacy_upstream
+    return route.new_upstream if decision.target is Target.NEW else route.legacy
 
 
 def _too_large(limit: int) -> _Problem:

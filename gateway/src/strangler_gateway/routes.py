@@ -38,13 +38,27 @@ BILLING_SHADOW = ShadowRules(
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """One line of the table. ``legacy_upstream=None`` marks a capability born in a service
+    (the monolith never had it): such a route is always served by new, whatever its flag."""
+
     name: str
     prefix: str
-    legacy_upstream: str
+    legacy_upstream: str | None
     new_upstream: str
     flag: str
     shadow: ShadowRules = field(default_factory=ShadowRules)
     rollback: RollbackPolicy = field(default_factory=RollbackPolicy)
+
+    @property
+    def born_new(self) -> bool:
+        return self.legacy_upstream is None
+
+    @property
+    def legacy(self) -> str:
+        """The legacy upstream; only asked of routes that have one."""
+        if self.legacy_upstream is None:
+            raise LookupError(f"route {self.name!r} has no legacy upstream")
+        return self.legacy_upstream
 
     def matches(self, path: str) -> bool:
         """``/api/billing`` matches itself and ``/api/billing/...``, never ``/api/billingx``."""
@@ -61,7 +75,10 @@ def default_routes(settings: GatewaySettings) -> list[Route]:
               shadow=BILLING_SHADOW),
         Route("notifications", "/api/notifications", legacy, settings.notifications_url,
               "notifications"),
-        # A finer route: preferences can move to the notifications service before the rest.
+        # Finer routes. Checkout was born in the billing service: the monolith never had it.
+        Route("billing-checkout", "/api/billing/checkout", None, settings.billing_url,
+              "billing-checkout"),
+        # Preferences can move to the notifications service before the rest of the prefix.
         Route("notification-preferences", "/api/notifications/preferences", legacy,
               settings.notifications_url, "notification-preferences"),
     ]  # fmt: skip
@@ -117,5 +134,8 @@ class RouteTable:
 
     def upstreams(self) -> set[str]:
         return {
-            url for route in self._routes for url in (route.legacy_upstream, route.new_upstream)
+            url
+            for route in self._routes
+            for url in (route.legacy_upstream, route.new_upstream)
+            if url is not None
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,15 @@ pytestmark = pytest.mark.integration
 CLI_TIMEOUT_SECONDS = 60
 
 
-async def _strangler(sides: Sides, state_dir: Path, *args: str) -> tuple[int, str, str]:
+async def _strangler(
+    state_dir: Path, monolith_url: str, billing_url: str, *args: str
+) -> tuple[int, str, str]:
     """Run `strangler ARGS…` against both sides; its exit code, stdout and stderr."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("STRANGLER_")}
     env |= {
         "STRANGLER_STATE_DIR": str(state_dir),
-        "STRANGLER_MONOLITH_URL": str(sides.monolith.base_url),
-        "STRANGLER_BILLING_URL": str(sides.billing.base_url),
+        "STRANGLER_MONOLITH_URL": monolith_url,
+        "STRANGLER_BILLING_URL": billing_url,
         "COLUMNS": "200",
     }
     process = await asyncio.create_subprocess_exec(
@@ -43,13 +46,23 @@ async def _strangler(sides: Sides, state_dir: Path, *args: str) -> tuple[int, st
     return process.returncode, out.decode(), err.decode()
 
 
+def _against(sides: Sides, state_dir: Path) -> Callable[..., Awaitable[tuple[int, str, str]]]:
+    monolith, billing = str(sides.monolith.base_url), str(sides.billing.base_url)
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        return await _strangler(state_dir, monolith, billing, *args)
+
+    return run
+
+
 async def test_verify_lists_a_record_corrupted_on_one_side_and_exits_non_zero(
     launch: Launch, databases: Databases, tmp_path: Path
 ) -> None:
     async with launch() as sides:
         await write_billing_history(sides.monolith)
         await backfill(sides.billing)
-        agreed = await _strangler(sides, tmp_path, "migrate", "billing", "verify")
+        strangler = _against(sides, tmp_path)
+        agreed = await strangler("migrate", "billing", "verify")
         async with databases.billing.begin() as connection:
             invoice_id = await connection.scalar(select(invoices.c.id).limit(1))
             await connection.execute(
@@ -58,7 +71,7 @@ async def test_verify_lists_a_record_corrupted_on_one_side_and_exits_non_zero(
             refund_id = await connection.scalar(select(refunds.c.id).limit(1))
             await connection.execute(delete(refunds).where(refunds.c.id == refund_id))
 
-        drifted = await _strangler(sides, tmp_path, "migrate", "billing", "verify")
+        drifted = await strangler("migrate", "billing", "verify")
 
     assert agreed[0] == 0, agreed
     assert "no drift" in agreed[1]
@@ -76,9 +89,10 @@ async def test_status_shows_both_sides_counts_and_the_backfill(
 ) -> None:
     async with launch() as sides:
         await write_billing_history(sides.monolith)
-        before = await _strangler(sides, tmp_path, "migrate", "billing", "status")
-        backfilled = await _strangler(sides, tmp_path, "migrate", "billing", "backfill")
-        after = await _strangler(sides, tmp_path, "migrate", "billing", "status")
+        strangler = _against(sides, tmp_path)
+        before = await strangler("migrate", "billing", "status")
+        backfilled = await strangler("migrate", "billing", "backfill")
+        after = await strangler("migrate", "billing", "status")
         assert await drift(sides) == []
 
     assert before[0] == 0, before
@@ -91,27 +105,12 @@ async def test_status_shows_both_sides_counts_and_the_backfill(
 
 
 async def test_a_side_that_is_not_running_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("STRANGLER_")}
-    env |= {
-        "STRANGLER_STATE_DIR": str(tmp_path),
-        "STRANGLER_MONOLITH_URL": "http://127.0.0.1:1",
-        "STRANGLER_BILLING_URL": "http://127.0.0.1:1",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "strangler_runner",
-        "migrate",
-        "billing",
-        "verify",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_SECONDS)
+    nowhere = "http://127.0.0.1:1"
 
-    assert process.returncode == 2
-    assert err.decode().strip().splitlines() == [
+    code, out, err = await _strangler(tmp_path, nowhere, nowhere, "migrate", "billing", "verify")
+
+    assert code == 2
+    assert err.strip().splitlines() == [
         "error: the monolith at http://127.0.0.1:1 is not answering; is `strangler up` running?"
     ]
-    assert "Traceback" not in out.decode() + err.decode()
+    assert "Traceback" not in out + err

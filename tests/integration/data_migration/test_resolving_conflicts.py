@@ -38,6 +38,16 @@ async def _row(engine: AsyncEngine, table: Table, key: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+async def _on_both_sides(
+    databases: Databases, legacy: Table, billing: Table, key: str
+) -> list[dict[str, Any]]:
+    """The record as the monolith holds it, then as billing does."""
+    return [
+        await _row(databases.monolith, legacy, key),
+        await _row(databases.billing, billing, key),
+    ]
+
+
 async def _subscribed_on_both_sides(
     launch: Launch,
 ) -> tuple[Customer, dict[str, Any]]:
@@ -58,19 +68,18 @@ async def test_the_same_version_changed_on_both_sides_resolves_to_the_monolith_s
     async with launch(events=True) as sides:  # the sync is stopped: neither hears the other
         await cancel(sides.monolith, customer, subscription_id)
         await cancel(sides.billing, customer, subscription_id)
-    legacy = await _row(databases.monolith, LEGACY_SUBSCRIPTIONS, subscription_id)
-    billing = await _row(databases.billing, billing_subscriptions, subscription_id)
+    legacy, billing = await _on_both_sides(
+        databases, LEGACY_SUBSCRIPTIONS, billing_subscriptions, subscription_id
+    )
     assert (legacy["version"], billing["version"]) == (2, 2)
     assert legacy["cancelled_at"] != billing["cancelled_at"]
 
     async with launch(events=True, legacy_sync=True, acl=True) as sides:
         await in_sync(sides)
 
-    for engine, table in (
-        (databases.monolith, LEGACY_SUBSCRIPTIONS),
-        (databases.billing, billing_subscriptions),
+    for winner in await _on_both_sides(
+        databases, LEGACY_SUBSCRIPTIONS, billing_subscriptions, subscription_id
     ):
-        winner = await _row(engine, table, subscription_id)
         assert (winner["version"], winner["origin"]) == (2, "legacy-monolith")
         assert winner["cancelled_at"] == legacy["cancelled_at"]
 
@@ -88,16 +97,10 @@ async def test_the_side_that_changed_a_record_more_often_wins_it(
     async with launch(events=True, legacy_sync=True, acl=True) as sides:
         await in_sync(sides)
 
-    for engine, table in (
-        (databases.monolith, LEGACY_INVOICES),
-        (databases.billing, billing_invoices),
-    ):
-        invoice = await _row(engine, table, invoice_id)
+    for invoice in await _on_both_sides(databases, LEGACY_INVOICES, billing_invoices, invoice_id):
         assert (invoice["status"], invoice["version"], invoice["origin"]) == ("paid", 3, "billing")
-    for engine, table in (
-        (databases.monolith, LEGACY_SUBSCRIPTIONS),
-        (databases.billing, billing_subscriptions),
+    for subscription in await _on_both_sides(
+        databases, LEGACY_SUBSCRIPTIONS, billing_subscriptions, subscription_id
     ):
-        subscription = await _row(engine, table, subscription_id)
         assert (subscription["status"], subscription["version"]) == ("cancelled", 2)
         assert subscription["origin"] == "legacy-monolith"

@@ -5,10 +5,12 @@ monolith's anti-corruption layer, and no change comes back to the side that made
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from legacy_monolith.models import Subscription
+from sqlalchemy import select
 
 from tests.integration.data_migration.conftest import (
     Databases,
@@ -19,6 +21,7 @@ from tests.integration.data_migration.conftest import (
     renew_every_subscription,
     write_history,
 )
+from tests.support.monolith_api import DECLINED_CARD, GOOD_CARD, Customer, sign_up
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -97,3 +100,62 @@ async def test_a_change_applied_from_the_other_side_is_not_published_again(
         assert await billing_events_in_outbox(databases.billing) == BILLING_EVENTS_OF_A_HISTORY
         for side in (sides.monolith, sides.billing):
             assert (await _sync_status(side))["applied"] == BILLING_EVENTS_OF_A_HISTORY
+
+
+async def _checked_out(billing: httpx.AsyncClient, customer: Customer, card: str) -> dict[str, Any]:
+    """A checkout at billing (once it knows the customer), followed until it ends."""
+    started: list[httpx.Response] = []
+
+    async def accepted() -> bool:
+        answer = await billing.post(
+            "/api/billing/checkout",
+            json={"plan_id": "pro", "card_number": card},
+            headers=customer.auth | {"Idempotency-Key": f"checkout-{customer.id}"},
+        )
+        started.append(answer)
+        return answer.status_code == 202
+
+    await eventually(accepted, "billing accepts the checkout", WAIT_SECONDS, every=0.2)
+    location = started[-1].headers["location"]
+    ended: list[dict[str, Any]] = []
+
+    async def finished() -> bool:
+        ended.append((await billing.get(location, headers=customer.auth)).json())
+        return ended[-1]["status"] in ("completed", "compensated")
+
+    await eventually(finished, "the checkout ends", WAIT_SECONDS, every=0.2)
+    return ended[-1]
+
+
+@pytest.mark.parametrize(
+    ("card", "outcome", "subscription_status", "invoice_status"),
+    [
+        (GOOD_CARD, "completed", "active", "paid"),
+        (DECLINED_CARD, "compensated", "cancelled", "void"),
+    ],
+    ids=["paid", "declined"],
+)
+async def test_a_checkout_at_billing_reaches_the_legacy_tables_as_it_ended(
+    launch: Launch,
+    databases: Databases,
+    card: str,
+    outcome: str,
+    subscription_status: str,
+    invoice_status: str,
+) -> None:
+    async with launch(events=True, acl=True) as sides:
+        customer = await sign_up(sides.monolith, "checking-out")
+        checkout = await _checked_out(sides.billing, customer, card)
+
+        await in_sync(sides)
+        seen_by_legacy = await sides.monolith.get(
+            f"/api/billing/invoices/{checkout['invoice_id']}", headers=customer.auth
+        )
+
+    assert checkout["status"] == outcome
+    async with databases.monolith.connect() as connection:
+        status = await connection.scalar(
+            select(Subscription.status).where(Subscription.id == checkout["subscription_id"])
+        )
+    assert status == subscription_status
+    assert seen_by_legacy.json()["status"] == invoice_status

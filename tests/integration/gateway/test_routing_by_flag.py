@@ -6,7 +6,9 @@ import jwt
 from strangler_flags import bucket_of
 from strangler_gateway import InMemoryFlagStore, Mode, RouteFlag
 
-from .conftest import GatewayFactory
+from .conftest import ADMIN_TOKEN, GatewayFactory
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def _user_in_bucket(below: int, *, inside: bool) -> str:
@@ -114,3 +116,25 @@ async def test_shadow_serves_from_legacy(gateway: GatewayFactory, flags: InMemor
 
     assert response.json()["side"] == "legacy"
     assert response.headers["x-strangler-reason"] == "flag:shadow"
+
+
+async def test_a_capability_born_in_a_service_is_served_by_new_whatever_the_flags(
+    gateway: GatewayFactory, flags: InMemoryFlagStore
+) -> None:
+    await flags.set_kill_switch(True, who="test", reason="drill")
+
+    async with gateway() as client:
+        checkout = await client.post("/api/billing/checkout", json={"plan_id": "pro"})
+        invoices = await client.get("/api/billing/invoices")
+        listed = await client.get("/_strangler/flags", headers=ADMIN)
+        refused = await client.put(
+            "/_strangler/flags/billing-checkout", json={"mode": "legacy"}, headers=ADMIN
+        )
+
+    assert checkout.json()["side"] == "new"
+    assert checkout.headers["x-strangler-route"] == "billing-checkout"
+    assert checkout.headers["x-strangler-reason"] == "route:born-new"
+    assert invoices.headers["x-strangler-reason"] == "kill-switch"
+    assert "billing-checkout" not in {flag["route"] for flag in listed.json()["flags"]}
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("route-born-new")

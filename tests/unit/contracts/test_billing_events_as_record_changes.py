@@ -8,6 +8,7 @@ from strangler_contracts import (
     InvoiceIssued,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
 )
@@ -39,6 +40,27 @@ def test_a_started_subscription_is_a_whole_record_at_its_version() -> None:
     )
     assert change.complete
     assert set(change.fields) == set(BILLING_FIELDS["subscriptions"])
+
+
+def test_a_checkout_s_subscription_starts_pending_and_its_activation_makes_it_active() -> None:
+    started = SubscriptionStarted(
+        **BILLED,
+        plan_id="pro",
+        period_start=NOW,
+        period_end=LATER,
+        started_at=NOW,
+        subscription_version=1,
+        status="pending",
+    )
+    activated = SubscriptionActivated(
+        **BILLED, plan_id="pro", invoice_id="inv", activated_at=LATER, subscription_version=3
+    )
+
+    [pending] = billing_record_changes(started, "billing")
+    [active] = billing_record_changes(activated, "billing")
+
+    assert pending.fields["status"] == "pending"
+    assert active == RecordChange("subscriptions", "sub", 3, "billing", {"status": "active"})
 
 
 def test_a_cancellation_updates_the_subscription_and_voids_each_invoice_at_its_version() -> None:

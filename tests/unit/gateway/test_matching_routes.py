@@ -19,6 +19,7 @@ SETTINGS = GatewaySettings(admin_token=SecretStr("test-token"))
         ("/api/billing/invoices/7", "billing"),
         ("/api/notifications/", "notifications"),
         ("/api/notifications/preferences", "notification-preferences"),
+        ("/api/billing/checkout/c-1", "billing-checkout"),
         ("/api/notifications/n-1", "notifications"),
     ],
 )
@@ -53,7 +54,8 @@ def test_the_longest_prefix_wins_when_a_service_takes_over_part_of_a_prefix() ->
 def test_the_default_table_sends_legacy_to_the_monolith_and_new_to_each_service() -> None:
     by_name = {route.name: route for route in default_routes(SETTINGS)}
 
-    assert {r.legacy_upstream for r in by_name.values()} == {"http://127.0.0.1:8001"}
+    assert {r.legacy_upstream for r in by_name.values()} == {"http://127.0.0.1:8001", None}
+    assert [r.name for r in by_name.values() if r.born_new] == ["billing-checkout"]
     assert by_name["auth"].new_upstream == "http://127.0.0.1:8002"
     assert by_name["billing"].new_upstream == "http://127.0.0.1:8003"
     assert by_name["notifications"].new_upstream == "http://127.0.0.1:8004"

@@ -135,9 +135,9 @@ def test_one_saga_is_shown_with_its_steps_and_every_attempt() -> None:
         ["start-subscription", "compensated", "1", "1"],
         ["charge-card", "failed", "1", "0"],
         ["activate-subscription", "not_run", "0", "—"],
-        ["2030-01-01T12:00:01Z", "charge-card", "action", "failed", "1",
+        ["2030-01-01 12:00:01", "charge-card", "action", "failed", "1",
          "card declined (generic_decline)"],
-        ["2030-01-01T12:00:02Z", "start-subscription", "compensation", "succeeded", "1", ""],
+        ["2030-01-01 12:00:02", "start-subscription", "compensation", "succeeded", "1", ""],
     ]  # fmt: skip
 
 

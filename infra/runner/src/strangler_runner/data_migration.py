@@ -6,13 +6,14 @@ export, a few pages per call (`/internal/migration/billing`). These commands dri
 backfill, compare both sides and show the sync, and never touch a database themselves.
 
 Exit codes: 0 when done (for `verify`: no drift), 1 when `verify` found drift, 2 when a side
-could not be asked (one line says which and why).
+could not be asked (one line says which and why), 130 when a backfill is stopped with Ctrl-C
+(the pages it copied are kept; running it again continues).
 """
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from strangler_contracts.records import BILLING_ENTITIES
+from strangler_contracts.records import BILLING_RECORDS
 from strangler_migration import (
     BackfillProgress,
     EntityDrift,
@@ -29,6 +30,7 @@ from strangler_runner.status import live_run_record
 
 __all__ = [
     "DRIFT",
+    "INTERRUPTED",
     "UNAVAILABLE",
     "MigrationCommand",
     "backfill",
@@ -39,6 +41,7 @@ __all__ = [
 
 DRIFT = 1
 UNAVAILABLE = 2
+INTERRUPTED = 130
 LEGACY = "the monolith"
 NEW = "billing"
 NOTHING = "—"
@@ -67,8 +70,8 @@ def run_migration(
     new_url = _component_url(settings, "billing", settings.billing_url, settings.billing_port)
     try:
         with (
-            MigrationSide(LEGACY, legacy_url, "billing") as legacy,
-            MigrationSide(NEW, new_url, "billing") as new,
+            MigrationSide(LEGACY, legacy_url, BILLING_RECORDS.capability) as legacy,
+            MigrationSide(NEW, new_url, BILLING_RECORDS.capability) as new,
         ):
             return command(legacy, new, console)
     except MigrationCallFailed as failure:
@@ -100,7 +103,7 @@ def show_status(legacy: MigrationSide, new: MigrationSide, console: RunnerConsol
     migration = new.migration_status()
     progress = {entity.entity: entity for entity in migration.backfill.entities}
     rows = []
-    for entity in BILLING_ENTITIES:
+    for entity in BILLING_RECORDS.entities:
         done = progress.get(entity)
         if done is None or done.updated_at is None:
             backfill, written = "not started", NOTHING
@@ -139,7 +142,7 @@ def backfill(
         with console.progress() as bars:
             tasks = {
                 entity: bars.add_task(entity, total=totals.get(entity, 0))
-                for entity in BILLING_ENTITIES
+                for entity in BILLING_RECORDS.entities
             }
 
             def show(progress: BackfillProgress) -> None:
@@ -152,13 +155,17 @@ def backfill(
             if restart:
                 progress = new.backfill(pages_per_call, restart=True)
             show(progress)
-            while not progress.finished:
-                before = progress
-                progress = new.backfill(pages_per_call, restart=False)
-                show(progress)
-                if progress == before:
-                    console.error("the backfill made no progress; see billing's log")
-                    return UNAVAILABLE
+            try:
+                while not progress.finished:
+                    before = progress
+                    progress = new.backfill(pages_per_call, restart=False)
+                    show(progress)
+                    if progress == before:
+                        console.error("the backfill made no progress; see billing's log")
+                        return UNAVAILABLE
+            except KeyboardInterrupt:
+                console.error("stopped; every page copied is kept: run it again to continue")
+                return INTERRUPTED
         _summarise(progress, console)
         return 0
 
@@ -184,7 +191,7 @@ def _summarise(progress: BackfillProgress, console: RunnerConsole) -> None:
 def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
     drifts = [
         compare_checksums(legacy.checksums(entity), new.checksums(entity))
-        for entity in BILLING_ENTITIES
+        for entity in BILLING_RECORDS.entities
     ]
     console.table(
         ["entity", "monolith", "billing", "missing in billing", "missing in monolith", "differing"],

@@ -8,7 +8,7 @@ Every failure — billing not running, an unknown id, an answer that is not bill
 line on stderr and exit code 1; nobody sees a traceback.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -210,12 +210,17 @@ def _when(at: datetime | None) -> str:
     return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _cell_time(at: datetime) -> str:
+    """UTC, with a space a narrow terminal can wrap at."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _show_list(rows: list[SagaRow], console: RunnerConsole, status: str | None) -> None:
     if not rows:
         console.message(f"no {status} sagas" if status else "no sagas yet")
         return
     console.table(
-        ["id", "type", "status", "step", "attempts", "updated"],
+        ["id", "type", "status", "step", "attempts", "updated (UTC)"],
         [
             [
                 row.id,
@@ -223,12 +228,12 @@ def _show_list(rows: list[SagaRow], console: RunnerConsole, status: str | None) 
                 row.status,
                 row.step or NOTHING,
                 str(row.attempts),
-                _when(row.updated_at),
+                _cell_time(row.updated_at),
             ]
             for row in rows
         ],
         right_aligned=["attempts"],
-        unbroken=["id", "status", "updated"],
+        unbroken=["id", "type", "status", "attempts"],
     )
 
 
@@ -264,10 +269,10 @@ def _show_one(saga: SagaDetail, console: RunnerConsole) -> None:
         console.message("no attempt recorded yet")
         return
     console.table(
-        ["at", "step", "phase", "outcome", "attempt", "error"],
+        ["at (UTC)", "step", "phase", "outcome", "attempt", "error"],
         [
             [
-                _when(entry.at),
+                _cell_time(entry.at),
                 entry.step,
                 entry.phase,
                 entry.outcome,
@@ -277,5 +282,5 @@ def _show_one(saga: SagaDetail, console: RunnerConsole) -> None:
             for entry in saga.history
         ],
         right_aligned=["attempt"],
-        unbroken=["at", "step", "phase", "outcome"],
+        unbroken=["step", "phase", "outcome", "attempt"],
     )

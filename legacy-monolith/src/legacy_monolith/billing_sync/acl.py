@@ -11,11 +11,7 @@ record events, and a change the billing service made must not come back as the m
 
 from __future__ import annotations
 
-from strangler_contracts.records import (
-    BILLING_PRECEDENCE,
-    BILLING_SYNCED_EVENTS,
-    billing_record_changes,
-)
+from strangler_contracts.records import BILLING_RECORDS
 from strangler_eventing import BrokerConfig
 from strangler_migration import Side, SyncConsumer
 from strangler_persistence import SessionFactory
@@ -29,13 +25,11 @@ __all__ = ["billing_changes"]
 def billing_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -> SyncConsumer:
     """The consumer that applies the billing service's changes to the legacy tables."""
     return SyncConsumer(
-        side=Side(ORIGIN),
+        Side(ORIGIN),
+        BILLING_RECORDS,
+        SYNCED_BINDINGS,
         group=group,
         broker=broker,
         sessions=sessions,
         inbox=inbox,
-        bindings=SYNCED_BINDINGS,
-        events=BILLING_SYNCED_EVENTS,
-        translate=billing_record_changes,
-        precedence=BILLING_PRECEDENCE,
     )

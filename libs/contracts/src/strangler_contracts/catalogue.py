@@ -62,7 +62,9 @@ CATALOGUE: Mapping[str, Participants] = MappingProxyType(
         PaymentFailed.name: _BOTH_SIDES_OF_BILLING,
         RefundIssued.name: _BOTH_SIDES_OF_BILLING,
         # Only the billing service checks out (its checkout saga); the monolith never did.
-        SubscriptionActivated.name: Participants(producers=(BILLING,)),
+        SubscriptionActivated.name: Participants(
+            producers=(BILLING,), consumers=(LEGACY_MONOLITH,)
+        ),
         NotificationSent.name: Participants(producers=(LEGACY_MONOLITH,)),
     }
 )

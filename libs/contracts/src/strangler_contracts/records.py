@@ -7,7 +7,8 @@ name them (``user_id``, not billing's ``customer_id`` nor the legacy ``users.nam
 side maps them onto its own tables; neither reads the other's.
 
 ``billing_record_changes`` says what one billing event changed, as record changes: the same
-translation on both sides, so that an event means the same thing to each.
+translation on both sides, so that an event means the same thing to each. ``BILLING_RECORDS``
+gathers it all for the mechanism of ``strangler_migration``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from strangler_contracts.events import (
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
+    SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
     UserRegistered,
@@ -32,9 +34,11 @@ __all__ = [
     "BILLING_ENTITIES",
     "BILLING_FIELDS",
     "BILLING_PRECEDENCE",
+    "BILLING_RECORDS",
     "BILLING_SYNCED_EVENTS",
     "FIRST_VERSION",
     "RecordChange",
+    "RecordContract",
     "billing_record_changes",
 ]
 
@@ -46,6 +50,7 @@ while it is billing's system of record. Both sides must use the same order."""
 
 BILLING_SYNCED_EVENTS: Final[tuple[type[IntegrationEvent], ...]] = (
     SubscriptionStarted,
+    SubscriptionActivated,
     SubscriptionCancelled,
     InvoiceIssued,
     PaymentSucceeded,
@@ -153,7 +158,7 @@ def _started(event: SubscriptionStarted, origin: str) -> list[RecordChange]:
     data = {
         "user_id": event.user_id,
         "plan_id": event.plan_id,
-        "status": "active",
+        "status": event.status or "active",
         "current_period_start": event.period_start,
         "current_period_end": event.period_end,
         "created_at": event.started_at,
@@ -162,6 +167,17 @@ def _started(event: SubscriptionStarted, origin: str) -> list[RecordChange]:
     return [
         RecordChange(
             "subscriptions", event.subscription_id, event.subscription_version, origin, data, True
+        )
+    ]
+
+
+def _activated(event: SubscriptionActivated, origin: str) -> list[RecordChange]:
+    if event.subscription_version is None:
+        return []
+    active = {"status": "active"}
+    return [
+        RecordChange(
+            "subscriptions", event.subscription_id, event.subscription_version, origin, active
         )
     ]
 
@@ -281,9 +297,33 @@ def _refunded(event: RefundIssued, origin: str) -> list[RecordChange]:
 _TRANSLATIONS: Mapping[type[IntegrationEvent], Callable[[Any, str], list[RecordChange]]] = {
     UserRegistered: _customer,
     SubscriptionStarted: _started,
+    SubscriptionActivated: _activated,
     SubscriptionCancelled: _cancelled,
     InvoiceIssued: _issued,
     PaymentSucceeded: _succeeded,
     PaymentFailed: _failed,
     RefundIssued: _refunded,
 }
+
+
+@dataclass(frozen=True)
+class RecordContract:
+    """A capability's data as records, everything its data migration needs to know: the
+    entities and their ``fields`` (parents first), the ``events`` both sides publish and
+    apply from each other, what each says (``translate``) and who wins a tie (``precedence``).
+    """
+
+    capability: str
+    fields: Mapping[str, tuple[str, ...]]
+    events: tuple[type[IntegrationEvent], ...]
+    translate: Callable[[IntegrationEvent, str], list[RecordChange]]
+    precedence: tuple[str, ...]
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+
+BILLING_RECORDS: Final = RecordContract(
+    "billing", BILLING_FIELDS, BILLING_SYNCED_EVENTS, billing_record_changes, BILLING_PRECEDENCE
+)

@@ -12,7 +12,7 @@ route them: they are for the other side and for operators, on the internal netwo
 # router factories define, not their names as strings.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from http_platform import Problem
@@ -36,15 +36,20 @@ __all__ = ["MAX_EXPORT_PAGE", "MigrationStatus", "backfill_router", "records_rou
 MAX_EXPORT_PAGE = 1000
 
 
-def records_router(
-    prefix: str,
-    records: Callable[[Request], SqlRecords],
-    sync: Callable[[Request], SyncConsumer | None],
-) -> APIRouter:
-    """The endpoints over the records ``records(request)`` reads and the ``sync(request)``
-    consumer runs (None: this process does not sync); both are built in the lifespan."""
+def _from_state(name: str) -> Callable[[Request], Any]:
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return read
+
+
+def records_router(prefix: str, *, records: str, sync: str) -> APIRouter:
+    """The endpoints over the ``SqlRecords`` at ``app.state.<records>``, and the status of
+    the ``SyncConsumer`` at ``app.state.<sync>`` (None: this process does not sync); the
+    lifespan puts both there."""
     router = APIRouter(prefix=prefix, tags=["data migration"])
-    Records = Annotated[SqlRecords, Depends(records)]
+    Records = Annotated[SqlRecords, Depends(_from_state(records))]
+    Sync = Annotated[SyncConsumer | None, Depends(_from_state(sync))]
 
     @router.get("/export/{entity}")
     async def export(
@@ -75,9 +80,8 @@ def records_router(
         return EntityCounts(counts=await source.counts())
 
     @router.get("/sync")
-    async def sync_status(request: Request) -> SyncStatus:
+    async def sync_status(consumer: Sync) -> SyncStatus:
         """How the other side's changes are being applied here: events, lag, the last one."""
-        consumer = sync(request)
         if consumer is None:
             raise Problem(
                 404,
@@ -103,12 +107,9 @@ class MigrationStatus(BaseModel):
     sync: SyncStatus | None
 
 
-def backfill_router(
-    prefix: str,
-    backfill: Callable[[Request], Backfill],
-    sync: Callable[[Request], SyncConsumer | None],
-) -> APIRouter:
-    """The receiving side's endpoints: the backfill's progress and steps, and its sync.
+def backfill_router(prefix: str, *, backfill: str, sync: str) -> APIRouter:
+    """The receiving side's endpoints over the ``Backfill`` at ``app.state.<backfill>``: its
+    progress and steps, with the sync's status (``app.state.<sync>``).
 
     ``GET  {prefix}``                                 backfill progress per entity, and sync
     ``POST {prefix}/backfill?pages=N&restart=false``  copy up to N pages, then answer progress
@@ -117,12 +118,12 @@ def backfill_router(
     caller that stops (Ctrl-C) leaves a checkpoint, not a half-done request.
     """
     router = APIRouter(prefix=prefix, tags=["data migration"])
-    Running = Annotated[Backfill, Depends(backfill)]
+    Running = Annotated[Backfill, Depends(_from_state(backfill))]
+    Sync = Annotated[SyncConsumer | None, Depends(_from_state(sync))]
 
     @router.get("")
-    async def status(request: Request, running: Running) -> MigrationStatus:
+    async def status(running: Running, consumer: Sync) -> MigrationStatus:
         """How far the backfill got, entity by entity, and how the sync is doing."""
-        consumer = sync(request)
         return MigrationStatus(
             backfill=await running.progress(),
             sync=None if consumer is None else consumer.status(),

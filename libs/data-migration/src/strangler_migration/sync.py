@@ -10,13 +10,13 @@ it writes goes through the domain, so nothing it applies is published again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import CloudEvent, IntegrationEvent
-from strangler_contracts.records import RecordChange
+from strangler_contracts.records import RecordChange, RecordContract
 from strangler_eventing import (
     BrokerConfig,
     ConsumerSettings,
@@ -89,31 +89,33 @@ parent still in flight): retried for about 15 s with backoff before it is dead-l
 
 
 class SyncConsumer:
-    """One direction of two-way sync: the idempotent consumer of ``events`` (the other
-    side's, on topics both publish to) with a ``ChangeApplier`` for each, and a dead-letter
-    producer of its own."""
+    """One direction of two-way sync: the idempotent consumer of the ``contract``'s events
+    (the other side's, on topics both publish to), as consumer group ``group``, with a
+    ``ChangeApplier`` writing through ``bindings``, and a dead-letter producer of its own."""
 
     def __init__(
         self,
-        *,
         side: Side,
+        contract: RecordContract,
+        bindings: Sequence[TableBinding],
+        *,
         group: str,
         broker: BrokerConfig,
         sessions: SessionFactory,
         inbox: Table,
-        bindings: Sequence[TableBinding],
-        events: Collection[type[IntegrationEvent]],
-        translate: Translation,
-        precedence: Sequence[str],
         settings: ConsumerSettings = SYNC_CONSUMER_SETTINGS,
     ) -> None:
         self.applier = ChangeApplier(
-            side=side, group=group, bindings=bindings, translate=translate, precedence=precedence
+            side=side,
+            group=group,
+            bindings=bindings,
+            translate=contract.translate,
+            precedence=contract.precedence,
         )
         self.consumer = IdempotentConsumer(
             broker=broker,
             group_id=group,
-            handlers=dict.fromkeys(events, self.applier),
+            handlers=dict.fromkeys(contract.events, self.applier),
             sessions=sessions,
             inbox=inbox,
             producer=create_producer(broker),

@@ -121,7 +121,8 @@ class Step:
 class SagaDefinition:
     """A saga type: its name and its steps, in the order they run.
 
-    ``sensitive`` names data keys the read models never show (a card number, say).
+    ``sensitive`` names data keys the read models never show (a card number, say); they are
+    erased when the saga completes or is compensated.
     """
 
     saga_type: str

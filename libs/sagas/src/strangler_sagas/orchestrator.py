@@ -413,7 +413,7 @@ class SagaOrchestrator:
         saga.step_index += 1
         saga.step_name = definition.step_name(saga.step_index)
         if saga.step_index >= len(definition.steps):
-            _finish(saga, SagaStatus.COMPLETED)
+            _finish(saga, SagaStatus.COMPLETED, definition)
 
     def _failed(
         self,
@@ -425,7 +425,7 @@ class SagaOrchestrator:
         now: datetime,
     ) -> None:
         if phase is Phase.COMPENSATION:
-            _finish(saga, SagaStatus.COMPENSATION_FAILED)
+            _finish(saga, SagaStatus.COMPENSATION_FAILED, definition)
             return
         saga.failure = f"{step.name}: {error}"
         self._compensate_from(saga, definition, saga.step_index - 1, now)
@@ -444,7 +444,7 @@ class SagaOrchestrator:
             saga.next_attempt_at = now + timedelta(seconds=policy.delay_after(saga.attempts))
             return
         if phase is Phase.COMPENSATION:
-            _finish(saga, SagaStatus.COMPENSATION_FAILED)
+            _finish(saga, SagaStatus.COMPENSATION_FAILED, definition)
             return
         saga.failure = f"{step.name}: gave up after {saga.attempts} attempts: {error}"
         self._compensate_from(saga, definition, saga.step_index, now)
@@ -460,7 +460,7 @@ class SagaOrchestrator:
         saga.attempts = 0
         saga.next_attempt_at = now
         if index < 0:
-            _finish(saga, SagaStatus.COMPENSATED)
+            _finish(saga, SagaStatus.COMPENSATED, definition)
 
     async def _save(self, saga: SagaState, entry: HistoryEntry | None = None) -> bool:
         return await self.store.save(saga, self.owner, entry)
@@ -492,10 +492,15 @@ def _phase(saga: SagaState) -> Phase:
     return Phase.COMPENSATION if saga.status is SagaStatus.COMPENSATING else Phase.ACTION
 
 
-def _finish(saga: SagaState, status: SagaStatus) -> None:
+def _finish(saga: SagaState, status: SagaStatus, definition: SagaDefinition) -> None:
+    """The saga is over: nobody holds it, and once nothing is left to do its sensitive data
+    is erased (a saga whose compensation failed keeps it for whoever finishes the job)."""
     saga.status = status
     saga.owner = None
     saga.lease_expires_at = None
+    if status is not SagaStatus.COMPENSATION_FAILED:
+        for key in definition.sensitive:
+            saga.data.pop(key, None)
 
 
 _Attempted = tuple[Outcome, str | None, Mapping[str, Any] | None]

@@ -59,6 +59,11 @@ class SubscriptionStarted(_BillingEvent):
     period_end: datetime
     started_at: datetime
     subscription_version: int | None = _version_of("subscription")
+    status: str | None = Field(
+        default=None,
+        description="'active', or 'pending' when a checkout started it (until "
+        "SubscriptionActivated). Absent: 'active'.",
+    )
 
 
 class SubscriptionActivated(_BillingEvent):

@@ -59,7 +59,10 @@ def contract_event(event: events.DomainEvent) -> contract.IntegrationEvent:
 async def _copy_fields(session: AsyncSession, event: events.DomainEvent) -> dict[str, Any]:
     fields: dict[str, Any] = {"origin": BILLING}
     match event:
-        case events.SubscriptionStarted() | events.SubscriptionActivated():
+        case events.SubscriptionStarted():
+            subscription = await session.get_one(Subscription, event.subscription_id)
+            fields |= {"subscription_version": subscription.version, "status": subscription.status}
+        case events.SubscriptionActivated():
             fields["subscription_version"] = await _version(
                 session, Subscription, event.subscription_id
             )

@@ -10,19 +10,12 @@ All three write or read the tables through ``adapters/records``, below the domai
 
 from __future__ import annotations
 
-from fastapi import Request
-from strangler_contracts.records import (
-    BILLING_ENTITIES,
-    BILLING_PRECEDENCE,
-    BILLING_SYNCED_EVENTS,
-    billing_record_changes,
-)
+from strangler_contracts.records import BILLING_RECORDS
 from strangler_eventing import BrokerConfig
 from strangler_migration import (
     Backfill,
     ExportSource,
     Side,
-    SqlRecords,
     SyncConsumer,
     backfill_router,
     records_router,
@@ -42,15 +35,13 @@ MIGRATION = "billing"
 def legacy_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -> SyncConsumer:
     """The consumer of ``strangler.billing`` that applies the monolith's changes here."""
     return SyncConsumer(
-        side=Side(BILLING),
+        Side(BILLING),
+        BILLING_RECORDS,
+        BINDINGS,
         group=group,
         broker=broker,
         sessions=sessions,
         inbox=inbox,
-        bindings=BINDINGS,
-        events=BILLING_SYNCED_EVENTS,
-        translate=billing_record_changes,
-        precedence=BILLING_PRECEDENCE,
     )
 
 
@@ -58,29 +49,16 @@ def legacy_backfill(source: ExportSource, sessions: SessionFactory, page_size: i
     """Copies every billing entity from the monolith's export, parents first."""
     return Backfill(
         migration=MIGRATION,
-        entities=BILLING_ENTITIES,
+        entities=BILLING_RECORDS.entities,
         source=source,
-        sink=upsert_sink(BINDINGS, BILLING_PRECEDENCE),
+        sink=upsert_sink(BINDINGS, BILLING_RECORDS.precedence),
         sessions=sessions,
         checkpoints=checkpoints,
         page_size=page_size,
     )
 
 
-def _records(request: Request) -> SqlRecords:
-    found: SqlRecords = request.app.state.billing_records
-    return found
-
-
-def _backfill(request: Request) -> Backfill:
-    running: Backfill = request.app.state.legacy_backfill
-    return running
-
-
-def _sync(request: Request) -> SyncConsumer | None:
-    consumer: SyncConsumer | None = request.app.state.legacy_sync
-    return consumer
-
-
-records = records_router("/internal/billing", _records, _sync)
-migration_router = backfill_router(f"/internal/migration/{MIGRATION}", _backfill, _sync)
+records = records_router("/internal/billing", records="billing_records", sync="legacy_sync")
+migration_router = backfill_router(
+    f"/internal/migration/{MIGRATION}", backfill="legacy_backfill", sync="legacy_sync"
+)

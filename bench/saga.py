@@ -1,0 +1,869 @@
+"""How fast do checkout sagas go end to end, compared with the event path they ride on?
+
+    uv run --frozen python bench/saga.py [--checkouts N] [--concurrency C] [--alone N]
+                                         [--events N] [--database sqlite|postgres]
+                                         [--quick] [--timeout S]
+    make bench-saga BENCH_SAGA_ARGS="--quick"
+
+One run starts everything it measures on free 127.0.0.1 ports, with its files in a temporary
+folder, and stops it all again (also on Ctrl-C, on errors and after ``--timeout`` seconds):
+
+- the embedded broker (tansu, memory storage), every contract topic created;
+- the payment simulator (``payment-simulator serve``) at zero latency
+  (``PAYSIM_LATENCY_MS=0``): it answers a charge at once, so what is measured is billing;
+- the billing service (``billing-service prepare``, then ``serve``: API, outbox relay,
+  registrations consumer and saga orchestrator in one process, with the settings
+  ``strangler up`` gives it) on a SQLite file, or with ``--database postgres`` on a fresh
+  database of 127.0.0.1:5432 (user postgres), dropped afterwards.
+
+No monolith runs. Billing learns its customers from ``UserRegistered`` events; the bench
+publishes them to ``strangler.accounts`` itself, encoded with the contracts' encoder exactly
+as the monolith's relay sends them (``source`` /legacy-monolith, key and ``ce_type`` header),
+and signs each user's bearer token with the monolith's own ``TokenIssuer`` and the shared
+secret. Every customer exists before anything is timed; the rate at which billing applied
+them is reported too.
+
+**The checkout saga.** Each checkout is ``POST /api/billing/checkout`` (plan ``pro``, the
+simulator's approving card, a distinct customer: one active subscription per customer), then
+``GET`` on its ``Location`` every ``--poll-ms`` until it is no longer running. Timed from
+just before the POST to the answer that says ``completed``; the poll interval is part of that
+figure, so billing's own view of each saga (its record's ``created_at`` to ``updated_at``)
+is printed beside it. Passes, after a warm-up: N checkouts, C at a time (a closed loop, as
+fast as they go: sagas/s, p50/p99), then a few one at a time (the latency of one saga on an
+idle system). A plain Kafka consumer on ``strangler.billing`` times when each checkout's
+``SubscriptionActivated`` reaches the broker, and how many billing events per second got
+there. Every checkout must end ``completed``; any other ending fails the run.
+
+**The baselines**, on the same broker, measured after billing has stopped (so that nothing
+else runs meanwhile, and its registrations consumer cannot read the bench's events) by
+``bench/events.py``'s own functions: the raw broker (aiokafka produce → consume) and the
+event path (outbox → relay → broker → idempotent consumer, on the same kind of database),
+each end to end as fast as possible, through a backlog, and their latencies at a fixed rate.
+
+Why ratios: this is a small, shared, noisy machine (2 cores here); absolute figures say as
+much about whatever else runs on it as about the code. The saga and its baselines run on the
+same machine, broker and database in one run, so "saga ÷ event path" and "saga ÷ raw broker"
+move far less from one run to the next. They are reported, never judged: a slow figure is not
+an error. A scenario that cannot run (a process that does not start, a refused request, a
+saga that does not complete) is: exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import platform
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from time import perf_counter
+from types import FrameType
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from embedded_broker import EmbeddedBroker
+
+# bench/events.py (this script's folder comes first on sys.path): the baselines.
+from events import (
+    POSTGRES_URL,
+    RAW_TOPIC,
+    Figures,
+    PhaseTimeout,
+    databases,
+    event_size,
+    measure_event_path,
+    measure_raw,
+    percentile,
+)
+from events import Settings as EventSettings
+from legacy_monolith.security import TokenIssuer
+from local_processes import die_with_parent
+from payment_simulator.cards import APPROVED
+from sqlalchemy.engine import make_url
+from strangler_contracts import ALL_TOPICS, SubscriptionActivated, UserRegistered, encode
+from strangler_contracts.topics import ACCOUNTS, BILLING
+from strangler_eventing import BrokerConfig, create_producer, ensure_topics
+
+# bench/gateway.py, beside this script (not the gateway/ deployable): processes, free ports.
+from gateway import BenchFailed, Children, console_script, free_ports
+
+HOST = "127.0.0.1"
+PLAN = "pro"
+MONOLITH_SOURCE = "/legacy-monolith"
+TOKEN_ISSUER = "legacy-monolith"
+SETTLED = frozenset({"completed", "compensated", "compensation_failed"})
+READY_TIMEOUT_SECONDS = 90.0
+PREPARE_TIMEOUT_SECONDS = 120.0
+REGISTRATION_TIMEOUT_SECONDS = 120.0
+CHECKOUT_TIMEOUT_SECONDS = 90.0
+BROKER_VIEW_TIMEOUT_SECONDS = 30.0
+COUNTS_POLL_SECONDS = 0.05
+EVENTS_PER_CHECKOUT = 4  # SubscriptionStarted, InvoiceIssued, PaymentSucceeded, ...Activated
+
+
+@dataclass(frozen=True)
+class Settings:
+    checkouts: int
+    concurrency: int
+    alone: int
+    warm_up: int
+    poll_seconds: float
+    events: EventSettings
+    timeout: float
+
+    @property
+    def database(self) -> str:
+        return self.events.database
+
+
+# ---------------------------------------------------------------- processes
+
+
+async def run_to_completion(
+    argv: Sequence[str], env: Mapping[str, str], limit: float = PREPARE_TIMEOUT_SECONDS
+) -> str:
+    """Run a command until it exits 0: its output, or ``BenchFailed`` with it. Its whole
+    process group is killed if it overruns or the bench stops meanwhile."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent(),
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), limit)
+    except TimeoutError:
+        await _killed(process)
+        raise BenchFailed(f"{' '.join(argv)}: not done after {limit:g} s") from None
+    except BaseException:
+        await _killed(process)
+        raise
+    text = output.decode(errors="replace")
+    if process.returncode != 0:
+        raise BenchFailed(f"{' '.join(argv)} exited with {process.returncode}:\n{text}")
+    return text
+
+
+async def _killed(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
+
+
+async def wait_ready(
+    client: httpx.AsyncClient,
+    url: str,
+    name: str,
+    process: subprocess.Popen[bytes],
+    children: Children,
+) -> None:
+    """Until ``url`` answers 200; fails with the process's output if it exits first."""
+    deadline = perf_counter() + READY_TIMEOUT_SECONDS
+    while perf_counter() < deadline:
+        if process.poll() is not None:
+            raise BenchFailed(
+                f"{name} exited with {process.returncode} before it was ready:\n"
+                f"{children.tail(name)}"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if (await client.get(url, timeout=2)).status_code == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise BenchFailed(f"{name}: {url} not ready after {READY_TIMEOUT_SECONDS:g} s")
+
+
+@dataclass(frozen=True)
+class BillingDatabase:
+    url: str
+    description: str
+
+
+@asynccontextmanager
+async def billing_database(kind: str, folder: Path) -> AsyncIterator[BillingDatabase]:
+    """An empty database for billing: a SQLite file in ``folder``, or a fresh PostgreSQL
+    database on ``POSTGRES_URL`` (``bench/events.py``'s), dropped afterwards."""
+    if kind == "sqlite":
+        path = folder / "billing.db"
+        yield BillingDatabase(
+            f"sqlite+aiosqlite:///{path}", f"SQLite {sqlite3.sqlite_version}, files in {folder}"
+        )
+        return
+    name = f"bench_saga_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        server: str = await connection.fetchval("SHOW server_version")
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        url = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=name)
+        yield BillingDatabase(
+            url.render_as_string(hide_password=False), f"PostgreSQL {server}, database {name}"
+        )
+    finally:
+        connection = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@dataclass(frozen=True)
+class System:
+    billing_url: str
+    payments_url: str
+    jwt_secret: str
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any BILLING_* or PAYSIM_*, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BILLING_", "PAYSIM_"))}
+    env.update(settings)
+    return env
+
+
+async def start_system(
+    database: BillingDatabase, broker: BrokerConfig, children: Children
+) -> System:
+    payments_port, billing_port = free_ports(2)
+    payments_url = f"http://{HOST}:{payments_port}"
+    billing_url = f"http://{HOST}:{billing_port}"
+    jwt_secret = os.urandom(24).hex()
+    simulator = children.start(
+        "payment-simulator",
+        [console_script("payment-simulator"), "serve", "--host", HOST,
+         "--port", str(payments_port)],
+        environment(PAYSIM_LATENCY_MS="0"),
+    )  # fmt: skip
+    billing_env = environment(
+        BILLING_DATABASE_URL=database.url,
+        BILLING_JWT_SECRET=jwt_secret,
+        BILLING_PAYMENT_PROVIDER_URL=payments_url,
+        BILLING_KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+        BILLING_KAFKA_KIND="tansu",
+        BILLING_LEGACY_SYNC_ENABLED="false",  # no monolith here: nothing to sync from
+    )
+    billing_service = console_script("billing-service")
+    print("preparing billing's database ...", flush=True)
+    await run_to_completion([billing_service, "prepare"], billing_env)
+    billing = children.start(
+        "billing",
+        [billing_service, "serve", "--host", HOST, "--port", str(billing_port)],
+        billing_env,
+    )
+    print("waiting for the payment simulator and billing ...", flush=True)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        await wait_ready(
+            client, f"{payments_url}/health/ready", "payment-simulator", simulator, children
+        )
+        await wait_ready(client, f"{billing_url}/health/ready", "billing", billing, children)
+    return System(billing_url, payments_url, jwt_secret)
+
+
+# ---------------------------------------------------------------- customers
+
+
+@dataclass(frozen=True)
+class Customer:
+    user_id: str
+    email: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def new_customers(count: int, jwt_secret: str, ttl_seconds: int) -> list[Customer]:
+    """Users as the monolith would have registered them, each signed in with its token."""
+    tokens = TokenIssuer(jwt_secret, TOKEN_ISSUER, ttl_seconds)
+    customers = []
+    for _ in range(count):
+        user_id = str(uuid.uuid4())
+        email = f"bench-{user_id[:8]}@bench.example"
+        customers.append(Customer(user_id, email, tokens.issue(user_id, email)))
+    return customers
+
+
+async def publish_registrations(config: BrokerConfig, customers: Sequence[Customer]) -> None:
+    """One ``UserRegistered`` per customer on ``strangler.accounts``, as the monolith's outbox
+    relay sends it: the CloudEvent as the value, the user id as the key, a ``ce_type`` header."""
+    producer = create_producer(config)
+    await producer.start()
+    try:
+        acknowledgements: list[asyncio.Future[Any]] = []
+        for customer in customers:
+            event = UserRegistered(
+                user_id=customer.user_id,
+                email=customer.email,
+                display_name="Bench Mark",
+                registered_at=datetime.now(UTC),
+            )
+            cloud_event = encode(event, source=MONOLITH_SOURCE)
+            acknowledgements.append(
+                await producer.send(
+                    ACCOUNTS.name,
+                    value=cloud_event.model_dump_json().encode(),
+                    key=event.aggregate_id().encode(),
+                    headers=[("ce_type", cloud_event.type.encode())],
+                )
+            )
+        await asyncio.gather(*acknowledgements)
+    finally:
+        await producer.stop()
+
+
+async def billing_customers(client: httpx.AsyncClient) -> int:
+    answer = await client.get("/internal/billing/counts")
+    if answer.status_code != 200:
+        raise BenchFailed(f"GET /internal/billing/counts: {answer.status_code} {answer.text}")
+    counts: dict[str, int] = answer.json()["counts"]
+    return counts.get("customers", 0)
+
+
+async def register(
+    client: httpx.AsyncClient, config: BrokerConfig, customers: Sequence[Customer], known: int
+) -> float:
+    """Publish the registrations and wait until billing holds every customer; seconds taken
+    from the first send until billing's count showed the last one."""
+    start = perf_counter()
+    await publish_registrations(config, customers)
+    expected = known + len(customers)
+    deadline = start + REGISTRATION_TIMEOUT_SECONDS
+    while (count := await billing_customers(client)) < expected:
+        if perf_counter() > deadline:
+            raise BenchFailed(
+                f"billing holds {count} customers, {expected} expected, after "
+                f"{REGISTRATION_TIMEOUT_SECONDS:g} s: registrations are not arriving"
+            )
+        await asyncio.sleep(COUNTS_POLL_SECONDS)
+    return perf_counter() - start
+
+
+# ---------------------------------------------------------------- checkouts
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """One checkout as the client saw it; times from ``perf_counter``, durations in seconds."""
+
+    customer_id: str
+    checkout_id: str
+    subscription_id: str
+    status: str
+    failure: str | None
+    posted_at: float
+    settled_at: float
+    recorded_seconds: float
+    """Billing's own view: the saga record's ``created_at`` to its last ``updated_at``."""
+
+    @property
+    def seconds(self) -> float:
+        return self.settled_at - self.posted_at
+
+
+@dataclass(frozen=True)
+class Pass:
+    concurrency: int
+    checkouts: list[Checkout]
+    started_at: float
+    ended_at: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.checkouts) / (self.ended_at - self.started_at)
+
+    @property
+    def latencies(self) -> list[float]:
+        return sorted(checkout.seconds for checkout in self.checkouts)
+
+    @property
+    def recorded(self) -> list[float]:
+        return sorted(checkout.recorded_seconds for checkout in self.checkouts)
+
+
+async def check_out(client: httpx.AsyncClient, customer: Customer, poll: float) -> Checkout:
+    """POST a checkout, then GET it every ``poll`` seconds until it is no longer running."""
+    headers = {**customer.auth, "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+    posted_at = perf_counter()
+    answer = await client.post(
+        "/api/billing/checkout", json={"plan_id": PLAN, "card_number": APPROVED}, headers=headers
+    )
+    if answer.status_code != 202:
+        raise BenchFailed(f"POST /api/billing/checkout: {answer.status_code} {answer.text[:500]}")
+    location = answer.headers["location"]
+    body: dict[str, Any] = answer.json()
+    deadline = posted_at + CHECKOUT_TIMEOUT_SECONDS
+    while body["status"] not in SETTLED and perf_counter() < deadline:
+        await asyncio.sleep(poll)
+        answer = await client.get(location, headers=customer.auth)
+        if answer.status_code != 200:
+            raise BenchFailed(f"GET {location}: {answer.status_code} {answer.text[:500]}")
+        body = answer.json()
+    settled_at = perf_counter()
+    recorded = datetime.fromisoformat(body["updated_at"]) - datetime.fromisoformat(
+        body["created_at"]
+    )
+    return Checkout(
+        customer_id=customer.user_id,
+        checkout_id=body["id"],
+        subscription_id=body["subscription_id"],
+        status=body["status"],
+        failure=body["failure"],
+        posted_at=posted_at,
+        settled_at=settled_at,
+        recorded_seconds=recorded.total_seconds(),
+    )
+
+
+async def checkout_pass(
+    client: httpx.AsyncClient, customers: Sequence[Customer], concurrency: int, poll: float
+) -> Pass:
+    """Every customer checks out once, ``concurrency`` at a time (a closed loop)."""
+    queue = iter(customers)
+    done: list[Checkout] = []
+
+    async def worker() -> None:
+        for customer in queue:
+            done.append(await check_out(client, customer, poll))
+
+    started_at = perf_counter()
+    await all_of([worker() for _ in range(min(concurrency, len(customers)))])
+    return Pass(concurrency, done, started_at, max(c.settled_at for c in done))
+
+
+async def all_of(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run them together; the first failure cancels the others and is raised as it is (a
+    TaskGroup would wrap it in an ExceptionGroup)."""
+    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def outcomes(checkouts: Sequence[Checkout]) -> Counter[str]:
+    return Counter(checkout.status for checkout in checkouts)
+
+
+def require_completed(passes: Mapping[str, Pass], children: Children) -> None:
+    """Every checkout with the good card must complete: anything else is a broken saga."""
+    failed = [c for p in passes.values() for c in p.checkouts if c.status != "completed"]
+    if not failed:
+        return
+    summary = "; ".join(
+        f"{name}: " + ", ".join(f"{n} {status}" for status, n in outcomes(p.checkouts).items())
+        for name, p in passes.items()
+    )
+    first = failed[0]
+    raise BenchFailed(
+        f"{len(failed)} checkouts did not complete ({summary}); e.g. {first.checkout_id}: "
+        f"{first.status}, {first.failure!r} (still running means not settled within "
+        f"{CHECKOUT_TIMEOUT_SECONDS:g} s)\n  billing:\n{children.tail('billing', 15)}"
+    )
+
+
+# ---------------------------------------------------------------- the broker's view
+
+
+@dataclass
+class BrokerView:
+    """Every event on ``strangler.billing`` as a plain Kafka client sees it: when it arrived
+    here, its ``ce_type`` and its key (the subscription id)."""
+
+    config: BrokerConfig
+    arrivals: list[tuple[float, str, str]] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def run(self, ready: asyncio.Event, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.config.bootstrap_servers,
+            client_id="bench-saga",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()  # metadata for every topic
+            partitions = [
+                TopicPartition(BILLING.name, p)
+                for p in sorted(consumer.partitions_for_topic(BILLING.name) or ())
+            ]
+            if not partitions:
+                raise BenchFailed(f"{BILLING.name} has no partitions")
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ready.set()
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=100)
+                now = perf_counter()
+                for records in batches.values():
+                    for record in records:
+                        ce_type = dict(record.headers).get("ce_type", b"").decode()
+                        key = record.key.decode() if record.key else ""
+                        self.arrivals.append((now, ce_type, key))
+        finally:
+            await consumer.stop()
+
+    @asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        """Reading the topic from its beginning in the background while the body runs."""
+        ready, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(self.run(ready, stop), name="broker-view")
+        try:
+            deadline = perf_counter() + BROKER_VIEW_TIMEOUT_SECONDS
+            while not ready.is_set():
+                if task.done():
+                    task.result()  # raises what stopped it
+                if perf_counter() > deadline:
+                    raise BenchFailed(f"could not read {BILLING.name}")
+                await asyncio.sleep(0.05)
+            self._task = task
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def first(self, ce_type: str) -> dict[str, float]:
+        """When the first event of ``ce_type`` arrived, by subscription."""
+        found: dict[str, float] = {}
+        for at, kind, key in self.arrivals:
+            if kind == ce_type:
+                found.setdefault(key, at)
+        return found
+
+    async def wait_for(self, ce_type: str, keys: set[str]) -> dict[str, float]:
+        """Until an event of ``ce_type`` arrived for each key; when each did."""
+        deadline = perf_counter() + BROKER_VIEW_TIMEOUT_SECONDS
+        while not keys <= (arrived := self.first(ce_type)).keys():
+            if self._task is not None and self._task.done():
+                self._task.result()
+                raise BenchFailed(f"stopped reading {BILLING.name}")
+            if perf_counter() > deadline:
+                missing = len(keys - arrived.keys())
+                raise BenchFailed(
+                    f"{missing} of {len(keys)} {ce_type} events did not reach {BILLING.name} "
+                    f"within {BROKER_VIEW_TIMEOUT_SECONDS:g} s"
+                )
+            await asyncio.sleep(0.05)
+        return arrived
+
+
+@dataclass(frozen=True)
+class BrokerFigures:
+    activated_latencies: list[float]
+    """POST → ``SubscriptionActivated`` received from the broker, sorted, seconds."""
+    event_rate: float
+    """Billing events of the loaded pass's checkouts reaching the broker, per second."""
+    events: int
+
+
+def broker_figures(view: BrokerView, loaded: Pass, activated: Mapping[str, float]) -> BrokerFigures:
+    ours = {checkout.subscription_id for checkout in loaded.checkouts}
+    stamps = sorted(at for at, _, key in view.arrivals if key in ours)
+    latencies = sorted(activated[c.subscription_id] - c.posted_at for c in loaded.checkouts)
+    rate = len(stamps) / (stamps[-1] - loaded.started_at)
+    return BrokerFigures(latencies, rate, len(stamps))
+
+
+# ---------------------------------------------------------------- the measurement
+
+
+@dataclass(frozen=True)
+class SagaFigures:
+    loaded: Pass
+    alone: Pass
+    warm_up: Pass
+    registration_rate: float
+    registrations: int
+    broker: BrokerFigures
+
+
+async def measure_sagas(
+    settings: Settings, system: System, config: BrokerConfig, children: Children
+) -> SagaFigures:
+    ttl = math.ceil(settings.timeout) + 600
+    warm_up = new_customers(settings.warm_up, system.jwt_secret, ttl)
+    loaded = new_customers(settings.checkouts, system.jwt_secret, ttl)
+    alone = new_customers(settings.alone, system.jwt_secret, ttl)
+    limits = httpx.Limits(max_connections=settings.concurrency + 4)
+    view = BrokerView(config)
+    poll = settings.poll_seconds
+    async with (
+        httpx.AsyncClient(
+            base_url=system.billing_url, trust_env=False, timeout=30, limits=limits
+        ) as client,
+        view.watching(),
+    ):
+        print(f"registering {len(warm_up)} + {len(loaded) + len(alone)} customers by "
+              "UserRegistered events ...", flush=True)  # fmt: skip
+        await register(client, config, warm_up, 0)  # billing's consumer group has joined
+        registered = [*loaded, *alone]
+        registration_seconds = await register(client, config, registered, len(warm_up))
+        print(f"warm-up: {len(warm_up)} checkouts ...", flush=True)
+        warm = await checkout_pass(client, warm_up, settings.concurrency, poll)
+        print(f"{len(loaded)} checkouts, {settings.concurrency} at a time ...", flush=True)
+        load = await checkout_pass(client, loaded, settings.concurrency, poll)
+        print(f"{len(alone)} checkouts, one at a time ...", flush=True)
+        single = await checkout_pass(client, alone, 1, poll)
+        require_completed({"warm-up": warm, "loaded": load, "one at a time": single}, children)
+        activated = await view.wait_for(
+            SubscriptionActivated.cloud_event_type(), {c.subscription_id for c in load.checkouts}
+        )
+    return SagaFigures(
+        loaded=load,
+        alone=single,
+        warm_up=warm,
+        registration_rate=len(registered) / registration_seconds,
+        registrations=len(registered),
+        broker=broker_figures(view, load, activated),
+    )
+
+
+# ---------------------------------------------------------------- the report
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.3g}" if base else "-"
+
+
+def print_report(
+    settings: Settings, saga: SagaFigures, path: Figures, raw: Figures, notes: Mapping[str, str]
+) -> None:
+    loaded, alone = saga.loaded, saga.alone
+    rate = f"{settings.events.rate:g}/s"
+    compared = [
+        ("end to end, as fast as possible (/s)", loaded.rate,
+         path.end_to_end_rate, raw.end_to_end_rate),
+        (f"latency p50, 1 at a time | at {rate} (ms)", ms(percentile(alone.latencies, 50)),
+         ms(percentile(path.latencies, 50)), ms(percentile(raw.latencies, 50))),
+        (f"latency p99, 1 at a time | at {rate} (ms)", ms(percentile(alone.latencies, 99)),
+         ms(percentile(path.latencies, 99)), ms(percentile(raw.latencies, 99))),
+        ("registrations applied, backlog (/s)", saga.registration_rate,
+         path.consume_rate, raw.consume_rate),
+    ]  # fmt: skip
+    heading = (f"{'figure':<44}{'saga':>9}{'event path':>12}{'raw broker':>12}"
+               f"{'÷ path':>9}{'÷ raw':>9}")  # fmt: skip
+    print()
+    print(f"Checkout sagas at billing ({settings.database}) against the event path and the raw "
+          "broker, same run, same broker")  # fmt: skip
+    print(heading, "-" * len(heading), sep="\n")
+    for label, saga_value, path_value, raw_value in compared:
+        print(f"{label:<44}{saga_value:>9.1f}{path_value:>12.1f}{raw_value:>12.1f}"
+              f"{ratio(saga_value, path_value):>9}{ratio(saga_value, raw_value):>9}")  # fmt: skip
+    print("-" * len(heading))
+    print(
+        f"saga: sagas/s with {loaded.concurrency} at a time; POST → completed one at a time.\n"
+        f"event path, raw broker: msgs/s end to end; latency at a fixed {rate}.\n"
+        "÷ = saga / baseline: below 1 for rates, above 1 for latencies, is the cost of a "
+        f"checkout\n(4 steps, a charge over HTTP, {EVENTS_PER_CHECKOUT} events through the "
+        "outbox) against one event's trip."
+    )
+
+    detail = [
+        (f"sagas/s, {loaded.concurrency} at a time", f"{loaded.rate:.1f}", ""),
+        ("sagas/s, 1 at a time", f"{alone.rate:.1f}", ""),
+        *_spread(f"completion, {loaded.concurrency} at a time (POST → completed)",
+                 loaded.latencies),
+        *_spread(f"billing's record, {loaded.concurrency} at a time (created → completed)",
+                 loaded.recorded),
+        *_spread("completion, 1 at a time (POST → completed)", alone.latencies),
+        *_spread("billing's record, 1 at a time (created → completed)", alone.recorded),
+        *_spread(f"POST → SubscriptionActivated on the broker, {loaded.concurrency} at a time",
+                 saga.broker.activated_latencies),
+        (f"billing events reaching the broker, {loaded.concurrency} at a time (/s)",
+         f"{saga.broker.event_rate:.1f}",
+         f"{saga.broker.events} events, {EVENTS_PER_CHECKOUT} per checkout"),
+    ]  # fmt: skip
+    heading = f"{'the checkout saga':<66}{'value':>9}  {'':<20}"
+    print()
+    print(heading.rstrip(), "-" * len(heading), sep="\n")
+    for label, figure, remark in detail:
+        print(f"{label:<66}{figure:>9}  {remark}".rstrip())
+    print("-" * len(heading))
+    ended = ", ".join(
+        f"{name}: " + ", ".join(f"{n} {status}" for status, n in outcomes(p.checkouts).items())
+        for name, p in (("warm-up", saga.warm_up), ("loaded", loaded), ("one at a time", alone))
+    )
+    print(f"checkouts ended: {ended}")
+    print()
+    for name, value in notes.items():
+        print(f"{name + ':':<13}{value}")
+
+
+def _spread(label: str, ordered: Sequence[float]) -> list[tuple[str, str, str]]:
+    return [
+        (f"{label}, p50 (ms)", f"{ms(percentile(ordered, 50)):.1f}", ""),
+        (f"{label}, p99 (ms)", f"{ms(percentile(ordered, 99)):.1f}", f"max {ms(ordered[-1]):.1f}"),
+    ]
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine_notes(
+    settings: Settings, database: BillingDatabase, load_before: str, size: int
+) -> dict[str, str]:
+    events = settings.events
+    return {
+        "machine": (
+            f"{os.cpu_count()} cores, {platform.platform()}; load average {load_before} "
+            f"before, {load_average()} after"
+        ),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "database": f"billing and the event path on {database.description}",
+        "broker": f"tansu (embedded, memory storage), aiokafka {version('aiokafka')}",
+        "billing": (
+            "1 process (`billing-service serve`): API + outbox relay + registrations consumer "
+            "+ saga orchestrator (16 sagas at a time), saga settings as `strangler up` "
+            "gives them, access log on"
+        ),
+        "payments": (
+            "payment-simulator, PAYSIM_LATENCY_MS=0 (answers at once); the approving card "
+            f"{APPROVED[:4]}…{APPROVED[-4:]}, plan {PLAN}"
+        ),
+        "customers": (
+            "UserRegistered published to strangler.accounts by the bench with the contracts' "
+            "encoder (source /legacy-monolith), no monolith process; tokens signed by the "
+            "monolith's TokenIssuer; all of them known to billing before anything is timed"
+        ),
+        "polling": (
+            f"GET the checkout every {ms(settings.poll_seconds):g} ms: POST → completed is up "
+            "to that late; billing's record (created → completed) is not"
+        ),
+        "workload": (
+            f"{settings.warm_up} warm-up, {settings.checkouts} at {settings.concurrency} at a "
+            f"time, {settings.alone} one at a time; baselines: {events.events} messages of "
+            f"{size} bytes, latencies from {events.paced_count} at {events.rate:g}/s, run "
+            "after billing stopped"
+        ),
+    }
+
+
+# ---------------------------------------------------------------- running it
+
+
+async def run(settings: Settings, broker: EmbeddedBroker, children: Children, folder: Path) -> None:
+    load_before = load_average()
+    config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers, client_id="bench-saga")
+    await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
+    async with billing_database(settings.database, folder) as database:
+        try:
+            system = await start_system(database, config, children)
+            saga = await measure_sagas(settings, system, config, children)
+        finally:
+            children.stop_all()  # a quiet machine for the baselines; billing off its database
+    # Empty again (memory storage; same binary, same port): the baselines' new consumer groups
+    # read strangler.accounts from its beginning and must find only their own events there.
+    broker.restart()
+    await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
+    size = event_size()
+    print(f"raw broker baseline on {broker.bootstrap_servers} ...", flush=True)
+    raw = await measure_raw(config, settings.events, b"x" * size)
+    print(f"event path baseline on {settings.database} ...", flush=True)
+    async with databases(settings.database) as dbs:
+        path = await measure_event_path(config, settings.events, dbs)
+    print_report(settings, saga, path, raw, machine_notes(settings, database, load_before, size))
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--checkouts", type=int, default=200, help="for the throughput pass")
+    parser.add_argument("--concurrency", type=int, default=16, help="checkouts at a time")
+    parser.add_argument("--alone", type=int, default=20, help="checkouts one at a time")
+    parser.add_argument("--poll-ms", type=float, default=20.0, help="GET interval, ms")
+    parser.add_argument("--events", type=int, default=1000, help="baseline messages")
+    parser.add_argument("--rate", type=float, default=50.0, help="baseline latency msgs/s")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds at that rate")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small counts")
+    parser.add_argument("--timeout", type=float, default=600.0, help="hard limit, seconds")
+    arguments = parser.parse_args(argv)
+    if arguments.quick:
+        arguments.checkouts, arguments.alone, arguments.events, arguments.duration = 40, 5, 200, 1
+    if min(arguments.checkouts, arguments.concurrency, arguments.alone) < 1:
+        parser.error("--checkouts, --concurrency and --alone must be at least 1")
+    if arguments.events < 2 or min(arguments.poll_ms, arguments.rate, arguments.duration) <= 0:
+        parser.error("--events must be at least 2; --poll-ms, --rate, --duration positive")
+    if arguments.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return Settings(
+        checkouts=arguments.checkouts,
+        concurrency=arguments.concurrency,
+        alone=arguments.alone,
+        warm_up=2 if arguments.quick else 4,
+        poll_seconds=arguments.poll_ms / 1000,
+        events=EventSettings(
+            arguments.events,
+            arguments.rate,
+            arguments.duration,
+            arguments.database,
+            arguments.timeout,
+        ),
+        timeout=arguments.timeout,
+    )
+
+
+def main() -> int:
+    settings = parse_arguments()
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    # The last resort if even the cleanup hangs: the children die with us (PR_SET_PDEATHSIG).
+    signal.alarm(math.ceil(settings.timeout) + 60)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="strangler-bench-saga-") as folder,
+            Children(Path(folder)) as children,
+        ):
+            broker = EmbeddedBroker(port=free_ports(1)[0])
+            broker.start()
+            try:
+                measuring = run(settings, broker, children, Path(folder))
+                asyncio.run(asyncio.wait_for(measuring, settings.timeout))
+            finally:
+                children.stop_all()  # before the broker: billing leaves its consumer group
+                broker.stop()
+    except (BenchFailed, PhaseTimeout) as failure:
+        print(f"bench: {failure}", file=sys.stderr)
+        return 1
+    except TimeoutError:
+        print(f"bench: gave up after {settings.timeout:g} s", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
