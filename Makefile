@@ -13,7 +13,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ bench: install  ## event path vs raw broker: rates and latencies (BENCH_ARGS="--
 # Separate from `bench`: it needs nginx and wrk (apt-get installs them when missing, as root).
 bench-gateway: install  ## gateway vs nginx vs direct: req/s, p50/p99, CPU per request (BENCH_GATEWAY_ARGS="--quick")
 	$(UV) run --frozen python bench/gateway.py $(BENCH_GATEWAY_ARGS)
+
+bench-saga: install  ## checkout sagas/s and p50/p99 beside the event path and raw broker (BENCH_SAGA_ARGS="--quick")
+	$(UV) run --frozen python bench/saga.py $(BENCH_SAGA_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache
