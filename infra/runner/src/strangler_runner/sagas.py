@@ -9,12 +9,13 @@ line on stderr and exit code 1; nobody sees a traceback.
 """
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from strangler_runner.component_api import ComponentApi, ComponentCallFailed
 from strangler_runner.console import RunnerConsole
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
@@ -32,13 +33,10 @@ __all__ = [
 ]
 
 SAGAS_PATH = "/internal/sagas"
-Answer = TypeVar("Answer", bound=BaseModel)
 NOTHING = "—"
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
-
-class SagasUnavailable(Exception):
-    """Billing could not be asked, or refused; ``str()`` is the line to show."""
+# Billing could not be asked, or refused; ``str()`` is the line to show.
+SagasUnavailable = ComponentCallFailed
 
 
 # What the commands read from billing's answers; keys it adds later are ignored.
@@ -107,69 +105,30 @@ class BillingSagas:
         timeout_seconds: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=timeout_seconds, transport=transport)
+        self._api = ComponentApi(
+            "billing",
+            url,
+            "saga endpoints",
+            timeout_seconds=timeout_seconds,
+            transport=transport,
+            prefix=SAGAS_PATH,
+        )
+        self.url = self._api.url
 
     def __enter__(self) -> "BillingSagas":
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._client.close()
+        self._api.close()
 
     def recent(self, status: str | None, limit: int) -> list[SagaRow]:
         params: dict[str, str | int] = {"limit": limit}
         if status is not None:
             params["status"] = status
-        return self._read(SagaList, self._get(SAGAS_PATH, params)).items
+        return self._api.read(SagaList, self._api.call("GET", "", params=params)).items
 
     def saga(self, saga_id: str) -> SagaDetail:
-        return self._read(SagaDetail, self._get(f"{SAGAS_PATH}/{quote(saga_id, safe='')}", {}))
-
-    def _get(self, path: str, params: dict[str, str | int]) -> Any:
-        try:
-            response = self._client.get(path, params=params)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            raise SagasUnavailable(
-                f"billing at {self.url} is not answering; is `strangler up` running?"
-            ) from None
-        except httpx.TransportError as broken:
-            raise SagasUnavailable(
-                f"billing at {self.url} did not answer properly: {type(broken).__name__}"
-            ) from None
-        if response.is_error:
-            raise self._refusal(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise self._unexpected() from None
-
-    def _refusal(self, response: httpx.Response) -> SagasUnavailable:
-        problem: Any = None
-        if response.headers.get("content-type", "").startswith(
-            (PROBLEM_CONTENT_TYPE, "application/json")
-        ):
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = None
-        if isinstance(problem, dict) and isinstance(problem.get("title"), str):
-            detail = problem.get("detail")
-            title: str = problem["title"]
-            return SagasUnavailable(f"{title}: {detail}" if isinstance(detail, str) else title)
-        return SagasUnavailable(
-            f"billing at {self.url} answered {response.status_code} {response.reason_phrase}"
-        )
-
-    def _unexpected(self) -> SagasUnavailable:
-        return SagasUnavailable(
-            f"{self.url} answered, but not as billing's saga endpoints do; is that billing's URL?"
-        )
-
-    def _read(self, model: type[Answer], answer: Any) -> Answer:
-        try:
-            return model.model_validate(answer)
-        except ValidationError:
-            raise self._unexpected() from None
+        return self._api.read(SagaDetail, self._api.call("GET", f"/{quote(saga_id, safe='')}"))
 
 
 def show_sagas(
