@@ -70,11 +70,14 @@ async def test_a_user_registered_through_the_gateway_becomes_a_billing_customer_
             (created["invoice"]["id"], "paid")
         ]
 
-    subscription_id = created["subscription"]["id"]
-    published = await events_about(system.broker_bootstrap, "strangler.billing", subscription_id, 3)
+    customer_id = registered.json()["id"]  # billing's events are keyed by customer
+    published = await events_about(system.broker_bootstrap, "strangler.billing", customer_id, 3)
     assert [envelope["type"].rsplit(".", 2)[-2] for envelope, _ in published] == [
         "subscription-started",
         "invoice-issued",
         "payment-succeeded",
     ]
     assert {envelope["source"] for envelope, _ in published} == {"/billing"}
+    assert {envelope["data"]["subscription_id"] for envelope, _ in published} == {
+        created["subscription"]["id"]
+    }

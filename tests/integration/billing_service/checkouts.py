@@ -16,6 +16,7 @@ from billing_service.settings import BillingSettings
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_contracts.topics import BILLING
 
 from tests.support.asgi import started
 from tests.support.monolith_api import GOOD_CARD, Customer, new_key
@@ -101,11 +102,15 @@ async def outbox_events(engine: AsyncEngine, subscription_id: str) -> list[tuple
         rows = (
             await connection.execute(
                 select(outbox.c.event_type, outbox.c.payload)
-                .where(outbox.c.key == subscription_id)
+                .where(outbox.c.topic == BILLING.name)
                 .order_by(outbox.c.position)
             )
         ).all()
-    return [(row.event_type.rsplit(".", 2)[-2], json.loads(row.payload)["data"]) for row in rows]
+    return [
+        (row.event_type.rsplit(".", 2)[-2], data)
+        for row in rows
+        if (data := json.loads(row.payload)["data"])["subscription_id"] == subscription_id
+    ]
 
 
 async def charges_for(simulator: httpx.AsyncClient, invoice_id: str) -> list[dict[str, Any]]:

@@ -196,8 +196,9 @@ async def test_every_change_is_recorded_in_billing_s_outbox_as_its_contract_even
         "billing.subscription-cancelled.v1",
     ]
     assert {e["source"] for e in envelopes} == {"/billing"}
-    assert {row.key for row in rows} == {created["subscription"]["id"]}
+    assert {row.key for row in rows} == {customer.id}
     assert {e["data"]["user_id"] for e in envelopes} == {customer.id}
+    assert {e["data"]["subscription_id"] for e in envelopes} == {created["subscription"]["id"]}
 
 
 async def test_the_migrations_create_exactly_the_tables_the_service_maps(

@@ -24,7 +24,7 @@ from tests.integration.data_migration.conftest import (
     cancel,
     in_sync,
 )
-from tests.support.monolith_api import Customer, pay, sign_up, subscribe
+from tests.support.monolith_api import DECLINED_CARD, Customer, pay, sign_up, subscribe
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +104,26 @@ async def test_the_side_that_changed_a_record_more_often_wins_it(
     ):
         assert (subscription["status"], subscription["version"]) == ("cancelled", 2)
         assert subscription["origin"] == "legacy-monolith"
+
+
+async def test_a_decline_at_the_monolith_wins_a_tie_against_a_payment_at_billing_whole(
+    launch: Launch, databases: Databases
+) -> None:
+    customer, created = await _subscribed_on_both_sides(launch)
+    invoice_id = created["invoice"]["id"]
+    async with launch(events=True) as sides:  # the sync is stopped: neither hears the other
+        declined = await pay(sides.monolith, customer, invoice_id, DECLINED_CARD)  # v3: open
+        paid = await pay(sides.billing, customer, invoice_id)  # v3: paid
+    assert declined.status_code == 402, declined.text
+    assert paid.status_code == 201, paid.text
+
+    async with launch(events=True, legacy_sync=True, acl=True) as sides:
+        await in_sync(sides)
+
+    for invoice in await _on_both_sides(databases, LEGACY_INVOICES, billing_invoices, invoice_id):
+        assert (invoice["status"], invoice["version"], invoice["origin"]) == (
+            "open",
+            3,
+            "legacy-monolith",
+        )
+        assert invoice["paid_at"] is None  # not only the status: the whole unpaid invoice

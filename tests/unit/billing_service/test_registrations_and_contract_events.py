@@ -73,4 +73,4 @@ def test_every_domain_event_is_published_as_the_contract_event_of_its_name(
     if "voided_invoice_ids" in expected:
         expected["voided_invoice_ids"] = list(expected["voided_invoice_ids"])
     assert published.model_dump(exclude_unset=True) == expected
-    assert published.aggregate_id() == "sub"
+    assert published.aggregate_id() == "usr"  # keyed by customer: their history in order

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from strangler_contracts import (
     InvoiceIssued,
+    PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionActivated,
@@ -79,7 +80,7 @@ def test_a_cancellation_updates_the_subscription_and_voids_each_invoice_at_its_v
         ("invoices", "i1", 3, False),
         ("invoices", "i2", 2, False),
     ]
-    assert changes[1].fields == {"status": "void"}
+    assert changes[1].fields == {"status": "void", "paid_at": None, "amount_refunded_cents": 0}
 
 
 def test_a_renewal_invoice_moves_its_subscription_to_the_invoice_s_period() -> None:
@@ -149,7 +150,7 @@ def test_a_payment_and_a_refund_carry_whole_records_and_their_invoice_s_change()
 
     assert (payment.entity, payment.version, payment.complete) == ("payments", 2, True)
     assert payment.fields["status"] == "succeeded"
-    assert paid_invoice.fields == {"status": "paid", "paid_at": NOW}
+    assert paid_invoice.fields == {"status": "paid", "paid_at": NOW, "amount_refunded_cents": 0}
     assert (refund.entity, refund.complete, set(refund.fields)) == (
         "refunds",
         True,
@@ -164,3 +165,37 @@ def test_an_event_written_before_two_way_sync_changes_nothing_by_itself() -> Non
     )
 
     assert billing_record_changes(old, "legacy-monolith") == []
+
+
+def test_a_declined_payment_leaves_its_invoice_open_with_nothing_paid_and_nothing_refunded() -> (
+    None
+):
+    declined = PaymentFailed(
+        payment_id="pay",
+        invoice_id="inv",
+        **BILLED,
+        amount_cents=2900,
+        currency="EUR",
+        failure_code="generic_decline",
+        failure_message="declined",
+        failed_at=NOW,
+        invoice_version=3,
+        payment_version=2,
+        idempotency_key="k",
+        card_last4="0002",
+        payment_created_at=NOW,
+        attempted_at=NOW,
+    )
+
+    payment, invoice = billing_record_changes(declined, "legacy-monolith")
+
+    assert payment.fields["status"] == "failed"
+    # The whole of what an unpaid invoice holds: winning a tie against a payment made on the
+    # other side at the same version, it also takes back that payment's time.
+    assert invoice == RecordChange(
+        "invoices",
+        "inv",
+        3,
+        "legacy-monolith",
+        {"status": "open", "paid_at": None, "amount_refunded_cents": 0},
+    )

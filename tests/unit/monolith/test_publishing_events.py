@@ -21,16 +21,17 @@ from tests.support.monolith_api import (
 )
 
 
-async def _outbox_events(app: FastAPI, subject: str) -> list[dict[str, Any]]:
+async def _outbox_events(
+    app: FastAPI, subject: str, topic: str | None = None
+) -> list[dict[str, Any]]:
     runtime: Runtime = app.state.runtime
+    statement = select(outbox.c.payload, outbox.c.topic, outbox.c.key).where(
+        outbox.c.key == subject
+    )
+    if topic is not None:
+        statement = statement.where(outbox.c.topic == topic)
     async with runtime.sessions() as session:
-        rows = (
-            await session.execute(
-                select(outbox.c.payload, outbox.c.topic, outbox.c.key)
-                .where(outbox.c.key == subject)
-                .order_by(outbox.c.position)
-            )
-        ).all()
+        rows = (await session.execute(statement.order_by(outbox.c.position))).all()
     return [{**json.loads(row.payload), "_topic": row.topic, "_key": row.key} for row in rows]
 
 
@@ -56,7 +57,7 @@ async def test_registration_records_the_user_and_the_welcome_mail_as_events(
     assert events[1]["data"]["kind"] == "welcome"
 
 
-async def test_a_subscriptions_history_is_recorded_in_order_under_its_id(
+async def test_a_customers_billing_history_is_recorded_in_order_under_their_id(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     subscriber = await sign_up_and_subscribe(client, "history")
@@ -70,7 +71,7 @@ async def test_a_subscriptions_history_is_recorded_in_order_under_its_id(
     )
     assert cancelled.status_code == 200
 
-    events = await _outbox_events(app, subscriber.subscription_id)
+    events = await _outbox_events(app, subscriber.customer.id, "strangler.billing")
 
     assert _names(events) == [
         "billing.subscription-started.v1",

@@ -37,6 +37,7 @@ __all__ = [
     "BILLING_RECORDS",
     "BILLING_SYNCED_EVENTS",
     "FIRST_VERSION",
+    "UNPAID_INVOICE",
     "RecordChange",
     "RecordContract",
     "billing_record_changes",
@@ -116,6 +117,16 @@ BILLING_ENTITIES: Final = tuple(BILLING_FIELDS)
 """In dependency order: a record's parents come in an earlier entity."""
 
 
+UNPAID_INVOICE: Final[Mapping[str, Any]] = MappingProxyType(
+    {"paid_at": None, "amount_refunded_cents": 0}
+)
+"""What an invoice that is not paid (open again, or void) holds besides its status.
+
+Every change that leaves an invoice unpaid says so, and a payment says it starts from
+nothing refunded: a change that wins a tie (the same version made on both sides) then
+overwrites every field the losing side's change had set, not only its status."""
+
+
 @dataclass(frozen=True)
 class RecordChange:
     """One record as one change left it: its ``version``, the side that made it (``origin``),
@@ -193,7 +204,8 @@ def _cancelled(event: SubscriptionCancelled, origin: str) -> list[RecordChange]:
     ]
     for invoice_id in event.voided_invoice_ids:
         version = event.voided_invoice_versions[invoice_id]
-        changes.append(RecordChange("invoices", invoice_id, version, origin, {"status": "void"}))
+        voided = {"status": "void", **UNPAID_INVOICE}
+        changes.append(RecordChange("invoices", invoice_id, version, origin, voided))
     return changes
 
 
@@ -256,7 +268,7 @@ def _succeeded(event: PaymentSucceeded, origin: str) -> list[RecordChange]:
     }
     changes = (
         _payment(event, origin, outcome),
-        _invoice(event, origin, {"status": "paid", "paid_at": event.paid_at}),
+        _invoice(event, origin, {**UNPAID_INVOICE, "status": "paid", "paid_at": event.paid_at}),
     )
     return [change for change in changes if change is not None]
 
@@ -268,7 +280,8 @@ def _failed(event: PaymentFailed, origin: str) -> list[RecordChange]:
         "failure_message": event.failure_message,
         "completed_at": event.failed_at,
     }
-    changes = (_payment(event, origin, outcome), _invoice(event, origin, {"status": "open"}))
+    reopened = {"status": "open", **UNPAID_INVOICE}
+    changes = (_payment(event, origin, outcome), _invoice(event, origin, reopened))
     return [change for change in changes if change is not None]
 
 

@@ -16,7 +16,7 @@ class TopicSpec:
 
 ACCOUNTS = TopicSpec("strangler.accounts", 4, "Users: registration and account changes.")
 BILLING = TopicSpec(
-    "strangler.billing", 4, "Subscriptions, invoices, payments and refunds, keyed by subscription."
+    "strangler.billing", 4, "Subscriptions, invoices, payments and refunds, keyed by customer."
 )
 NOTIFICATIONS = TopicSpec("strangler.notifications", 4, "E-mails sent to users, keyed by user.")
 

@@ -1,7 +1,10 @@
-"""Events of the billing capability, on ``strangler.billing``, keyed by subscription id.
+"""Events of the billing capability, on ``strangler.billing``, keyed by customer (user id).
 
-Invoices, payments and refunds belong to one subscription, so keying every billing event by
-its subscription keeps a subscription's whole history in order on one partition.
+Billing's rules span a customer's subscriptions — one active at a time: cancel one, then
+start another — so every billing event is keyed by its customer, which keeps a customer's
+whole history (subscriptions, invoices, payments, refunds) in order on one partition. Keyed
+by subscription, a copy could see a customer's new subscription before the cancellation of
+the old one, and refuse it.
 
 While billing is extracted, both the monolith and the billing service publish these events
 and each applies the other's (two-way sync, see ``strangler_contracts.records``). For that,
@@ -37,7 +40,7 @@ def _version_of(record: str) -> Any:
 
 class _BillingEvent(IntegrationEvent):
     topic = BILLING.name
-    aggregate_field = "subscription_id"
+    aggregate_field = "user_id"
 
     origin: str | None = Field(
         default=None,
