@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from http_platform import serve as serve_app
-from pydantic import ValidationError
+from http_platform import settings_or_exit
 
-from strangler_gateway.app import create_app
 from strangler_gateway.settings import GatewaySettings
 
 __all__ = ["cli", "main"]
@@ -22,16 +20,7 @@ def _root() -> None:
 
 
 def _settings() -> GatewaySettings:
-    """The settings from ``GATEWAY_*``, or one line naming every missing or invalid one."""
-    try:
-        return GatewaySettings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"GATEWAY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-            for e in exc.errors()
-        )
-        typer.echo(f"strangler-gateway: invalid settings: {problems}", err=True)
-        raise typer.Exit(2) from None
+    return settings_or_exit(GatewaySettings)
 
 
 @cli.command()
@@ -44,6 +33,10 @@ def serve(
     Headers a little over ``max_header_bytes`` get the proxy's 431 naming the route; a head
     twice that size is refused by the server before it is read whole.
     """
+    from http_platform import serve as serve_app
+
+    from strangler_gateway.app import create_app  # the web stack only when serving
+
     settings = _settings()
     serve_app(
         create_app(settings),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from http_platform import settings_or_exit
 from sqlalchemy import Table
 from strangler_eventing import outbox_commands
 
@@ -28,14 +28,7 @@ cli = typer.Typer(
 
 
 def _settings() -> MonolithSettings:
-    """The settings from ``MONOLITH_*``, or a one-line error per missing or invalid one."""
-    try:
-        return MonolithSettings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "MONOLITH_" + "_".join(str(part) for part in error["loc"]).upper()
-            typer.echo(f"error: {name}: {error['msg']}", err=True)
-        raise typer.Exit(2) from None
+    return settings_or_exit(MonolithSettings)
 
 
 @cli.command()

@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from http_platform import settings_or_exit
 from sqlalchemy import Table
 from strangler_eventing import outbox_commands
 
@@ -27,14 +27,7 @@ cli = typer.Typer(
 
 
 def _settings() -> BillingSettings:
-    """The settings from ``BILLING_*``, or a one-line error per missing or invalid one."""
-    try:
-        return BillingSettings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "BILLING_" + "_".join(str(part) for part in error["loc"]).upper()
-            typer.echo(f"error: {name}: {error['msg']}", err=True)
-        raise typer.Exit(2) from None
+    return settings_or_exit(BillingSettings)
 
 
 @cli.command()
