@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from http_platform import Problem
+from http_platform.problem_catalogue import NOT_FOUND
+
+from legacy_monolith.problem_types import (
+    CARD_DECLINED,
+    DUPLICATE_EMAIL,
+    INVALID_CREDENTIALS,
+    PAYMENT_PROVIDER_TIMEOUT,
+    PAYMENT_PROVIDER_UNAVAILABLE,
+    WRONG_PASSWORD,
+)
 
 __all__ = [
     "CardWasDeclined",
@@ -20,9 +30,7 @@ __all__ = [
 
 class NotFound(Problem):
     def __init__(self, what: str, identifier: str) -> None:
-        super().__init__(
-            404, "not-found", f"{what.capitalize()} not found", f"No {what} with id '{identifier}'."
-        )
+        super().__init__(NOT_FOUND, f"No {what} with id '{identifier}'.")
 
 
 class Conflict(Problem):
@@ -33,9 +41,7 @@ class Conflict(Problem):
 class DuplicateEmail(Problem):
     def __init__(self, email: str) -> None:
         super().__init__(
-            409,
-            "duplicate-email",
-            "E-mail already registered",
+            DUPLICATE_EMAIL,
             f"An account with the e-mail '{email}' already exists.",
         )
 
@@ -43,9 +49,7 @@ class DuplicateEmail(Problem):
 class InvalidCredentials(Problem):
     def __init__(self) -> None:
         super().__init__(
-            401,
-            "invalid-credentials",
-            "Invalid credentials",
+            INVALID_CREDENTIALS,
             "The e-mail or the password is wrong.",
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -53,17 +57,13 @@ class InvalidCredentials(Problem):
 
 class WrongPassword(Problem):
     def __init__(self) -> None:
-        super().__init__(
-            403, "wrong-password", "Wrong password", "The current password is not correct."
-        )
+        super().__init__(WRONG_PASSWORD, "The current password is not correct.")
 
 
 class CardWasDeclined(Problem):
     def __init__(self, invoice_id: str, payment_id: str, code: str, message: str) -> None:
         super().__init__(
-            402,
-            "card-declined",
-            "Card declined",
+            CARD_DECLINED,
             f"The payment provider declined the card: {message}",
             invoice_id=invoice_id,
             payment_id=payment_id,
@@ -74,9 +74,7 @@ class CardWasDeclined(Problem):
 class PaymentProviderTimedOut(Problem):
     def __init__(self, invoice_id: str, payment_id: str) -> None:
         super().__init__(
-            504,
-            "payment-provider-timeout",
-            "Payment provider timed out",
+            PAYMENT_PROVIDER_TIMEOUT,
             "The payment provider did not answer in time. Nothing was charged; the invoice "
             "is still open. Retry with the same Idempotency-Key to resume this attempt.",
             invoice_id=invoice_id,
@@ -86,6 +84,4 @@ class PaymentProviderTimedOut(Problem):
 
 class PaymentProviderDown(Problem):
     def __init__(self, detail: str) -> None:
-        super().__init__(
-            502, "payment-provider-unavailable", "Payment provider unavailable", detail
-        )
+        super().__init__(PAYMENT_PROVIDER_UNAVAILABLE, detail)

@@ -6,13 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from http_platform import PROBLEM_CONTENT_TYPE, Page, PageQuery, Problem
+from http_platform import PROBLEM_CONTENT_TYPE, Page, PageQuery, Problem, ProblemCatalogue
 from pydantic import BaseModel, ConfigDict, Field
 
 from smtp_sink.mailbox import Mailbox, MessageNotFound
 from smtp_sink.message import ReceivedMessage
 
-__all__ = ["MessageResponse", "router"]
+__all__ = ["MESSAGE_NOT_FOUND", "SMTP_SINK_PROBLEMS", "MessageResponse", "router"]
+
+SMTP_SINK_PROBLEMS = ProblemCatalogue("smtp-sink")
+MESSAGE_NOT_FOUND = SMTP_SINK_PROBLEMS.define(
+    "message-not-found", "Message not found", 404, "The sink holds no message with this id."
+)
 
 
 class MessageResponse(BaseModel):
@@ -74,7 +79,7 @@ async def get_message(message_id: str, mailbox: MailboxDep) -> MessageResponse:
     try:
         return MessageResponse.of(mailbox.get(message_id))
     except MessageNotFound as exc:
-        raise Problem(404, "message-not-found", "Message not found", str(exc)) from exc
+        raise Problem(MESSAGE_NOT_FOUND, str(exc)) from exc
 
 
 @router.delete("", status_code=204)

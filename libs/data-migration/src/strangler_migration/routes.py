@@ -23,6 +23,10 @@ from strangler_migration.backfill import Backfill, BackfillProgress, ExportUnava
 from strangler_migration.sync import SyncConsumer
 from strangler_migration.tables import SqlRecords, UnknownEntity
 from strangler_migration.wire import (
+    BACKFILL_PAGE_REFUSED,
+    EXPORT_UNAVAILABLE,
+    SYNC_NOT_RUNNING,
+    UNKNOWN_ENTITY,
     EntityChecksums,
     EntityCounts,
     ExportPage,
@@ -84,9 +88,7 @@ def records_router(prefix: str, *, records: str, sync: str) -> APIRouter:
         """How the other side's changes are being applied here: events, lag, the last one."""
         if consumer is None:
             raise Problem(
-                404,
-                "sync-not-running",
-                "Sync not running",
+                SYNC_NOT_RUNNING,
                 "This process does not apply the other side's changes (its sync setting is off).",
             )
         return consumer.status()
@@ -99,7 +101,7 @@ def _known_entity() -> Iterator[None]:
     try:
         yield
     except UnknownEntity as unknown:
-        raise Problem(404, "unknown-entity", "Unknown entity", str(unknown)) from unknown
+        raise Problem(UNKNOWN_ENTITY, str(unknown)) from unknown
 
 
 class MigrationStatus(BaseModel):
@@ -141,18 +143,8 @@ def backfill_router(prefix: str, *, backfill: str, sync: str) -> APIRouter:
         try:
             return await running.run(max_pages=pages)
         except (ChangeRefused, MissingRecord) as refused:
-            raise Problem(
-                409,
-                "backfill-page-refused",
-                "A page of the backfill was refused; it is retried on the next call",
-                str(refused),
-            ) from refused
+            raise Problem(BACKFILL_PAGE_REFUSED, str(refused)) from refused
         except ExportUnavailable as unavailable:
-            raise Problem(
-                502,
-                "export-unavailable",
-                "The other side's export is unavailable",
-                str(unavailable),
-            ) from unavailable
+            raise Problem(EXPORT_UNAVAILABLE, str(unavailable)) from unavailable
 
     return router

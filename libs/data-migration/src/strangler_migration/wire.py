@@ -8,9 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from http_platform.problem_catalogue import ProblemCatalogue
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BACKFILL_PAGE_REFUSED",
+    "DATA_MIGRATION_PROBLEMS",
+    "EXPORT_UNAVAILABLE",
+    "SYNC_NOT_RUNNING",
+    "UNKNOWN_ENTITY",
     "EntityChecksums",
     "EntityCounts",
     "ExportPage",
@@ -20,6 +26,31 @@ __all__ = [
     "RecordsFound",
     "SyncStatus",
 ]
+
+
+DATA_MIGRATION_PROBLEMS = ProblemCatalogue("data-migration")
+SYNC_NOT_RUNNING = DATA_MIGRATION_PROBLEMS.define(
+    "sync-not-running",
+    "Sync not running",
+    404,
+    "GET /internal/…/sync on a process whose two-way sync setting is off.",
+)
+UNKNOWN_ENTITY = DATA_MIGRATION_PROBLEMS.define(
+    "unknown-entity", "Unknown entity", 404, "The entity named in the URL is not one that moves."
+)
+BACKFILL_PAGE_REFUSED = DATA_MIGRATION_PROBLEMS.define(
+    "backfill-page-refused",
+    "A page of the backfill was refused",
+    409,
+    "A record of the page could not be applied yet (e.g. its customer is missing); the "
+    "checkpoint stays, and the next call retries the page.",
+)
+EXPORT_UNAVAILABLE = DATA_MIGRATION_PROBLEMS.define(
+    "export-unavailable",
+    "The other side's export is unavailable",
+    502,
+    "The backfill could not read a page from the side it copies from.",
+)
 
 
 class ExportedRecord(BaseModel):

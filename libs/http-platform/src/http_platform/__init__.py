@@ -15,13 +15,20 @@ if TYPE_CHECKING:
     from http_platform.metrics import mount_metrics
     from http_platform.nul_guard import NulCharacterGuard
     from http_platform.pagination import MAX_PAGE_SIZE, Page, PageParams, PageQuery
-    from http_platform.problems import (
-        PROBLEM_CONTENT_TYPE,
-        Problem,
-        ProblemResponse,
-        install_problem_handlers,
+    from http_platform.problem_catalogue import (
+        ProblemCatalogue,
+        ProblemType,
+        every_problem_type,
         problem_type,
     )
+    from http_platform.problem_writer import (
+        PROBLEM_CONTENT_TYPE,
+        Problem,
+        problem_document,
+        raw_problem_response,
+        send_problem,
+    )
+    from http_platform.problems import ProblemResponse, install_problem_handlers
     from http_platform.server import serve
     from http_platform.settings import settings_or_exit
 
@@ -34,12 +41,18 @@ __all__ = [
     "PageParams",
     "PageQuery",
     "Problem",
+    "ProblemCatalogue",
     "ProblemResponse",
+    "ProblemType",
     "ReadinessCheck",
+    "every_problem_type",
     "health_router",
     "install_problem_handlers",
     "mount_metrics",
+    "problem_document",
     "problem_type",
+    "raw_problem_response",
+    "send_problem",
     "serve",
     "settings_or_exit",
 ]
@@ -52,10 +65,15 @@ _HOMES = {
     "NulCharacterGuard": "nul_guard",
     **dict.fromkeys(("MAX_PAGE_SIZE", "Page", "PageParams", "PageQuery"), "pagination"),
     **dict.fromkeys(
-        ("PROBLEM_CONTENT_TYPE", "Problem", "ProblemResponse", "install_problem_handlers",
-         "problem_type"),
-        "problems",
+        ("ProblemCatalogue", "ProblemType", "every_problem_type", "problem_type"),
+        "problem_catalogue",
     ),
+    **dict.fromkeys(
+        ("PROBLEM_CONTENT_TYPE", "Problem", "problem_document", "raw_problem_response",
+         "send_problem"),
+        "problem_writer",
+    ),
+    **dict.fromkeys(("ProblemResponse", "install_problem_handlers"), "problems"),
     "serve": "server",
     "settings_or_exit": "settings",
 }  # fmt: skip

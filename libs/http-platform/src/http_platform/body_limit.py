@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from http_platform.problems import PROBLEM_CONTENT_TYPE, problem_type
+from http_platform.problem_catalogue import PAYLOAD_TOO_LARGE
+from http_platform.problem_writer import Problem, send_problem
 
 __all__ = ["BodySizeLimitMiddleware"]
 
@@ -74,28 +73,12 @@ class BodySizeLimitMiddleware:
                 return
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": problem_type("payload-too-large"),
-                "title": "Payload Too Large",
-                "status": 413,
-                "detail": f"The request body exceeds the limit of {self.max_bytes} bytes.",
-                "instance": scope.get("path", ""),
-                "max_bytes": self.max_bytes,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        problem = Problem(
+            PAYLOAD_TOO_LARGE,
+            f"The request body exceeds the limit of {self.max_bytes} bytes.",
+            max_bytes=self.max_bytes,
         )
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(send, problem, instance=scope.get("path", ""), close=True)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from http_platform.problem_catalogue import NOT_READY
+from http_platform.problem_writer import Problem
+
 __all__ = ["ReadinessCheck", "health_router"]
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -37,16 +40,6 @@ def health_router(component: str, checks: Mapping[str, ReadinessCheck] | None = 
                 results[name] = f"failed: {type(exc).__name__}"
         if all(result == "ok" for result in results.values()):
             return {"status": "ok", "component": component, "checks": results}
-        return JSONResponse(
-            {
-                "type": "https://strangler-fig.dev/problems/not-ready",
-                "title": "Not ready",
-                "status": 503,
-                "component": component,
-                "checks": results,
-            },
-            status_code=503,
-            media_type="application/problem+json",
-        )
+        return Problem(NOT_READY, component=component, checks=results).to_response()
 
     return router

@@ -7,11 +7,10 @@ precise 400 for every process and every database, before anything is written.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from http_platform.problems import PROBLEM_CONTENT_TYPE, problem_type
+from http_platform.problem_catalogue import NUL_CHARACTER
+from http_platform.problem_writer import Problem, send_problem
 
 __all__ = ["NulCharacterGuard"]
 
@@ -56,18 +55,6 @@ class NulCharacterGuard:
 
 
 async def _refuse(scope: Scope, send: Send, where: str) -> None:
-    document = json.dumps(
-        {
-            "type": problem_type("nul-character"),
-            "title": "NUL character not allowed",
-            "status": 400,
-            "detail": f"The request carries a NUL character (U+0000) in {where}.",
-            "instance": scope.get("path", "").replace("\x00", "\\u0000"),
-        }
-    ).encode()
-    headers = [
-        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-        (b"content-length", str(len(document)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
-    await send({"type": "http.response.body", "body": document})
+    problem = Problem(NUL_CHARACTER, f"The request carries a NUL character (U+0000) in {where}.")
+    instance = scope.get("path", "").replace("\x00", "\\u0000")
+    await send_problem(send, problem, instance=instance)

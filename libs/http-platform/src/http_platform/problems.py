@@ -1,7 +1,8 @@
-"""RFC 9457 problem details: one exception type, one set of handlers, used by every app.
+"""RFC 9457 problem details in a FastAPI app: one set of handlers, installed once per app.
 
-Every 4xx/5xx leaving a Strangler Fig process is an ``application/problem+json`` document.
-Handlers never echo a stack trace: unexpected errors are logged and answered with a bare 500.
+Every 4xx/5xx leaving a Strangler Fig process is an ``application/problem+json`` document
+written by ``problem_writer`` from a type of the catalogue (``problem_catalogue``). Handlers
+never echo a stack trace: unexpected errors are logged and answered with a bare 500.
 """
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from http_platform.problem_catalogue import (
+    INTERNAL_ERROR,
+    MALFORMED_JSON,
+    PROBLEM_TYPE_BASE,
+    VALIDATION_FAILED,
+    ProblemType,
+    problem_type,
+    type_for_status,
+)
+from http_platform.problem_writer import PROBLEM_CONTENT_TYPE, Problem
+
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "PROBLEM_TYPE_BASE",
@@ -25,93 +37,33 @@ __all__ = [
     "problem_type",
 ]
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://strangler-fig.dev/problems/"
-
 logger = logging.getLogger(__name__)
-
-
-def problem_type(slug: str) -> str:
-    """The ``type`` URI for a problem named by its slug, e.g. ``duplicate-email``."""
-    return PROBLEM_TYPE_BASE + slug
 
 
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_CONTENT_TYPE
 
 
-class Problem(Exception):
-    """Raise anywhere in request handling to answer with a problem document.
+def _status_problem(status: int, detail: str | None, headers: Mapping[str, str] | None) -> Problem:
+    kind = type_for_status(status)
+    if kind is None:
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = f"HTTP {status}"
+        return _AboutBlank(ProblemType("", title, status), detail, headers=headers)
+    if detail is not None and detail.lower() == kind.title.lower():
+        detail = None
+    return Problem(kind, detail, headers=headers)
 
-    ``slug`` names the condition (it becomes the ``type`` URI); ``extensions`` are extra
-    members such as ``errors`` or ``invoice_id``.
-    """
 
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        title: str,
-        detail: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **extensions: Any,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
-        self.headers = dict(headers or {})
-        self.extensions = extensions
+class _AboutBlank(Problem):
+    """RFC 9457 §4.2.1: a bare status no catalogue names is ``about:blank``."""
 
     def to_document(self, instance: str | None = None) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "type": problem_type(self.slug),
-            "title": self.title,
-            "status": self.status,
-        }
-        if self.detail is not None:
-            document["detail"] = self.detail
-        if instance is not None:
-            document["instance"] = instance
-        document.update(self.extensions)
+        document = super().to_document(instance)
+        document["type"] = "about:blank"
         return document
-
-    def to_response(self, instance: str | None = None) -> ProblemResponse:
-        return ProblemResponse(
-            self.to_document(instance), status_code=self.status, headers=self.headers
-        )
-
-
-_SLUG_BY_STATUS = {
-    400: "bad-request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    409: "conflict",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "validation-failed",
-    429: "too-many-requests",
-    500: "internal-error",
-    502: "bad-gateway",
-    503: "service-unavailable",
-    504: "gateway-timeout",
-}
-
-
-def _status_slug(status: int) -> str:
-    return _SLUG_BY_STATUS.get(status, f"http-{status}")
-
-
-def _status_title(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"HTTP {status}"
 
 
 def _field_pointer(location: tuple[Any, ...] | list[Any]) -> str:
@@ -131,15 +83,11 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
             "",
         )
         return Problem(
-            400,
-            "malformed-json",
-            "Malformed JSON body",
+            MALFORMED_JSON,
             f"The request body is not valid JSON: {detail}".rstrip(": "),
         )
     return Problem(
-        422,
-        "validation-failed",
-        "Request validation failed",
+        VALIDATION_FAILED,
         "; ".join(f"{_field_pointer(e['loc'])}: {e['msg']}" for e in errors),
         errors=[
             {"pointer": _field_pointer(e["loc"]), "message": e["msg"], "code": e["type"]}
@@ -158,15 +106,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http_exception(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-        if detail == _status_title(exc.status_code):
-            detail = None
-        problem = Problem(
-            exc.status_code,
-            _status_slug(exc.status_code),
-            _status_title(exc.status_code),
-            detail,
-            headers=exc.headers,
-        )
+        problem = _status_problem(exc.status_code, detail, exc.headers)
         return problem.to_response(request.url.path)
 
     async def on_validation_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -175,9 +115,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem(
-            500, "internal-error", "Internal Server Error", "The server failed unexpectedly."
-        )
+        problem = Problem(INTERNAL_ERROR, "The server failed unexpectedly.")
         return problem.to_response(request.url.path)
 
     app.add_exception_handler(Problem, on_problem)

@@ -3,21 +3,25 @@
 uvicorn's httptools parser buffers a head of any size before the app sees it: one client
 sending a single endless header grew a gateway process by ~300 MB for 200 MiB sent. This
 protocol counts a head's bytes as they arrive and, past the bound, answers 431 with a problem
-document and closes the connection, without reading the rest.
+document and closes the connection, without reading the rest. Only the head is counted: body
+bytes that arrive in the same read as the head are the body limit's business.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from http_platform.problems import PROBLEM_CONTENT_TYPE, problem_type
+from http_platform.problem_catalogue import REQUEST_HEAD_TOO_LARGE
+from http_platform.problem_writer import Problem, raw_problem_response
 
 __all__ = ["DEFAULT_MAX_HEAD_BYTES", "bounded_head_protocol"]
 
 DEFAULT_MAX_HEAD_BYTES = 64 * 1024
+
+
+_END_OF_HEAD = b"\r\n\r\n"
 
 
 class _BoundedHeadProtocol(HttpToolsProtocol):
@@ -27,14 +31,26 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_bytes = 0
         self._reading_head = True
+        self._tail = b""
 
     def data_received(self, data: bytes) -> None:
         if self._reading_head:
-            self._head_bytes += len(data)
+            self._head_bytes += self._head_part(data)
             if self._head_bytes > self.max_head_bytes:
                 self._refuse_head()
                 return
         super().data_received(data)
+
+    def _head_part(self, data: bytes) -> int:
+        """How many bytes of ``data`` belong to the head: up to its blank line, if the head
+        ends in ``data`` (what follows is body, bounded by the body limit, not this one)."""
+        seen = self._tail + data
+        end = seen.find(_END_OF_HEAD)
+        if end < 0:
+            self._tail = seen[-(len(_END_OF_HEAD) - 1) :]
+            return len(data)
+        self._tail = b""
+        return end + len(_END_OF_HEAD) - (len(seen) - len(data))
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
@@ -42,27 +58,16 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._head_bytes, self._reading_head = 0, True
+        self._head_bytes, self._reading_head, self._tail = 0, True, b""
 
     def _refuse_head(self) -> None:
         self._reading_head = False
-        document = json.dumps(
-            {
-                "type": problem_type("request-head-too-large"),
-                "title": "Request header fields too large",
-                "status": 431,
-                "detail": f"A request line and its headers are limited to {self.max_head_bytes} "
-                "bytes.",
-            }
-        ).encode()
-        head = (
-            "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-            f"content-type: {PROBLEM_CONTENT_TYPE}\r\n"
-            f"content-length: {len(document)}\r\n"
-            "connection: close\r\n\r\n"
-        ).encode()
+        problem = Problem(
+            REQUEST_HEAD_TOO_LARGE,
+            f"A request line and its headers are limited to {self.max_head_bytes} bytes.",
+        )
         self.logger.warning("refused a request head over %d bytes", self.max_head_bytes)
-        self.transport.write(head + document)
+        self.transport.write(raw_problem_response(problem))
         self.transport.close()
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from http_platform import Problem
+from http_platform.problem_catalogue import NOT_FOUND
 from pydantic import BaseModel
 
 from strangler_sagas.orchestrator import SagaOrchestrator
@@ -143,7 +144,7 @@ def sagas_router(
         """One saga with its steps and its whole history."""
         view = await sagas.view(saga_id)
         if view is None:
-            raise Problem(404, "not-found", "Saga not found", f"No saga with id '{saga_id}'.")
+            raise Problem(NOT_FOUND, f"No saga with id '{saga_id}'.")
         return SagaDetailOut.of_view(view)
 
     return router
