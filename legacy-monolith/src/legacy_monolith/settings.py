@@ -14,6 +14,13 @@ class MonolithSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MONOLITH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/monolith.db"
+    database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept")
+    database_pool_overflow: int = Field(
+        default=10, ge=0, description="Connections opened beyond the pool under load"
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Wait for a free connection this long, then answer 503"
+    )
     jwt_secret: SecretStr = Field(
         description="HMAC key for access tokens. Required: there is no safe default."
     )

@@ -21,6 +21,7 @@ from http_platform.problem_catalogue import (
     INTERNAL_ERROR,
     MALFORMED_JSON,
     PROBLEM_TYPE_BASE,
+    SERVICE_UNAVAILABLE,
     VALIDATION_FAILED,
     ProblemType,
     problem_type,
@@ -118,7 +119,36 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = Problem(INTERNAL_ERROR, "The server failed unexpectedly.")
         return problem.to_response(request.url.path)
 
+    async def on_pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
+        logger.warning("no database connection free for %s %s", request.method, request.url.path)
+        return _database_busy().to_response(request.url.path)
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    pool_timeout = _pool_timeout_error()
+    if pool_timeout is not None:
+        app.add_exception_handler(pool_timeout, on_pool_exhausted)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+DATABASE_RETRY_AFTER_SECONDS = 1
+
+
+def _database_busy() -> Problem:
+    return Problem(
+        SERVICE_UNAVAILABLE,
+        "No database connection became free in time; nothing was changed. Retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def _pool_timeout_error() -> type[Exception] | None:
+    """SQLAlchemy's "no pooled connection within the pool timeout", in a process that has
+    SQLAlchemy: answered 503 with Retry-After, not 500 (``strangler_persistence`` keeps that
+    timeout to a few seconds, so a busy pool fails fast)."""
+    try:
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
+    except ImportError:  # pragma: no cover - every deployable with a database has it
+        return None
+    return PoolTimeout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import DateTime, Select, event, func, select
 from sqlalchemy.engine import Dialect, make_url
@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "POOL_OVERFLOW",
+    "POOL_SIZE",
+    "POOL_TIMEOUT_SECONDS",
     "SessionFactory",
     "UTCDateTime",
     "create_engine",
@@ -52,15 +55,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+POOL_SIZE: Final = 5
+POOL_OVERFLOW: Final = 10
+POOL_TIMEOUT_SECONDS: Final = 3.0
+"""How long a request waits for a pooled connection before giving up: a few seconds, so a
+busy pool answers 503 at once rather than holding every caller for SQLAlchemy's 30 s."""
+
+
+def create_engine(
+    database_url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    pool_overflow: int = POOL_OVERFLOW,
+    pool_timeout_seconds: float = POOL_TIMEOUT_SECONDS,
+) -> AsyncEngine:
     """An engine for SQLite (embedded profile) or PostgreSQL through asyncpg.
 
-    SQLite gets WAL, foreign keys and a busy timeout, so concurrent requests wait for the
-    write lock instead of failing with "database is locked".
+    PostgreSQL connections are pooled: ``pool_size`` kept, ``pool_overflow`` more opened
+    under load, and a request that finds none free within ``pool_timeout_seconds`` gets
+    ``sqlalchemy.exc.TimeoutError``. SQLite gets WAL, foreign keys and a busy timeout, so
+    concurrent requests wait for the write lock instead of failing with "database is
+    locked".
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=pool_overflow,
+            pool_timeout=pool_timeout_seconds,
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
