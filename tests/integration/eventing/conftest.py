@@ -300,6 +300,7 @@ class EventPath:
         group: str | None = None,
         on_processed: ProcessedHook | None = None,
         settings: ConsumerSettings = FAST_CONSUMER,
+        waits_for: tuple[type[Exception], ...] = (),
     ) -> tuple[IdempotentConsumer, Running]:
         """A consumer of ``strangler.accounts``, by default as a group of the test's own."""
         consumer = IdempotentConsumer(
@@ -311,6 +312,7 @@ class EventPath:
             producer=await self.started_producer(),
             settings=settings,
             on_processed=on_processed,
+            waits_for=waits_for,
         )
         return consumer, self.start(f"consumer {consumer.group_id}", consumer.run)
 

@@ -1,23 +1,23 @@
 """The broker's log is not the record, the outbox is: after the log is lost, nothing is.
 
 The embedded broker keeps its log in memory. A restart loses every record and every group
-offset while producers and consumers keep running. Events recorded after the restart reach
-the consumer by themselves: the restart forces a group rejoin, and on the embedded broker
-every assignment reads the new log from its beginning. Events published before the restart
-are gone from the broker; a replay from the outbox sends them again, and the inbox turns
+offset while producers and consumers keep running. Nobody has to replay anything: the relay
+notices the broker is a new one (its cluster id changed, or, under a fixed cluster id, the
+offsets it is acknowledged went backwards) and publishes again, oldest first, everything its
+outbox holds; the consumer rejoins and reads the new log from its beginning; the inbox turns
 everything already applied into a no-op.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
 import pytest
 from embedded_broker import EmbeddedBroker
 from strangler_contracts import CloudEvent
-from strangler_eventing import replay
 
+from tests.integration.conftest import _free_port, create_every_topic
 from tests.integration.eventing.conftest import (
     ApplyEffects,
     EventingDatabase,
@@ -29,70 +29,78 @@ from tests.integration.eventing.conftest import (
 pytestmark = pytest.mark.integration
 
 AGGREGATES = 6
-APPLIED_BEFORE_THE_RESTART = 20
-APPLIED_AFTER_THE_RESTART = 10
-RECORDING_PAUSE_SECONDS = 0.02
+PUBLISHED_BEFORE_THE_RESTART = 30
+RECORDED_AFTER_THE_RESTART = 12
+TANSU_DEFAULT_CLUSTER_ID = "tansu_cluster"
 
 
-async def test_after_the_broker_loses_its_log_a_replay_applies_every_event_exactly_once(
+@pytest.fixture
+async def restarted_under_the_same_cluster_id() -> AsyncIterator[EmbeddedBroker]:
+    """A broker of this test's own that keeps one cluster id across restarts, as a
+    supervisor running the same command line again does."""
+    broker = EmbeddedBroker(
+        port=_free_port(), after_start=create_every_topic, cluster_id=TANSU_DEFAULT_CLUSTER_ID
+    )
+    await asyncio.to_thread(broker.start)
+    try:
+        yield broker
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+async def _a_consumer_behind_the_lost_log_applies_everything_without_a_replay(
     database: EventingDatabase, event_path: EventPath, broker: EmbeddedBroker
 ) -> None:
-    test_started = datetime.now(UTC)
     aggregates = [database.new_aggregate_id() for _ in range(AGGREGATES)]
-    recorded: list[CloudEvent] = []
-
-    async def record_continuously(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            sequence = len(recorded)
-            event = user_registered(aggregates[sequence % AGGREGATES], sequence)
-            recorded.extend(await database.record(event))
-            await asyncio.sleep(RECORDING_PAUSE_SECONDS)
-
     event_path.start_relay(database)
-    outcomes = Outcomes()
-    await event_path.start_consumer(database, ApplyEffects(database), on_processed=outcomes)
-    recorder = event_path.start("recorder", record_continuously)
-
-    async def applied_before_the_restart() -> bool:
-        return len(await database.effect_counts()) >= APPLIED_BEFORE_THE_RESTART
-
-    await event_path.until(applied_before_the_restart, "events are applied before the restart")
-    await asyncio.to_thread(broker.restart)
-    recorded_after_restart = len(recorded)
-
-    async def applied_after_the_restart() -> bool:
-        counts = await database.effect_counts()
-        later = [event.id for event in recorded[recorded_after_restart:]]
-        return sum(1 for event_id in later if counts[event_id]) >= APPLIED_AFTER_THE_RESTART
-
-    await event_path.until(
-        applied_after_the_restart, "the relay and the consumer carry on against the new log"
+    before = await database.record(
+        *(
+            user_registered(aggregates[n % AGGREGATES], n)
+            for n in range(PUBLISHED_BEFORE_THE_RESTART)
+        )
     )
-    await recorder.stop()
 
     async def drained() -> bool:
         return await database.backlog() == 0
 
-    await event_path.until(drained, "the relay publishes everything recorded")
+    # Published and acknowledged, but nobody has read them yet: then the log is lost.
+    await event_path.until(drained, "the relay publishes everything before the restart")
+    await asyncio.to_thread(broker.restart)
 
-    applied_before_replay = set(await database.effect_counts())
-    replayed = await replay(database.engine, database.outbox_table, since=test_started)
-    # One more event per aggregate: it follows every replayed event of its aggregate on the
-    # same partition, so once it is applied the consumer has seen all of them again.
-    closing = await database.record(
-        *(user_registered(aggregate, len(recorded)) for aggregate in aggregates)
-    )
-    everything = [event.id for event in [*recorded, *closing]]
+    outcomes = Outcomes()
+    await event_path.start_consumer(database, ApplyEffects(database), on_processed=outcomes)
+    after: list[CloudEvent] = []
+    for n in range(RECORDED_AFTER_THE_RESTART):
+        after += await database.record(user_registered(aggregates[n % AGGREGATES], n))
+    everything = [event.id for event in [*before, *after]]
 
     async def all_applied() -> bool:
         return await database.have_effects(everything)
 
-    await event_path.until(all_applied, "every recorded event is applied")
+    await event_path.until(all_applied, "every event, before and after the restart, is applied")
 
-    assert replayed == len(recorded)
     assert await database.effect_counts() == dict.fromkeys(everything, 1)
-    assert applied_before_replay
-    assert applied_before_replay <= outcomes.event_ids("duplicate")
+    assert outcomes.event_ids("dead_lettered") == set()
+
+
+async def test_a_consumer_behind_when_the_broker_loses_its_log_applies_everything_without_a_replay(
+    database: EventingDatabase, event_path: EventPath, broker: EmbeddedBroker
+) -> None:
+    await _a_consumer_behind_the_lost_log_applies_everything_without_a_replay(
+        database, event_path, broker
+    )
+
+
+async def test_a_broker_restarted_under_the_same_cluster_id_is_told_by_its_offsets(
+    database: EventingDatabase, restarted_under_the_same_cluster_id: EmbeddedBroker
+) -> None:
+    event_path = EventPath(restarted_under_the_same_cluster_id)
+    try:
+        await _a_consumer_behind_the_lost_log_applies_everything_without_a_replay(
+            database, event_path, restarted_under_the_same_cluster_id
+        )
+    finally:
+        await event_path.close()
 
 
 async def test_after_a_broker_restart_events_recorded_later_are_applied_without_a_replay(
@@ -115,4 +123,4 @@ async def test_after_a_broker_restart_events_recorded_later_are_applied_without_
 
     await event_path.until(applied_after, "everything recorded after the restart is applied")
     counts = await database.effect_counts()
-    assert [counts[event.id] for event in after] == [1] * len(after)
+    assert [counts[event.id] for event in before + after] == [1] * (len(before) + len(after))

@@ -26,7 +26,7 @@ from strangler_eventing import (
 )
 from strangler_persistence import SessionFactory, utcnow
 
-from strangler_migration.applying import apply_change
+from strangler_migration.applying import ChangeRefused, MissingRecord, apply_change
 from strangler_migration.conflicts import Side
 from strangler_migration.tables import TableBinding
 from strangler_migration.wire import SyncStatus
@@ -84,8 +84,13 @@ class ChangeApplier:
 
 
 SYNC_CONSUMER_SETTINGS = ConsumerSettings(max_attempts=8)
-"""A change can arrive before the record it updates (a registration on another topic, a
-parent still in flight): retried for about 15 s with backoff before it is dead-lettered."""
+"""A failing change is retried for about 15 s with backoff before it is dead-lettered."""
+
+ARRIVED_TOO_EARLY = (MissingRecord, ChangeRefused)
+"""A change can arrive before the record it updates or needs (a registration on another topic,
+a parent still in flight, events published again after the broker lost its log): it is parked
+until that arrives (``IdempotentConsumer``, ``waits_for``), not retried in place nor
+dead-lettered. Applying by version makes the order irrelevant."""
 
 
 class SyncConsumer:
@@ -120,6 +125,7 @@ class SyncConsumer:
             inbox=inbox,
             producer=create_producer(broker),
             settings=settings,
+            waits_for=ARRIVED_TOO_EARLY,
         )
         self._running = False
 

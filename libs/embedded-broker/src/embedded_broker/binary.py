@@ -2,9 +2,10 @@
 
 import importlib.resources
 import os
+import uuid
 from pathlib import Path
 
-__all__ = ["TansuNotFound", "broker_argv", "tansu_binary"]
+__all__ = ["TansuNotFound", "broker_argv", "new_cluster_id", "tansu_binary"]
 
 MEMORY_STORAGE = "memory://tansu/"
 
@@ -36,14 +37,28 @@ def tansu_binary() -> Path:
         raise TansuNotFound(str(missing)) from missing
 
 
-def broker_argv(host: str, port: int, binary: Path | None = None) -> tuple[str, ...]:
+def new_cluster_id() -> str:
+    """A cluster id no earlier start of the broker had.
+
+    The log lives in memory, so every start is a new broker that merely reuses the address.
+    Saying so in the cluster id lets the outbox relays notice a restart (the id they see
+    changes) and publish again what the lost log held; tansu's own default never changes.
+    """
+    return f"embedded-{uuid.uuid4().hex}"
+
+
+def broker_argv(
+    host: str, port: int, binary: Path | None = None, *, cluster_id: str | None = None
+) -> tuple[str, ...]:
     """The command that runs a memory-only broker listening on, and advertising, `host:port`.
 
     tansu's defaults listen on 0.0.0.0:9092 and advertise `localhost`, and it reads
     `LISTENER_URL`, `STORAGE_ENGINE`… from the environment: every option is given explicitly
-    so that neither can move it.
+    so that neither can move it. `cluster_id` names this start (`new_cluster_id()`); without
+    it tansu's fixed default is used, and only the offsets going backwards tell a restart.
     """
     url = f"tcp://{host}:{port}"
+    cluster = ("--cluster-id", cluster_id) if cluster_id else ()
     return (
         str(binary or tansu_binary()),
         "broker",
@@ -53,4 +68,5 @@ def broker_argv(host: str, port: int, binary: Path | None = None) -> tuple[str, 
         url,
         "--storage-engine",
         MEMORY_STORAGE,
+        *cluster,
     )

@@ -14,7 +14,7 @@ from typing import IO
 
 from local_processes import die_with_parent, port_is_free
 
-from embedded_broker.binary import broker_argv, tansu_binary
+from embedded_broker.binary import broker_argv, new_cluster_id, tansu_binary
 from embedded_broker.probe import advertised_brokers
 
 __all__ = ["BrokerStartError", "EmbeddedBroker"]
@@ -38,6 +38,9 @@ class EmbeddedBroker:
     `after_start`, when given, runs after every start and restart once the broker answers:
     the place to create topics, which a restart loses along with every record.
 
+    Every start gets a new cluster id unless `cluster_id` fixes one (as a supervisor
+    restarting the same command line does): clients can tell a new, empty broker by it.
+
     The methods block; from async code call them through `asyncio.to_thread`.
     """
 
@@ -50,6 +53,7 @@ class EmbeddedBroker:
         stop_timeout_seconds: float = 5.0,
         after_start: Callable[[EmbeddedBroker], None] | None = None,
         binary: Path | None = None,
+        cluster_id: str | None = None,
     ) -> None:
         if not 0 < port < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {port}")
@@ -61,6 +65,8 @@ class EmbeddedBroker:
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None
+        self._fixed_cluster_id = cluster_id
+        self._cluster_id = cluster_id or new_cluster_id()
 
     @property
     def bootstrap_servers(self) -> str:
@@ -75,8 +81,15 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def cluster_id(self) -> str:
+        """The id of the current (or next) start: each start is a new, empty broker."""
+        return self._cluster_id
+
     def argv(self) -> tuple[str, ...]:
-        return broker_argv(self.host, self.port, self._binary or tansu_binary())
+        return broker_argv(
+            self.host, self.port, self._binary or tansu_binary(), cluster_id=self._cluster_id
+        )
 
     def start(self) -> None:
         """Start the broker and wait, at most `ready_timeout_seconds`, until it answers.
@@ -90,6 +103,7 @@ class EmbeddedBroker:
             raise BrokerStartError(
                 f"cannot start the broker on {self.bootstrap_servers}: the port is already in use"
             )
+        self._cluster_id = self._fixed_cluster_id or new_cluster_id()
         argv = self.argv()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 — closed by stop()
         self._process = subprocess.Popen(  # noqa: S603 — our own binary, our own arguments

@@ -6,6 +6,23 @@ it if this group already processed its event id, else run the handler and record
 id. A handler that raises is retried with backoff; after ``max_attempts`` the message goes to
 the dead-letter topic with the error and its original headers, and the partition moves on.
 Offsets are committed by hand after the messages are processed, never before.
+
+An event can arrive before what it depends on: after the broker lost its log the relays
+publish the lost events again, behind newer ones already sent; a change can come before the
+registration it needs, which travels on another topic. A handler says so by raising one of
+the consumer's ``waits_for`` exceptions. Such an event is not retried in place, holding its
+partition, nor dead-lettered: it is parked, and the partition moves on. A parked event is
+tried again with backoff, and at once whenever another event of its key is applied (that
+may be the very one it waits for, published again behind it), for up to
+``wait_for_dependencies_seconds``; only then is it dead-lettered. Because a later event of
+the same key may be applied before a parked one, handlers that wait must apply changes by
+version, not by arrival (the data migration's sync does). Offsets are committed no further
+than the oldest parked message, so a restart reads it again.
+
+The consumer notices a broker that lost its log by itself: on the embedded broker every
+assignment reads from the beginning (see ``_RestartFromCommitted``), and a position beyond a
+partition's high-watermark (the new log is shorter than what was read) is read again from
+the beginning of the new log.
 """
 
 from __future__ import annotations
@@ -14,7 +31,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -36,7 +53,7 @@ from strangler_persistence import utcnow
 from strangler_eventing.correlation import use_correlation_id
 from strangler_eventing.dead_letters import dead_letter_headers
 from strangler_eventing.kafka import BrokerConfig, create_consumer
-from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES
+from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PARKED
 from strangler_eventing.stopping import stopped_within
 from strangler_eventing.tracing import context_from_headers, tracer
 
@@ -53,8 +70,9 @@ class EventHandler(Protocol):
     ) -> Awaitable[None]: ...
 
 
-Outcome = str  # processed | duplicate | ignored | dead_lettered
+Outcome = Literal["processed", "duplicate", "ignored", "dead_lettered"]
 ProcessedHook = Callable[[ConsumerRecord, Outcome], Awaitable[None]]
+_Waiting = Literal["waiting"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,18 @@ class ConsumerSettings:
     max_backoff_seconds: float = 5.0
     commit_timeout_seconds: float = 10.0
     poll_timeout_ms: int = 200
+    wait_for_dependencies_seconds: float = 300.0
+    """How long an event that came before what it depends on is parked and retried."""
+
+
+@dataclass
+class _Parked:
+    """A message set aside until what it depends on has arrived."""
+
+    message: ConsumerRecord
+    since: float
+    attempts: int
+    due: float
 
 
 class IdempotentConsumer:
@@ -80,6 +110,7 @@ class IdempotentConsumer:
         producer: AIOKafkaProducer,
         settings: ConsumerSettings | None = None,
         on_processed: ProcessedHook | None = None,
+        waits_for: tuple[type[Exception], ...] = (),
     ) -> None:
         self.broker = broker
         self.group_id = group_id
@@ -89,28 +120,114 @@ class IdempotentConsumer:
         self.producer = producer
         self.settings = settings or ConsumerSettings()
         self.on_processed = on_processed
+        self.waits_for = waits_for
         self.topics = sorted({event.topic for event in self.handlers})
+        self._parked: dict[TopicPartition, list[_Parked]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
         consumer = create_consumer(self.broker, self.group_id)
-        consumer.subscribe(self.topics, listener=_RestartFromCommitted(consumer, self.broker))
+        consumer.subscribe(
+            self.topics, listener=_RestartFromCommitted(consumer, self.broker, self._forget)
+        )
         await consumer.start()
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms)
                 for tp, messages in batches.items():
                     for message in messages:
-                        outcome = await self._process(message, stop)
-                        if outcome is None:  # stopping mid-retry: leave it for the next run
-                            return
-                        CONSUMER_MESSAGES.labels(self.group_id, tp.topic, outcome).inc()
-                        if self.on_processed is not None:
-                            await self.on_processed(message, outcome)
-                    await self._commit(consumer, {tp: messages[-1].offset + 1})
+                        if not await self._take(tp, message, stop):
+                            return  # stopping mid-retry: leave it for the next run
+                    await self._commit(consumer, {tp: self._committable(tp, messages[-1])})
+                if not await self._retry_parked(stop):
+                    return
                 await self._record_lag(consumer)
         finally:
+            self._forget(set(self._parked))
             await consumer.stop()
+
+    async def _take(self, tp: TopicPartition, message: ConsumerRecord, stop: asyncio.Event) -> bool:
+        """Process one message as it arrives; False when stopping."""
+        now = asyncio.get_running_loop().time()
+        outcome = await self._process(message, stop, waiting_since=now)
+        if outcome is None:
+            return False
+        if outcome == "waiting":
+            self._park(tp, message, now)
+            return True
+        await self._finished(message, outcome)
+        if outcome == "processed":
+            return await self._retry_parked(stop, released=(tp, message.key))
+        return True
+
+    def _park(self, tp: TopicPartition, message: ConsumerRecord, now: float) -> None:
+        due = now + self.settings.first_backoff_seconds
+        self._parked.setdefault(tp, []).append(_Parked(message, now, 1, due))
+        CONSUMER_MESSAGES.labels(self.group_id, message.topic, "parked").inc()
+        CONSUMER_PARKED.labels(self.group_id).inc()
+        logger.info(
+            "%s: parked %s:%d:%d until what it depends on arrives",
+            self.group_id,
+            message.topic,
+            message.partition,
+            message.offset,
+        )
+
+    async def _retry_parked(
+        self, stop: asyncio.Event, released: tuple[TopicPartition, bytes | None] | None = None
+    ) -> bool:
+        """Try the parked messages that are due, oldest first, and those of a key that was
+        just applied (``released``); False when stopping."""
+        loop = asyncio.get_running_loop()
+        for tp, parked in list(self._parked.items()):
+            released_keys = {released[1]} if released is not None and released[0] == tp else set()
+            for waiting in list(parked):
+                key = waiting.message.key
+                if waiting.due > loop.time() and key not in released_keys:
+                    continue
+                outcome = await self._process(waiting.message, stop, waiting_since=waiting.since)
+                if outcome is None:
+                    return False
+                if outcome == "waiting":
+                    waiting.attempts += 1
+                    waiting.due = loop.time() + self._backoff(waiting.attempts)
+                    continue
+                parked.remove(waiting)
+                CONSUMER_PARKED.labels(self.group_id).dec()
+                await self._finished(waiting.message, outcome)
+                if outcome == "processed":
+                    released_keys.add(key)
+            if not parked:
+                self._parked.pop(tp, None)
+        return True
+
+    def _committable(self, tp: TopicPartition, last: ConsumerRecord) -> int:
+        """The offset to commit: past ``last``, but not past the oldest parked message."""
+        after_last = int(last.offset) + 1
+        parked = self._parked.get(tp)
+        if parked:
+            return min(after_last, *(int(p.message.offset) for p in parked))
+        return after_last
+
+    def _forget(self, partitions: set[TopicPartition]) -> None:
+        """Drop what is parked of partitions no longer ours: their next reader reads it again."""
+        for tp in partitions:
+            dropped = self._parked.pop(tp, [])
+            if dropped:
+                CONSUMER_PARKED.labels(self.group_id).dec(len(dropped))
+
+    async def _finished(self, message: ConsumerRecord, outcome: Outcome) -> None:
+        CONSUMER_MESSAGES.labels(self.group_id, message.topic, outcome).inc()
+        if self.on_processed is not None:
+            await self.on_processed(message, outcome)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(
+            min(
+                self.settings.max_backoff_seconds,
+                self.settings.first_backoff_seconds * 2 ** (attempt - 1),
+            )
+        )
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         # After a broker restart commit() can retry forever; a lost commit only means a
@@ -128,11 +245,26 @@ class IdempotentConsumer:
             if highwater is None:
                 continue
             position = await consumer.position(tp)
+            if position > highwater:
+                logger.warning(
+                    "%s: %s is at %d but its log ends at %d: the broker lost its log; "
+                    "reading the new one from its beginning",
+                    self.group_id,
+                    tp,
+                    position,
+                    highwater,
+                )
+                await consumer.seek_to_beginning(tp)
+                position = 0
             CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
                 max(0, highwater - position)
             )
 
-    async def _process(self, message: ConsumerRecord, stop: asyncio.Event) -> Outcome | None:
+    async def _process(
+        self, message: ConsumerRecord, stop: asyncio.Event, *, waiting_since: float
+    ) -> Outcome | _Waiting | None:
+        """Apply one message; "waiting" when it came before what it depends on, None when
+        stopping mid-retry."""
         try:
             envelope = CloudEvent.model_validate_json(message.value)
         except (ValidationError, ValueError, TypeError) as exc:
@@ -166,6 +298,12 @@ class IdempotentConsumer:
             ):
                 try:
                     return await self._apply_once(handler, event, envelope)
+                except self.waits_for as exc:
+                    waited = asyncio.get_running_loop().time() - waiting_since
+                    if waited < self.settings.wait_for_dependencies_seconds:
+                        return "waiting"
+                    error = f"{type(exc).__name__}: {exc} (waited {waited:.0f} s)"
+                    return await self._dead_letter(message, "dependency-missing", error, attempt)
                 except Exception as exc:
                     CONSUMER_MESSAGES.labels(self.group_id, message.topic, "failed").inc()
                     if attempt >= self.settings.max_attempts:
@@ -179,11 +317,7 @@ class IdempotentConsumer:
                         self.settings.max_attempts,
                         exc,
                     )
-            delay = min(
-                self.settings.max_backoff_seconds,
-                self.settings.first_backoff_seconds * 2 ** (attempt - 1),
-            )
-            if await stopped_within(stop, delay):
+            if await stopped_within(stop, self._backoff(attempt)):
                 return None
 
     async def _apply_once(
@@ -266,12 +400,18 @@ class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
     passed over.
     """
 
-    def __init__(self, consumer: AIOKafkaConsumer, broker: BrokerConfig) -> None:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        broker: BrokerConfig,
+        forget: Callable[[set[TopicPartition]], None],
+    ) -> None:
         self.consumer = consumer
         self.broker = broker
+        self.forget = forget
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
+        self.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self.broker.committed_offsets_are_durable:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge
 
 __all__ = [
+    "BROKER_LOG_LOSSES",
     "CONSUMER_LAG",
     "CONSUMER_MESSAGES",
+    "CONSUMER_PARKED",
     "OUTBOX_BACKLOG",
     "OUTBOX_OLDEST_AGE",
     "OUTBOX_PUBLISHED",
@@ -30,6 +32,16 @@ OUTBOX_PUBLISHED = Counter(
 OUTBOX_PUBLISH_FAILURES = Counter(
     "strangler_outbox_publish_failures", "Relay batches the broker did not take.", ["source"]
 )
+BROKER_LOG_LOSSES = Counter(
+    "strangler_broker_log_losses",
+    "Times a relay found the broker had lost its log, and published its outbox again.",
+    ["source"],
+)
+CONSUMER_PARKED = Gauge(
+    "strangler_consumer_parked",
+    "Messages set aside until what they depend on arrives.",
+    ["group"],
+)
 CONSUMER_LAG = Gauge(
     "strangler_consumer_lag",
     "Messages behind the partition's high-watermark.",
@@ -37,7 +49,8 @@ CONSUMER_LAG = Gauge(
 )
 CONSUMER_MESSAGES = Counter(
     "strangler_consumer_messages",
-    "Messages by outcome: processed, duplicate, ignored, failed (an attempt), dead_lettered.",
+    "Messages by outcome: processed, duplicate, ignored, failed (an attempt), parked, "
+    "dead_lettered.",
     ["group", "topic", "outcome"],
 )
 

@@ -8,6 +8,14 @@ consumers are idempotent by event id.
 
 On PostgreSQL several relay instances may run: a transaction-scoped advisory lock lets one
 of them publish at a time, so no row is published twice concurrently and per-key order holds.
+
+The broker's log is not the record, the outbox is. A broker that loses its log (the embedded
+one keeps it in memory) is noticed in two ways: its cluster id changes (each start of the
+embedded broker has its own), checked before every batch; or a partition's offsets go
+backwards (an offset acknowledged that is not above the last one), checked on every
+acknowledgement. Either way the relay marks every event the outbox still holds from the
+``republish_window`` unpublished, and publishes them again, oldest first, before anything
+newer: consumers skip what they had already applied, and apply what the lost log held.
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from sqlalchemy import Row, Table, delete, func, select, update
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.protocol.metadata import MetadataRequest
+from sqlalchemy import ColumnElement, Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strangler_persistence import utcnow
 
 from strangler_eventing.metrics import (
+    BROKER_LOG_LOSSES,
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
     OUTBOX_PUBLISH_FAILURES,
@@ -48,6 +58,9 @@ class RelaySettings:
     retention: timedelta = field(default=timedelta(days=7))
     cleanup_every_seconds: float = 60.0
     metrics_every_seconds: float = 1.0
+    broker_check_every_seconds: float = 1.0
+    republish_window: timedelta | None = None
+    """How far back to publish again after a lost log; None: all the outbox still holds."""
 
 
 def _advisory_lock_id(table: Table) -> int:
@@ -72,6 +85,10 @@ class OutboxRelay:
         self.settings = settings or RelaySettings()
         self._lock_id = _advisory_lock_id(table)
         self._producer_started = False
+        self._cluster_id: str | None = None
+        self._last_broker_check = float("-inf")
+        self._acknowledged_up_to: dict[TopicPartition, int] = {}
+        self._offsets_went_back = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; never gives up on a broker outage, even at start.
@@ -114,18 +131,18 @@ class OutboxRelay:
                 await stopped_within(stop, self.settings.idle_seconds)
 
     async def publish_batch(self) -> int:
-        """Publish the oldest unpublished events; returns how many the broker acknowledged."""
+        """Publish the oldest unpublished events; returns how many the broker acknowledged.
+
+        If the broker lost its log since the last batch, everything the outbox holds from
+        the ``republish_window`` is made unpublished first, so it goes out again in order.
+        """
         async with self.engine.begin() as connection:
             if not await self._leading(connection):
                 return 0
-            rows = (
-                await connection.execute(
-                    select(self.table)
-                    .where(self.table.c.published_at.is_(None))
-                    .order_by(self.table.c.position)
-                    .limit(self.settings.batch_size)
-                )
-            ).all()
+            rows = await self._oldest_unpublished(connection)
+            if (rows or self._broker_check_due()) and await self._broker_lost_its_log():
+                await self._mark_for_republishing(connection)
+                rows = await self._oldest_unpublished(connection)
             if not rows:
                 return 0
             acknowledged, error = await self._send(rows)
@@ -148,6 +165,73 @@ class OutboxRelay:
         if error is not None:
             raise error
         return len(acknowledged)
+
+    async def _oldest_unpublished(self, connection: AsyncConnection) -> Sequence[Row[Any]]:
+        return (
+            await connection.execute(
+                select(self.table)
+                .where(self.table.c.published_at.is_(None))
+                .order_by(self.table.c.position)
+                .limit(self.settings.batch_size)
+            )
+        ).all()
+
+    def _broker_check_due(self) -> bool:
+        loop = asyncio.get_running_loop()
+        return loop.time() - self._last_broker_check >= self.settings.broker_check_every_seconds
+
+    async def _broker_lost_its_log(self) -> bool:
+        """Whether the broker is a new one (another cluster id) or its offsets went back.
+
+        Raises when the broker cannot say: nothing is sent until it can.
+        """
+        self._last_broker_check = asyncio.get_running_loop().time()
+        cluster_id = await self._cluster_id_now()
+        previous, self._cluster_id = self._cluster_id, cluster_id or self._cluster_id
+        changed = previous is not None and cluster_id is not None and cluster_id != previous
+        lost = changed or self._offsets_went_back
+        if lost:
+            reason = (
+                f"the broker's cluster id changed ({previous} → {cluster_id})"
+                if changed
+                else "the broker's offsets went backwards"
+            )
+            logger.warning("outbox relay %s: %s: its log is lost", self.source, reason)
+        return lost
+
+    async def _cluster_id_now(self) -> str | None:
+        client = self.producer.client
+        brokers = client.cluster.brokers()
+        if not brokers:
+            return None
+        node_id = min(broker.nodeId for broker in brokers)
+        response = await asyncio.wait_for(
+            client.send(node_id, MetadataRequest([])), self.settings.send_timeout_seconds
+        )
+        cluster_id = getattr(response, "cluster_id", None)
+        return cluster_id if isinstance(cluster_id, str) else None
+
+    async def _mark_for_republishing(self, connection: AsyncConnection) -> None:
+        condition: ColumnElement[bool] = self.table.c.published_at.is_not(None)
+        if self.settings.republish_window is not None:
+            horizon = utcnow() - self.settings.republish_window
+            condition = condition & (self.table.c.created_at >= horizon)
+        result = await connection.execute(
+            update(self.table).where(condition).values(published_at=None)
+        )
+        self._acknowledged_up_to.clear()
+        self._offsets_went_back = False
+        BROKER_LOG_LOSSES.labels(self.source).inc()
+        logger.warning(
+            "outbox relay %s: publishing %d events again, oldest first",
+            self.source,
+            result.rowcount,
+        )
+
+    def _acknowledged(self, tp: TopicPartition, offset: int) -> None:
+        if offset <= self._acknowledged_up_to.get(tp, -1):  # no offset is acknowledged twice
+            self._offsets_went_back = True
+        self._acknowledged_up_to[tp] = max(offset, self._acknowledged_up_to.get(tp, -1))
 
     async def _send(self, rows: Sequence[Row[Any]]) -> tuple[list[int], Exception | None]:
         """Send every row, wait for the acknowledgements; returns those acknowledged."""
@@ -173,12 +257,13 @@ class OutboxRelay:
         acknowledged: list[int] = []
         for index, (position, future) in enumerate(pending):
             try:
-                await asyncio.wait_for(future, self.settings.send_timeout_seconds)
+                metadata = await asyncio.wait_for(future, self.settings.send_timeout_seconds)
             except Exception as exc:
                 error = error or exc
                 for _, unawaited in pending[index + 1 :]:  # they are sent again next batch
                     unawaited.add_done_callback(_discard_outcome)
                 break  # later rows of the batch must not overtake this one
+            self._acknowledged(metadata.topic_partition, metadata.offset)
             acknowledged.append(position)
         return acknowledged, error
 
