@@ -15,6 +15,7 @@ from http_platform import (
     install_problem_handlers,
     mount_metrics,
 )
+from http_platform.openapi import install_problem_openapi
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from strangler_eventing import (
@@ -147,6 +148,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.add_middleware(NulCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)

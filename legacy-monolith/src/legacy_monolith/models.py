@@ -64,6 +64,8 @@ class User(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # What addresses are compared by (strangler_identity.comparison_key): look-alikes collide.
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from http_platform.edge_input import SingleLineText
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from strangler_identity import MAX_ADDRESS_LENGTH, UnacceptableEmailAddress, parse_email_address
 
 __all__ = [
     "ChangePasswordRequest",
@@ -30,7 +32,21 @@ __all__ = [
 ]
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    SingleLineText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+
+
+def _acceptable_address(value: str) -> str:
+    try:
+        return parse_email_address(value).address
+    except UnacceptableEmailAddress as exc:
+        raise ValueError(str(exc)) from exc
+
+
+EmailAddress = Annotated[
+    str, Field(min_length=3, max_length=MAX_ADDRESS_LENGTH), AfterValidator(_acceptable_address)
+]
 
 
 def _luhn_valid_digits(value: str) -> str:
@@ -60,7 +76,7 @@ class Response(BaseModel):
 
 
 class RegisterRequest(Request):
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     password: Password
     name: Name
 
@@ -97,7 +113,7 @@ class PlanOut(Response):
 
 
 class SubscribeRequest(Request):
-    plan_id: Annotated[str, Field(min_length=1, max_length=40)]
+    plan_id: Annotated[SingleLineText, Field(min_length=1, max_length=40)]
 
 
 class SubscriptionOut(Response):
@@ -150,7 +166,7 @@ class PaymentResult(BaseModel):
 
 class RefundInvoiceRequest(Request):
     amount_cents: Annotated[int, Field(gt=0)] | None = None
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[SingleLineText, Field(max_length=500)] | None = None
 
 
 class RefundOut(Response):

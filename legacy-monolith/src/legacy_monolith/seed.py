@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from strangler_identity import parse_email_address
 
 from legacy_monolith.billing.periods import next_period_end
 from legacy_monolith.database import SessionFactory, utcnow
@@ -71,13 +72,15 @@ async def seed(sessions: SessionFactory) -> tuple[int, int]:
             )
     for demo in DEMO_USERS:
         async with sessions() as session, session.begin():
-            if await session.scalar(select(User.id).where(User.email == demo.email)):
+            address = parse_email_address(demo.email)
+            if await session.scalar(select(User.id).where(User.email_key == address.key)):
                 continue
             created += 1
             joined = utcnow() - timedelta(days=20)
             user = User(
                 id=new_id(),
-                email=demo.email,
+                email=address.address,
+                email_key=address.key,
                 name=demo.name,
                 password_hash=hashing.hash(DEMO_PASSWORD),
                 password_changed_at=joined,

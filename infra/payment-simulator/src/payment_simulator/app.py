@@ -9,6 +9,7 @@ from http_platform import (
     health_router,
     install_problem_handlers,
 )
+from http_platform.openapi import install_problem_openapi
 
 from payment_simulator import api
 from payment_simulator.idempotency import IdempotencyStore
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.idempotency = IdempotencyStore()
     install_problem_handlers(app)
+    install_problem_openapi(app)
     install_payment_problems(app)
     app.add_middleware(NulCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

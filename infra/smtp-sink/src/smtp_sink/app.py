@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from http_platform import health_router, install_problem_handlers
+from http_platform.openapi import install_problem_openapi
 
 from smtp_sink import api
 from smtp_sink.mailbox import Mailbox
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mailbox = mailbox
     app.state.smtp = listener
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health_router("smtp-sink", {"smtp": listener.check}))
     app.include_router(api.router)
     return app

@@ -34,7 +34,8 @@ class MailboxHandler:
             envelope.mail_from or "", envelope.rcpt_tos, envelope.original_content or b""
         )
         self.mailbox.add(message)
-        logger.info("mail to %s: %s", ", ".join(message.rcpt_tos), message.subject)
+        # %r: a subject or an address is sender-controlled text, never a raw log line.
+        logger.info("mail to %r: %r", list(message.rcpt_tos), message.subject)
         return "250 Message accepted for delivery"
 
 
@@ -93,6 +94,7 @@ class SmtpListener:
                 await writer.wait_closed()
 
     def _session(self, loop: asyncio.AbstractEventLoop) -> SMTP:
-        session = SMTP(self.handler, hostname=SERVER_NAME, loop=loop)
+        # SMTPUTF8 (RFC 6531): mail to an internationalised address such as josé@bücher.example.
+        session = SMTP(self.handler, hostname=SERVER_NAME, loop=loop, enable_SMTPUTF8=True)
         self._sessions.add(session)
         return session

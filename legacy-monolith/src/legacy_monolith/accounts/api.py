@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from http_platform.openapi import problem_responses
 
 from legacy_monolith.accounts import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
@@ -19,7 +20,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/api/users", status_code=status.HTTP_201_CREATED)
+@router.post("/api/users", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
 async def register(
     body: RegisterRequest, session: DbSession, runtime: RuntimeDep, response: Response
 ) -> UserOut:
@@ -31,7 +32,7 @@ async def register(
     return UserOut.model_validate(user)
 
 
-@router.post("/api/auth/login")
+@router.post("/api/auth/login", responses=problem_responses(401))
 async def login(body: LoginRequest, session: DbSession, runtime: RuntimeDep) -> TokenOut:
     """Exchange e-mail and password for a bearer access token."""
     token = await service.login(session, runtime, email=body.email, password=body.password)
@@ -44,7 +45,11 @@ async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.post("/api/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/api/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(403),
+)
 async def change_password(
     body: ChangePasswordRequest, user: CurrentUser, session: DbSession, runtime: RuntimeDep
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_identity import comparison_key, parse_email_address
 
 from legacy_monolith import events
 from legacy_monolith.database import utcnow
@@ -13,23 +14,22 @@ from legacy_monolith.models import User, new_id
 from legacy_monolith.notifications.service import notify
 from legacy_monolith.runtime import Runtime
 
-__all__ = ["change_password", "login", "normalize_email", "register"]
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
+__all__ = ["change_password", "login", "register"]
 
 
 async def register(
     session: AsyncSession, runtime: Runtime, *, email: str, password: str, name: str
 ) -> User:
-    email = normalize_email(email)
-    if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise DuplicateEmail(email)
+    """Create the account; an address that compares equal to a registered one (a look-alike
+    included) is a duplicate. The request schema has already refused unacceptable addresses."""
+    address = parse_email_address(email)
+    if await session.scalar(select(User.id).where(User.email_key == address.key)) is not None:
+        raise DuplicateEmail(address.address)
     now = utcnow()
     user = User(
         id=new_id(),
-        email=email,
+        email=address.address,
+        email_key=address.key,
         name=name,
         password_hash=runtime.passwords.hash(password),
         password_changed_at=now,
@@ -40,7 +40,7 @@ async def register(
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
         await session.rollback()
-        raise DuplicateEmail(email) from exc
+        raise DuplicateEmail(address.address) from exc
     await events.record(session, events.user_registered(user))
     await notify(session, runtime.mailer, user, "welcome")
     await session.commit()
@@ -48,7 +48,8 @@ async def register(
 
 
 async def login(session: AsyncSession, runtime: Runtime, *, email: str, password: str) -> str:
-    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    """A token for the account whose address compares equal to what the caller typed."""
+    user = await session.scalar(select(User).where(User.email_key == comparison_key(email)))
     if user is None or not runtime.passwords.verify(user.password_hash, password):
         raise InvalidCredentials
     return runtime.tokens.issue(user.id, user.email)

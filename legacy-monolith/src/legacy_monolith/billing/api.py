@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 from http_platform import Page, PageQuery
+from http_platform.edge_input import IdempotencyKeyHeader
+from http_platform.openapi import problem_responses
 
 from legacy_monolith.billing import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
@@ -27,9 +27,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/billing", tags=["billing"])
 
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
-]
+IdempotencyKey = IdempotencyKeyHeader
 
 
 @router.get("/plans")
@@ -39,7 +37,9 @@ async def list_plans(session: DbSession, page: PageQuery) -> Page[PlanOut]:
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 
-@router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/subscriptions", status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
+)
 async def subscribe(
     body: SubscribeRequest, user: CurrentUser, session: DbSession, runtime: RuntimeDep
 ) -> SubscriptionCreated:
@@ -69,7 +69,7 @@ async def get_subscription(
     return SubscriptionOut.model_validate(subscription)
 
 
-@router.post("/subscriptions/{subscription_id}/cancel")
+@router.post("/subscriptions/{subscription_id}/cancel", responses=problem_responses(409))
 async def cancel_subscription(
     subscription_id: str, user: CurrentUser, session: DbSession
 ) -> SubscriptionOut:
@@ -91,7 +91,11 @@ async def get_invoice(invoice_id: str, user: CurrentUser, session: DbSession) ->
     return InvoiceOut.model_validate(await service.get_invoice(session, user.id, invoice_id))
 
 
-@router.post("/invoices/{invoice_id}/pay", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invoices/{invoice_id}/pay",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(402, 409, 502, 504),
+)
 async def pay_invoice(
     invoice_id: str,
     body: PayInvoiceRequest,
@@ -112,7 +116,11 @@ async def pay_invoice(
     )
 
 
-@router.post("/invoices/{invoice_id}/refund", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invoices/{invoice_id}/refund",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 502),
+)
 async def refund_invoice(
     invoice_id: str,
     body: RefundInvoiceRequest,

@@ -7,8 +7,10 @@ recorded on the notification row instead.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from http_platform.edge_input import one_line
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,8 @@ from legacy_monolith.notifications.mailer import MailDeliveryFailed, Mailer, Out
 from legacy_monolith.notifications.templates import Category, render
 
 __all__ = ["list_notifications", "notify", "preferences_of", "update_preferences"]
+
+logger = logging.getLogger(__name__)
 
 
 async def preferences_of(session: AsyncSession, user_id: str) -> NotificationPreferences:
@@ -67,6 +71,13 @@ async def notify(
         except MailDeliveryFailed as exc:
             notification.status = "failed"
             notification.error = str(exc)
+            logger.warning(
+                "%s mail %s to user %s not delivered: %s",
+                kind,
+                notification.id,
+                user.id,
+                one_line(str(exc)),
+            )
         else:
             notification.status = "sent"
             notification.sent_at = utcnow()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from http_platform.edge_input import one_line
+
 __all__ = ["Category", "Template", "render"]
 
 
@@ -58,5 +60,7 @@ _TEMPLATES: dict[str, Template] = {
 
 
 def render(kind: str, **values: Any) -> tuple[Category, str, str]:
+    """The mail's category, subject (one printable line, whatever the values hold) and body."""
     template = _TEMPLATES[kind]
-    return template.category, template.subject.format(**values), template.body.format(**values)
+    subject = one_line(template.subject.format(**values))
+    return template.category, subject, template.body.format(**values)

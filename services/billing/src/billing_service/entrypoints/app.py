@@ -23,6 +23,7 @@ from http_platform import (
     install_problem_handlers,
     mount_metrics,
 )
+from http_platform.openapi import install_problem_openapi
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from strangler_eventing import (
@@ -163,6 +164,7 @@ def create_app(
     )
     app.state.tokens = TokenVerifier(resolved.jwt_secret.get_secret_value(), resolved.jwt_issuer)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     install_billing_problems(app)
     app.add_middleware(NulCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)

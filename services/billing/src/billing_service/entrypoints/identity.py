@@ -23,6 +23,8 @@ from http_platform import Problem
 __all__ = ["CustomerId", "InvalidToken", "TokenVerifier"]
 
 ALGORITHM = "HS256"
+MAX_SUBJECT_LENGTH = 64
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last instant datetime holds
 
 
 class InvalidToken(Exception):
@@ -45,7 +47,15 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        return str(claims["sub"])
+        subject, issued_at = claims["sub"], claims["iat"]
+        if not isinstance(subject, str) or not 1 <= len(subject) <= MAX_SUBJECT_LENGTH:
+            raise InvalidToken("the subject (sub) is not a user id")
+        # The monolith's rule, so both sides refuse the same tokens (PyJWT lets "123" pass).
+        if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+            raise InvalidToken("the issue time (iat) is not a number")
+        if not 0 <= issued_at <= MAX_TIMESTAMP:
+            raise InvalidToken("the issue time (iat) is out of range")
+        return subject
 
 
 def _unauthenticated(detail: str) -> Problem:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from http_platform import Page, PageQuery
+from http_platform.edge_input import IdempotencyKeyHeader
+from http_platform.openapi import problem_responses
 
 from billing_service.domain.commands import (
     CancelSubscription,
@@ -40,9 +42,7 @@ def _billing(request: Request) -> Billing:
 
 
 BillingDep = Annotated[Billing, Depends(_billing)]
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
-]
+IdempotencyKey = IdempotencyKeyHeader
 
 
 @router.get("/plans")
@@ -52,7 +52,9 @@ async def list_plans(billing: BillingDep, page: PageQuery) -> Page[PlanOut]:
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 
-@router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/subscriptions", status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
+)
 async def subscribe(
     body: SubscribeRequest, customer_id: CustomerId, billing: BillingDep
 ) -> SubscriptionCreated:
@@ -81,7 +83,7 @@ async def get_subscription(
     return SubscriptionOut.model_validate(await billing.subscription(customer_id, subscription_id))
 
 
-@router.post("/subscriptions/{subscription_id}/cancel")
+@router.post("/subscriptions/{subscription_id}/cancel", responses=problem_responses(409))
 async def cancel_subscription(
     subscription_id: str, customer_id: CustomerId, billing: BillingDep
 ) -> SubscriptionOut:
@@ -105,7 +107,11 @@ async def get_invoice(invoice_id: str, customer_id: CustomerId, billing: Billing
     return InvoiceOut.model_validate(await billing.invoice(customer_id, invoice_id))
 
 
-@router.post("/invoices/{invoice_id}/pay", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invoices/{invoice_id}/pay",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(402, 409, 502, 504),
+)
 async def pay_invoice(
     invoice_id: str,
     body: PayInvoiceRequest,
@@ -126,7 +132,11 @@ async def pay_invoice(
     )
 
 
-@router.post("/invoices/{invoice_id}/refund", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invoices/{invoice_id}/refund",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 502),
+)
 async def refund_invoice(
     invoice_id: str,
     body: RefundInvoiceRequest,

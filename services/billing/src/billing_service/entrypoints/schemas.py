@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from http_platform.edge_input import SingleLineText
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -57,7 +58,7 @@ class PlanOut(_Response):
 
 
 class SubscribeRequest(_Request):
-    plan_id: Annotated[str, Field(min_length=1, max_length=40)]
+    plan_id: Annotated[SingleLineText, Field(min_length=1, max_length=40)]
 
 
 class SubscriptionOut(_Response):
@@ -110,7 +111,7 @@ class PaymentResult(BaseModel):
 
 class RefundInvoiceRequest(_Request):
     amount_cents: Annotated[int, Field(gt=0)] | None = None
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[SingleLineText, Field(max_length=500)] | None = None
 
 
 class RefundOut(_Response):
