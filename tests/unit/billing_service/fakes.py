@@ -25,12 +25,14 @@ from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.payment_provider import (
     CardDeclined,
     Charge,
+    ChargeInFlight,
     ProviderRejected,
     ProviderTimeout,
     RefundReceipt,
 )
 from billing_service.service_layer.repositories import Slice
 from billing_service.service_layer.unit_of_work import UnitOfWork
+from strangler_contracts.payments import counts_as_declined
 
 __all__ = [
     "DECLINED_CARD",
@@ -140,6 +142,11 @@ class _Payments(_Repository[Payment]):
     async def succeeded_for(self, invoice_id: str) -> Payment | None:
         return next(iter(self._where(invoice_id=invoice_id, status="succeeded")), None)
 
+    async def declined_attempts(self, invoice_id: str) -> int:
+        return sum(
+            counts_as_declined(p.status, p.failure_code) for p in self._where(invoice_id=invoice_id)
+        )
+
 
 class _Refunds(_Repository[Refund]):
     async def by_key(self, invoice_id: str, idempotency_key: str) -> Refund | None:
@@ -196,7 +203,8 @@ class FakePaymentProvider:
     answers a key it already charged with the same charge and charges nothing more.
 
     ``die_on_next_charge`` makes the next call never return to its caller, as when the
-    billing process is killed mid-call.
+    billing process is killed mid-call. ``held_elsewhere`` holds keys another request is
+    running (the other side of the seam paying the same invoice attempt).
     """
 
     def __init__(self) -> None:
@@ -205,6 +213,7 @@ class FakePaymentProvider:
         self.refunds: dict[str, tuple[str, RefundReceipt]] = {}
         self.die_on_next_charge = False
         self.timing_out = False
+        self.held_elsewhere: set[str] = set()
         self.closed = False
 
     async def charge(
@@ -221,6 +230,8 @@ class FakePaymentProvider:
         if self.die_on_next_charge:
             self.die_on_next_charge = False
             raise ProcessDied
+        if key in self.held_elsewhere:
+            raise ChargeInFlight(f"A request with Idempotency-Key {key!r} is still in flight.")
         if key in self.charges:
             return self.charges[key]
         if card_number == DECLINED_CARD:

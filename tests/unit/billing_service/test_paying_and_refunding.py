@@ -22,6 +22,7 @@ from billing_service.domain.errors import (
 )
 from billing_service.service_layer.billing import Billing
 from billing_service.service_layer.handlers import Subscribed
+from strangler_contracts.payments import payment_attempt_id
 
 from tests.unit.billing_service.conftest import PROVIDER_TIMEOUT
 from tests.unit.billing_service.fakes import (
@@ -118,7 +119,7 @@ async def test_a_timed_out_payment_is_resumed_under_the_same_provider_key(
     assert len(payments.charged()) == 1
 
 
-async def test_an_attempt_cut_off_mid_call_is_taken_over_by_its_key_once_abandoned(
+async def test_an_attempt_cut_off_mid_call_is_taken_over_under_its_provider_key_once_abandoned(
     billing: Billing,
     subscribed: Subscribed,
     store: FakeStore,
@@ -135,9 +136,7 @@ async def test_an_attempt_cut_off_mid_call_is_taken_over_by_its_key_once_abandon
     with pytest.raises(PaymentInProgress):
         await billing.pay_invoice(_pay(subscribed, key="another-key"))
     clock.advance(3 * PROVIDER_TIMEOUT.total_seconds() + 1)
-    with pytest.raises(PaymentInProgress):
-        await billing.pay_invoice(_pay(subscribed, key="another-key"))
-    resumed = await billing.pay_invoice(_pay(subscribed))
+    resumed = await billing.pay_invoice(_pay(subscribed, key="another-key"))
 
     assert resumed.invoice.status == "paid"
     assert {r.key for r in payments.requests} == {f"payment-{resumed.payment.id}"}
@@ -220,3 +219,30 @@ async def test_an_unpaid_invoice_is_not_refundable(
 ) -> None:
     with pytest.raises(InvoiceNotRefundable):
         await billing.refund_invoice(RefundInvoice("ada", subscribed.invoice.id))
+
+
+async def test_each_payment_is_named_by_its_invoice_and_attempt_whatever_the_caller_s_key(
+    billing: Billing, subscribed: Subscribed, payments: FakePaymentProvider
+) -> None:
+    invoice_id = subscribed.invoice.id
+    with pytest.raises(CardWasDeclined):
+        await billing.pay_invoice(_pay(subscribed, DECLINED_CARD, key="first-try"))
+
+    paid = await billing.pay_invoice(_pay(subscribed, key="second-try"))
+
+    first, second = payment_attempt_id(invoice_id, 1), payment_attempt_id(invoice_id, 2)
+    assert paid.payment.id == second
+    assert [r.key for r in payments.requests] == [f"payment-{first}", f"payment-{second}"]
+
+
+async def test_an_attempt_the_provider_runs_for_another_request_stays_pending_and_is_in_progress(
+    billing: Billing, subscribed: Subscribed, store: FakeStore, payments: FakePaymentProvider
+) -> None:
+    payments.held_elsewhere.add(f"payment-{payment_attempt_id(subscribed.invoice.id, 1)}")
+
+    with pytest.raises(PaymentInProgress):
+        await billing.pay_invoice(_pay(subscribed))
+
+    assert store.invoices[subscribed.invoice.id].status == "processing"
+    assert [p.status for p in store.payments.values()] == ["pending"]
+    assert payments.charged() == []

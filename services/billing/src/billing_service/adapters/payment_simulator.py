@@ -5,8 +5,9 @@ or refund is applied once by the provider. Its answers become the service layer'
 402 a declined card, 504 or no answer in time a timeout, other 5xx or no connection an
 unavailable provider, any other refusal a rejection. Two answers are told apart from a
 plain timeout because they say more: the provider's own 504 (its card network timed out and
-it recorded nothing) and 409 ``idempotency-key-in-use`` (an earlier request under the same
-key is still running, so its outcome is still unknown).
+it recorded nothing), and 409 ``idempotency-key-in-use`` or 422 ``idempotency-key-reused``
+(another request under the same key — still running, or made with another card — decides
+the payment).
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ class PaymentSimulatorClient:
         raise _refusal(response)
 
 
+_KEY_HELD_ELSEWHERE = frozenset({"idempotency-key-in-use", "idempotency-key-reused"})
+
+
 def _refusal(response: httpx.Response) -> Exception:
     problem = _json_object(response)
     detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
@@ -104,7 +108,7 @@ def _refusal(response: httpx.Response) -> Exception:
         return CardDeclined(str(problem.get("decline_code", "card_declined")), detail)
     if response.status_code == 504:
         return ProcessorTimedOut(str(problem.get("detail") or "the processor timed out"))
-    if response.status_code == 409 and str(problem.get("type", "")).endswith("key-in-use"):
+    if str(problem.get("type", "")).rsplit("/", 1)[-1] in _KEY_HELD_ELSEWHERE:
         return ChargeInFlight(detail)
     if response.is_server_error:
         return ProviderUnavailable(f"payment provider answered {response.status_code}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_contracts.payments import REJECTED_BY_PROVIDER
 from strangler_persistence import paginate
 
 from billing_service.adapters.orm import invoices, payments, plans, refunds, subscriptions
@@ -123,6 +124,18 @@ class SqlPayments(SqlRepository[Payment]):
                 payments.c.invoice_id == invoice_id, payments.c.status == "succeeded"
             )
         )
+
+    async def declined_attempts(self, invoice_id: str) -> int:
+        declined = await self.session.scalar(
+            select(func.count())
+            .select_from(payments)
+            .where(
+                payments.c.invoice_id == invoice_id,
+                payments.c.status == "failed",
+                payments.c.failure_code.is_distinct_from(REJECTED_BY_PROVIDER),
+            )
+        )
+        return declined or 0
 
 
 class SqlRefunds(SqlRepository[Refund]):

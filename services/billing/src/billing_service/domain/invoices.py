@@ -187,6 +187,10 @@ class Invoice(Aggregate):
         self.status = "open"
 
     @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
     def is_paid(self) -> bool:
         return self.status in PAID
 

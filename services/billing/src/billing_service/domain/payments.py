@@ -62,9 +62,14 @@ class Payment(Record):
         self.origin = origin
         self.version = FIRST_VERSION
 
-    def attempt_again(self, now: datetime) -> None:
-        """Retry under the same key: the provider sees the same payment, so never charges twice."""
+    def attempt_again(self, now: datetime, *, idempotency_key: str, card_last4: str) -> None:
+        """Ask the provider again for this payment, for the caller of ``idempotency_key``:
+        the provider sees the same payment, so never charges twice."""
         self.status = "pending"
+        self.idempotency_key = idempotency_key
+        self.card_last4 = card_last4
+        self.failure_code = None
+        self.failure_message = None
         self.attempted_at = now
 
     def is_abandoned(self, now: datetime, provider_timeout: timedelta) -> bool:

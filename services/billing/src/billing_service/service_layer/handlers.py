@@ -23,6 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from strangler_contracts.payments import (
+    REJECTED_BY_PROVIDER,
+    counts_as_declined,
+    next_attempt,
+    payment_attempt_id,
+)
+
 from billing_service.domain.commands import (
     AddCustomer,
     CancelSubscription,
@@ -38,6 +45,7 @@ from billing_service.domain.errors import (
     IdempotencyKeyReused,
     InvoiceNotFound,
     NoCapturedPayment,
+    PaymentInProgress,
     PaymentProviderTimedOut,
     PaymentProviderUnavailable,
     RefundRejected,
@@ -52,6 +60,7 @@ from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.payment_provider import (
     CardDeclined,
     Charge,
+    ChargeInFlight,
     PaymentProvider,
     ProcessorTimedOut,
     ProviderRejected,
@@ -202,6 +211,20 @@ class PaymentPolicy:
     provider_timeout: timedelta
 
 
+def _may_resume(
+    payment: Payment, now: datetime, policy: PaymentPolicy, take_over_pending: bool
+) -> bool:
+    """Whether this attempt may be asked of the provider again, under its key: nothing is
+    known to be charged by it, and no live request is running it."""
+    if payment.status in ("timed_out", "interrupted"):
+        return True
+    if payment.status == "failed":
+        return not counts_as_declined(payment.status, payment.failure_code)
+    return payment.status == "pending" and (
+        take_over_pending or payment.is_abandoned(now, policy.provider_timeout)
+    )
+
+
 async def _claim_for_payment(
     command: PayInvoice,
     key: str,
@@ -219,25 +242,28 @@ async def _claim_for_payment(
                 raise IdempotencyKeyReused(key)
             if payment.status == "succeeded":
                 return PaymentOutcome(payment, invoice, replayed=True)
-            if payment.status == "failed":
+            if payment.status == "failed" and counts_as_declined(
+                payment.status, payment.failure_code
+            ):
                 raise CardWasDeclined(
                     invoice.id,
                     payment.id,
                     payment.failure_code or "",
                     payment.failure_message or "",
                 )
-            if (
-                payment.status == "pending"
-                and not take_over_pending
-                and not payment.is_abandoned(now, policy.provider_timeout)
-            ):
+            if not _may_resume(payment, now, policy, take_over_pending):
                 raise invoice.refusal_to_pay()
-        invoice.start_payment(
-            resuming_abandoned=payment is not None and payment.status == "pending"
-        )
+        else:
+            attempt = payment_attempt_id(
+                invoice.id, next_attempt(await uow.payments.declined_attempts(invoice.id))
+            )
+            payment = await uow.payments.get(attempt)
+            if payment is not None and not _may_resume(payment, now, policy, False):
+                raise PaymentInProgress(invoice.id) if invoice.is_open else invoice.refusal_to_pay()
         if payment is None:
+            invoice.start_payment()
             payment = Payment(
-                id=new_id(),
+                id=attempt,
                 invoice_id=invoice.id,
                 customer_id=command.customer_id,
                 idempotency_key=key,
@@ -248,7 +274,8 @@ async def _claim_for_payment(
             )
             uow.payments.add(payment)
         else:
-            payment.attempt_again(now)
+            invoice.start_payment(resuming_abandoned=payment.status == "pending")
+            payment.attempt_again(now, idempotency_key=key, card_last4=command.card_number[-4:])
         try:
             await uow.commit()
         except ConflictingWrite:
@@ -256,7 +283,11 @@ async def _claim_for_payment(
         else:
             return PaymentOutcome(payment, invoice, replayed=False)
     async with uows() as uow:  # a concurrent attempt claimed the invoice first
-        raise (await owned_invoice(uow, command.customer_id, command.invoice_id)).refusal_to_pay()
+        invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
+        payment = await uow.payments.by_key(command.customer_id, key)
+    if payment is not None and payment.status == "succeeded":
+        return PaymentOutcome(payment, invoice, replayed=True)
+    raise invoice.refusal_to_pay()
 
 
 async def pay_invoice(
@@ -293,10 +324,14 @@ async def pay_invoice(
             key=claim.payment.provider_key,
             timeout_seconds=policy.provider_timeout.total_seconds(),
         )
+    except ChargeInFlight as exc:
+        # Another request runs this attempt (the other side of the seam, or the one whose
+        # process died): it decides the outcome, so this one stays pending.
+        raise PaymentInProgress(invoice.id) from exc
     except CardDeclined as exc:
         declined = exc
     except ProviderRejected as exc:
-        declined = CardDeclined("rejected_by_provider", exc.detail)
+        declined = CardDeclined(REJECTED_BY_PROVIDER, exc.detail)
     except (ProviderTimeout, ProviderUnavailable) as exc:
         interruption = exc
 

@@ -53,8 +53,8 @@ class ProcessorTimedOut(ProviderTimeout):
 
 
 class ChargeInFlight(ProviderTimeout):
-    """The provider is still working on an earlier request under the same key: its outcome
-    is not known yet."""
+    """Another request holds the key at the provider — it is still running, or it was made
+    with another card — so that request decides this payment's outcome, not this one."""
 
 
 class ProviderUnavailable(Exception):
