@@ -2,6 +2,8 @@
 #
 #   make run    install everything, then start the whole system on embedded defaults
 #   make test   lint, type-check, check architecture contracts, run every test suite
+#
+# Every other command is `./strangler ...` (see README.md, "Two commands").
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,7 +15,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,8 +28,8 @@ $(TOOLS_DIR)/bin/uv:
 install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv)  ## install every workspace member from uv.lock
 	$(UV) sync --all-packages --locked
 
-run: install  ## start every component locally (SQLite files, no Docker)
-	$(UV) run --frozen strangler up
+run: install  ## start every component locally (SQLite files, no Docker); then ./strangler status
+	./strangler up
 
 test: install lint typecheck contracts schemas-check unit integration e2e  ## everything CI runs
 
@@ -69,6 +71,9 @@ bench-gateway: install  ## gateway vs nginx vs direct: req/s, p50/p99, CPU per r
 
 bench-saga: install  ## checkout sagas/s and p50/p99 beside the event path and raw broker (BENCH_SAGA_ARGS="--quick")
 	$(UV) run --frozen python bench/saga.py $(BENCH_SAGA_ARGS)
+
+bench-startup: install  ## `strangler up` time to healthy and RSS per component, median of 5 (BENCH_STARTUP_ARGS="--quick")
+	$(UV) run --frozen python bench/startup.py $(BENCH_STARTUP_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache

@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_processes import die_with_parent
+from local_processes import ChildProcess, die_with_parent, is_alive
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 60.0
 CHILDREN_GONE_TIMEOUT_SECONDS = 30.0
 OUTPUT_TAIL_LINES = 200
+STRANGLER = (sys.executable, "-m", "strangler_runner")
+"""How tests run `strangler`: this interpreter, the installed package."""
 
 
 @dataclass
@@ -43,6 +45,7 @@ class RunningSystem:
     smtp_port: int
     mail_url: str
     child_pids: list[int]
+    command: tuple[str, ...] = STRANGLER
 
     @property
     def api_url(self) -> str:
@@ -56,6 +59,11 @@ class RunningSystem:
         record: dict[str, Any] = json.loads(self.run_file.read_text())
         return record
 
+    def component(self, name: str) -> dict[str, Any]:
+        """What run.json says of one component now: pid, state, restarts, last_exit."""
+        records: list[dict[str, Any]] = self.run_record()["components"]
+        return next(record for record in records if record["name"] == name)
+
     def secrets(self) -> dict[str, str]:
         """The runner's generated secrets (`jwt_secret`, `admin_token`)."""
         stored: dict[str, str] = json.loads((self.state_dir / "secrets.json").read_text())
@@ -63,7 +71,7 @@ class RunningSystem:
 
     def strangler(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run another `strangler` command against this system, output captured."""
-        return run_strangler(self.env, *args, timeout=timeout)
+        return run_strangler(self.env, *args, timeout=timeout, command=self.command)
 
     def output(self) -> str:
         """The last lines the runner printed (its own and its children's)."""
@@ -89,15 +97,7 @@ class RunningSystem:
 
 def is_running(pid: int) -> bool:
     """Whether `pid` still runs; a zombie nobody has reaped yet counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
+    return is_alive(pid)
 
 
 def free_port() -> int:
@@ -128,10 +128,10 @@ def runner_env(state_dir: Path, **ports: int) -> dict[str, str]:
 
 
 def run_strangler(
-    env: dict[str, str], *args: str, timeout: float = 60
+    env: dict[str, str], *args: str, timeout: float = 60, command: tuple[str, ...] = STRANGLER
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "strangler_runner", *args],
+        [*command, *args],
         env={**env, "COLUMNS": "200"},
         capture_output=True,
         text=True,
@@ -143,7 +143,7 @@ def run_strangler(
 def start_strangler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     """A `strangler` command left running (`events tail`), its output in pipes."""
     return subprocess.Popen(
-        [sys.executable, "-m", "strangler_runner", *args],
+        [*STRANGLER, *args],
         env={**env, "COLUMNS": "200"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -153,30 +153,33 @@ def start_strangler(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
-def start_system(state_dir: Path) -> RunningSystem:
-    """`strangler up` in the background; returns once `strangler status` reports all up."""
-    broker, monolith, payments, smtp, mail, gateway, billing = free_ports(7)
+def start_system(
+    state_dir: Path, *, command: tuple[str, ...] = STRANGLER, path: str | None = None
+) -> RunningSystem:
+    """`strangler up` in the background; returns once `strangler status` reports all up.
+
+    `command` is how `strangler` is run (e.g. the `./strangler` launcher), `path` the PATH
+    it and every later command get (default: the caller's).
+    """
+    broker, monolith, payments, smtp, mail, gateway, gateway_admin, billing = free_ports(8)
     env = runner_env(
         state_dir,
         broker_port=broker,
         monolith_port=monolith,
         billing_port=billing,
         gateway_port=gateway,
+        gateway_admin_port=gateway_admin,
         payment_simulator_port=payments,
         smtp_port=smtp,
         mail_ui_port=mail,
     )
+    if path is not None:
+        env["PATH"] = path
+        env.pop("VIRTUAL_ENV", None)
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir.parent / f"{state_dir.name}-runner.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "strangler_runner", "up"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )
+        process = ChildProcess.start([*command, "up"], env=env, stdout=log).process
     system = RunningSystem(
         process=process,
         state_dir=state_dir,
@@ -191,6 +194,7 @@ def start_system(state_dir: Path) -> RunningSystem:
         smtp_port=smtp,
         mail_url=f"http://{HOST}:{mail}",
         child_pids=[],
+        command=command,
     )
     try:
         _wait_until_up(system)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from local_processes import die_with_parent
+from local_processes import ChildProcess
 
 from tests.support.serving import HOST, free_port
 
@@ -70,20 +69,11 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would."""
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        ChildProcess(self.process).kill()
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
-        if not self.is_running():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        ChildProcess(self.process).stop(timeout)
 
 
 def launch(
@@ -92,14 +82,11 @@ def launch(
     """Start ``SCRIPT serve`` on a free port; it may not be ready yet."""
     port = free_port()
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
+        process = ChildProcess.start(
             [console_script(script), "serve", "--host", HOST, "--port", str(port)],
             env=env,
-            stdin=subprocess.DEVNULL,
             stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )
+        ).process
     return ServiceProcess(name, process, port, log_path, ready_path)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from local_processes import start_ticks
 from rich.console import Console
 from strangler_flags import Mode, RouteFlag
 from strangler_runner.console import RunnerConsole
@@ -34,7 +35,6 @@ from strangler_runner.gateway_admin import (
     GatewayNotAnswering,
     GatewayProblem,
 )
-from strangler_runner.processes import start_ticks
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import ComponentRecord, RunRecord, StateDir
 

@@ -12,6 +12,7 @@ from strangler_runner.console import RunnerConsole
 if TYPE_CHECKING:
     from strangler_eventing import BrokerConfig
 
+    from strangler_runner.control import ControlCommand
     from strangler_runner.data_migration import MigrationCommand
     from strangler_runner.flag_control import AdminCommand
 from strangler_runner.launch import bring_up
@@ -93,6 +94,44 @@ def down() -> None:
     """Stop a runner started elsewhere, and wait until every component has stopped."""
     console = RunnerConsole()
     raise typer.Exit(bring_down(_settings(console), console))
+
+
+ComponentName = Annotated[
+    str,
+    typer.Argument(
+        help="broker, smtp-sink, payment-simulator, legacy-monolith, billing or gateway"
+    ),
+]
+
+
+def _tell_runner(command: "ControlCommand", component: str) -> None:
+    from strangler_runner.control import tell_runner
+
+    console = RunnerConsole()
+    settings = _settings(console)
+    # A start waits for the component's health probe; a stop for its SIGTERM, then SIGKILL.
+    timeout = settings.health_timeout_seconds + 2 * settings.stop_timeout_seconds + 10
+    raise typer.Exit(
+        tell_runner(settings.state_dir, command, component, timeout, console.message, console.error)
+    )
+
+
+@app.command("stop")
+def stop_component(component: ComponentName) -> None:
+    """Stop one component of the running system; it stays stopped until `strangler start`."""
+    _tell_runner("stop", component)
+
+
+@app.command("start")
+def start_component(component: ComponentName) -> None:
+    """Start one stopped component again; returns once it is healthy."""
+    _tell_runner("start", component)
+
+
+@app.command("restart")
+def restart_component(component: ComponentName) -> None:
+    """Stop one component and start it again; returns once it is healthy."""
+    _tell_runner("restart", component)
 
 
 def _bootstrap_servers(console: RunnerConsole, given: str | None) -> str:

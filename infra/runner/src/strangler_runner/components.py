@@ -1,6 +1,7 @@
-"""The system the runner starts: one declarative entry per component, in start order.
+"""The system the runner starts: one declarative entry per component.
 
-Adding a component means adding one `Component(...)` to `system_components`. The runner
+Adding a component means adding one `Component(...)` to `system_components`, naming what
+it `needs` healthy before it starts (the list's order is only the order of tables). The runner
 never imports a component; it runs the console script installed next to its own
 interpreter, so every component lives in its own process with its own settings. The
 broker is the exception that proves the rule: it is a binary, and `embedded_broker` only
@@ -8,16 +9,16 @@ says where it is and how to call it.
 """
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from embedded_broker import broker_argv
+from embedded_broker import broker_argv, new_cluster_id
 
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import LocalSecrets, StateDir
 
-__all__ = ["Component", "PortBinding", "Step", "console_script", "system_components"]
+__all__ = ["Component", "PortBinding", "Step", "console_script", "start_argv", "system_components"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,21 @@ class Component:
     """Run once the component is healthy, before the next one starts (creating topics)."""
     outbox_replay: tuple[str, ...] = ()
     """The command that marks a time range of its outbox unpublished (`--since`, `--until`)."""
+    argv_of_each_start: Callable[[], tuple[str, ...]] | None = None
+    """When given, every start and restart runs the command it returns instead of `argv`:
+    the broker gets a new cluster id each time, so that the relays notice its log is new."""
+    needs: tuple[str, ...] = ()
+    """Components that must be healthy (their `once_healthy` steps done) before it starts.
+
+    Everything else starts at once: the runner starts every component whose needs are met in
+    parallel, and runs every `prepare` step at once from the beginning. A component is
+    stopped before the components it needs."""
+
+
+def start_argv(component: Component) -> tuple[str, ...]:
+    """The command that starts `component` now."""
+    fresh = component.argv_of_each_start
+    return fresh() if fresh is not None else component.argv
 
 
 def console_script(name: str) -> str:
@@ -91,6 +107,9 @@ def system_components(
         Component(
             name="broker",
             argv=broker_argv(host, settings.broker_port),
+            argv_of_each_start=lambda: broker_argv(
+                host, settings.broker_port, cluster_id=new_cluster_id()
+            ),
             ports=(PortBinding("kafka", settings.broker_port, _moved_by("broker_port")),),
             health_url=f"tcp://{bootstrap_servers}",
             urls={"kafka": f"kafka://{bootstrap_servers}"},
@@ -149,6 +168,7 @@ def system_components(
                 "MONOLITH_BILLING_SYNC_ENABLED": "true",
             },
             prepare=(Step("migrate and seed", (legacy_monolith, "prepare")),),
+            needs=("broker",),
             outbox_replay=(legacy_monolith, "outbox", "replay"),
             ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
             health_url=f"{monolith}/health/ready",
@@ -167,6 +187,7 @@ def system_components(
                 "BILLING_LEGACY_SYNC_ENABLED": "true",
             },
             prepare=(Step("migrate and seed the plan catalogue", (billing_service, "prepare")),),
+            needs=("broker",),
             outbox_replay=(billing_service, "outbox", "replay"),
             ports=(PortBinding("http", settings.billing_port, _moved_by("billing_port")),),
             health_url=f"{billing}/health/ready",

@@ -20,6 +20,11 @@ class ComponentStatus:
     pid: int
     urls: Mapping[str, str]
     up: bool
+    """Alive and answering its health probe."""
+    state: str = "up"
+    """What the runner is doing with it: up, starting, restarting, stopping, stopped."""
+    restarts: int = 0
+    last_exit: str | None = None
 
 
 class RunnerConsole:
@@ -99,11 +104,25 @@ class RunnerConsole:
         if with_state:
             table.add_column("state", no_wrap=True)
         table.add_column("pid", justify="right", no_wrap=True)
+        if with_state:
+            table.add_column("restarts", justify="right", no_wrap=True)
+            table.add_column("last exit", overflow="fold")
         table.add_column("urls", overflow="fold")
         for status in statuses:
             cells = [Text(status.name, style=self._styles.get(status.name, ""))]
             if with_state:
-                cells.append(Text("up", "green") if status.up else Text("down", "red"))
+                cells.append(_shown_state(status))
+            cells.append(Text(str(status.pid)))
+            if with_state:
+                cells += [Text(str(status.restarts)), Text(status.last_exit or "")]
             urls = "\n".join(f"{label}: {url}" for label, url in status.urls.items())
-            table.add_row(*cells, Text(str(status.pid)), Text(urls))
+            table.add_row(*cells, Text(urls))
         self._out.print(table)
+
+
+def _shown_state(status: ComponentStatus) -> Text:
+    if status.up and status.state == "up":
+        return Text("up", "green")
+    if status.state in ("starting", "restarting", "stopping", "stopped"):
+        return Text(status.state, "yellow")
+    return Text("down", "red")

@@ -5,12 +5,12 @@ import os
 from pathlib import Path
 
 from embedded_broker import TansuNotFound
+from local_processes import is_same_process
 
 from strangler_runner.components import Component, system_components
 from strangler_runner.console import RunnerConsole
 from strangler_runner.health import probe_client
 from strangler_runner.ports import find_port_problems
-from strangler_runner.processes import is_same_process
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
 from strangler_runner.supervisor import Supervisor

@@ -4,8 +4,9 @@ import os
 import signal
 import time
 
+from local_processes import is_alive, signal_group
+
 from strangler_runner.console import RunnerConsole
-from strangler_runner.processes import is_alive, signal_group
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
 from strangler_runner.status import live_run_record

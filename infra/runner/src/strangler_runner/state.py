@@ -3,7 +3,8 @@
 ```
 <state_dir>/secrets.json   generated once, mode 0600, reused on every run
 <state_dir>/data/          one SQLite file per component
-<state_dir>/run.json       present only while a runner is up: who runs where
+<state_dir>/run.json       present only while a runner is up: who runs where, in which state
+<state_dir>/control.sock   present only while a runner is up: `strangler stop|start|restart`
 ```
 """
 
@@ -17,7 +18,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-__all__ = ["ComponentRecord", "LocalSecrets", "RunPhase", "RunRecord", "StateDir"]
+__all__ = [
+    "ComponentRecord",
+    "ComponentState",
+    "LocalSecrets",
+    "RunPhase",
+    "RunRecord",
+    "StateDir",
+]
 
 _OWNER_ONLY = 0o600
 
@@ -36,11 +44,21 @@ class LocalSecrets(BaseModel):
 RunPhase = Literal["starting", "running", "stopping"]
 
 
+ComponentState = Literal["starting", "up", "restarting", "stopping", "stopped"]
+"""`restarting`: it died and the runner is starting it again; `stopped`: on request."""
+
+
 class ComponentRecord(BaseModel):
     name: str
     pid: int
     urls: dict[str, str]
     health_url: str
+    state: ComponentState = "starting"
+    restarts: int = 0
+    """How often the runner started it again, after it died or on request."""
+    last_exit: str | None = None
+    """Why it last stopped: `was killed by SIGKILL unexpectedly`, `stopped on request`."""
+    last_exit_at: datetime | None = None
 
 
 class RunRecord(BaseModel):
@@ -66,6 +84,11 @@ class StateDir:
     @property
     def run_file(self) -> Path:
         return self.root / "run.json"
+
+    @property
+    def control_socket(self) -> Path:
+        """Where the running runner takes `stop|start|restart <component>` (see control.py)."""
+        return self.root / "control.sock"
 
     def create(self) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -2,9 +2,10 @@
 
 import asyncio
 
+from local_processes import is_alive, is_same_process
+
 from strangler_runner.console import ComponentStatus, RunnerConsole
 from strangler_runner.health import is_healthy, probe_client
-from strangler_runner.processes import is_alive, is_same_process
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import ComponentRecord, RunRecord, StateDir
 
@@ -45,6 +46,9 @@ async def _probe_all(components: list[ComponentRecord]) -> list[ComponentStatus]
             pid=component.pid,
             urls=component.urls,
             up=answered and is_alive(component.pid),
+            state=component.state,
+            restarts=component.restarts,
+            last_exit=component.last_exit,
         )
         for component, answered in zip(components, healthy, strict=True)
     ]

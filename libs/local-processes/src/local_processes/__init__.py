@@ -1,18 +1,50 @@
-"""Child processes on one machine, as the runner and the embedded broker start them."""
+"""Child processes on one machine, started and stopped one way by the runner, the embedded
+broker, the tests and the benches.
+
+```python
+child = ChildProcess.start(["legacy-monolith", "serve"], env=env, stdout=log_file)
+...
+child.stop()  # SIGTERM to its process group, SIGKILL after a bound, then reaped
+```
+
+`AsyncChildProcess` is the same for asyncio code. `port_is_free` says whether a server could
+listen on a port now; `process_tree` and `resident_bytes` measure what a child holds.
+"""
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
 import socket
-import sys
-import threading
-from collections.abc import Callable
 
-__all__ = ["die_with_parent", "port_is_free"]
+from local_processes.children import (
+    STOP_TIMEOUT_SECONDS,
+    AsyncChildProcess,
+    ChildProcess,
+    describe_exit,
+    die_with_parent,
+)
+from local_processes.groups import (
+    is_alive,
+    is_same_process,
+    process_tree,
+    resident_bytes,
+    signal_group,
+    start_ticks,
+)
 
-_PR_SET_PDEATHSIG = 1
+__all__ = [
+    "STOP_TIMEOUT_SECONDS",
+    "AsyncChildProcess",
+    "ChildProcess",
+    "describe_exit",
+    "die_with_parent",
+    "is_alive",
+    "is_same_process",
+    "port_is_free",
+    "process_tree",
+    "resident_bytes",
+    "signal_group",
+    "start_ticks",
+]
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -29,25 +61,3 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that sends the child SIGTERM when this process dies, even by SIGKILL.
-
-    Linux only (``PR_SET_PDEATHSIG``); elsewhere the parent's own shutdown stops its
-    children. The signal fires when the *thread* that started the child ends, so it is armed
-    only from the main thread: a child started from a worker thread must not die with it.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent_pid = os.getpid()
-
-    def arm_parent_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arm_parent_death_signal
