@@ -10,6 +10,15 @@ upsert (``apply_change``), so running the whole backfill again writes nothing.
 Changes made on the other side while the backfill runs reach this side by events (the
 two-way sync); the version rule makes the order in which a record arrives by both paths
 irrelevant.
+
+A record this side refuses (``ChangeRefused``) may only be waiting for another one: after the
+broker lost its log, this side can still hold a subscription as active that the other side
+has since cancelled and replaced, and the replacement, met first, breaks "one active
+subscription per customer" until the cancellation is copied too. So a refused record is set
+aside — tried again after the rest of its page, then after every later page of its entity —
+and only what is still refused once the entity's last page is in fails the backfill.
+Set-aside records live in this process: a backfill stopped meanwhile leaves them to
+``verify`` and the next ``--restart``.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts.records import RecordChange
 from strangler_persistence import SessionFactory, UTCDateTime, utcnow
 
-from strangler_migration.applying import Applied, apply_change
+from strangler_migration.applying import Applied, ChangeRefused, apply_change
 from strangler_migration.tables import TableBinding
 from strangler_migration.wire import ExportedRecord, ExportPage
 
@@ -180,6 +189,7 @@ class Backfill:
         self.checkpoints = checkpoints
         self.page_size = page_size
         self._running = asyncio.Lock()
+        self._set_aside: dict[str, dict[str, ExportedRecord]] = {}
 
     async def progress(self) -> BackfillProgress:
         async with self.sessions() as session:
@@ -198,6 +208,7 @@ class Backfill:
             await session.execute(
                 delete(self.checkpoints).where(self.checkpoints.c.migration == self.migration)
             )
+            self._set_aside.clear()
 
     async def run(self, max_pages: int | None = None) -> BackfillProgress:
         """Copy up to ``max_pages`` pages (all that is left when None); one caller at a time."""
@@ -210,15 +221,52 @@ class Backfill:
         return await self.progress()
 
     async def _copy_next_page(self) -> bool:
-        """Copy the next page of the first unfinished entity; False when all are finished."""
+        """Copy the next page of the first unfinished entity; False when all are finished.
+
+        A record refused in its place is tried again after all the others; one refused there
+        too is set aside for the next pages. Raises the ``ChangeRefused`` of a record still
+        refused once the entity's last page is in.
+        """
         current = next((p for p in (await self.progress()).entities if not p.finished), None)
         if current is None:
             return False
         page = await self.source.page(current.entity, current.cursor, self.page_size)
+        set_aside = self._set_aside.setdefault(current.entity, {})
+        candidates = {record.id: record for record in [*page.records, *set_aside.values()]}
+        last_tried: dict[str, ChangeRefused] = {}
+        refused: dict[str, ChangeRefused] = {}
+        while True:
+            in_place = [r for r in candidates.values() if r.id not in last_tried | refused]
+            at_the_end = [r for r in candidates.values() if r.id in last_tried]
+            try:
+                await self._apply_page(current, page, [*in_place, *at_the_end], refused)
+                break
+            except _Refused as one:
+                moved_to = refused if one.record.id in last_tried else last_tried
+                last_tried.pop(one.record.id, None)
+                moved_to[one.record.id] = one.refusal
+        set_aside.clear()
+        set_aside.update({key: candidates[key] for key in refused})
+        if page.next_cursor is None and refused:
+            raise next(iter(refused.values()))
+        return True
+
+    async def _apply_page(
+        self,
+        current: EntityProgress,
+        page: ExportPage,
+        records: list[ExportedRecord],
+        refused: dict[str, ChangeRefused],
+    ) -> None:
+        """``records`` in ONE transaction with the checkpoint after ``page``; raising
+        ``_Refused`` for the first one refused."""
         async with self.sessions() as session, session.begin():
             written = 0
-            for record in page.records:
-                written += await self.sink(session, current.entity, record)
+            for record in records:
+                try:
+                    written += await self.sink(session, current.entity, record)
+                except ChangeRefused as refusal:
+                    raise _Refused(record, refusal) from None
             await self._save(
                 session,
                 EntityProgress(
@@ -226,12 +274,11 @@ class Backfill:
                     cursor=page.records[-1].id if page.records else current.cursor,
                     scanned=current.scanned + len(page.records),
                     written=current.written + written,
-                    finished=page.next_cursor is None,
+                    finished=page.next_cursor is None and not refused,
                     updated_at=utcnow(),
                 ),
                 exists=current.updated_at is not None,
             )
-        return True
 
     async def _stored(self, session: AsyncSession) -> dict[str, EntityProgress]:
         table = self.checkpoints
@@ -261,3 +308,13 @@ class Backfill:
             await session.execute(
                 insert(table).values(migration=self.migration, entity=progress.entity, **values)
             )
+
+
+class _Refused(Exception):
+    """A record of the page was refused: the page's transaction is rolled back to retry it
+    without that record (on PostgreSQL the failed statement aborted the transaction)."""
+
+    def __init__(self, record: ExportedRecord, refusal: ChangeRefused) -> None:
+        super().__init__(str(refusal))
+        self.record = record
+        self.refusal = refusal
