@@ -62,7 +62,12 @@ def build_runtime(
     mailer: Mailer | None = None,
 ) -> Runtime:
     """Real adapters by default; tests pass fakes for the provider and the mailer."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_overflow=settings.database_pool_overflow,
+        pool_timeout_seconds=settings.database_pool_timeout_seconds,
+    )
     return Runtime(
         settings=settings,
         engine=engine,
@@ -150,7 +155,11 @@ def create_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.add_middleware(NulCharacterGuard)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=resolved.max_body_bytes,
+        body_timeout=resolved.body_timeout_seconds,
+    )
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(SERVICE_NAME, checks))
     mount_metrics(app)

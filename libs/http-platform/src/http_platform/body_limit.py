@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from http_platform.problem_catalogue import PAYLOAD_TOO_LARGE
+from http_platform.problem_catalogue import PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT
 from http_platform.problem_writer import Problem, send_problem
 
 __all__ = ["BodySizeLimitMiddleware"]
 
 
 class BodySizeLimitMiddleware:
-    """Answer 413 as a problem document when a body exceeds ``max_bytes``.
+    """Answer 413 as a problem document when a body exceeds ``max_bytes``, and 408 when the
+    client stops sending its body for ``body_timeout`` seconds.
 
     A declared ``Content-Length`` over the limit is refused before the app runs. A chunked
     body is read up to the limit before the app runs and refused as soon as it crosses it:
@@ -19,15 +22,17 @@ class BodySizeLimitMiddleware:
     app's ``receive`` would not do: FastAPI turns any error raised while it reads the body
     into a 400, so the refusal has to happen before the app is called.
 
-    Before answering, the rest of an oversize body is read and discarded (up to
-    ``drain_bytes``), so an ordinary client that is still sending reads the 413 instead of a
-    reset connection. Beyond that the connection is simply closed.
+    Both refusals close the connection; the rest of the body, still on its way, is discarded
+    by the protocol's lingering close (``request_head``), so a client that writes its whole
+    body before reading gets the answer instead of a reset. A client that declares a body and
+    never sends it is answered 408 after ``body_timeout`` seconds instead of holding a request
+    open for ever.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int = 4 * 1024 * 1024) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.drain_bytes = drain_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,21 +40,23 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._drain(receive)
             await self._refuse(scope, send)
             return
 
         buffered: list[Message] = []
         received = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                await self._time_out(scope, send)
+                return
             buffered.append(message)
             if message["type"] != "http.request":
                 break
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                if message.get("more_body", False):
-                    await self._drain(receive)
                 await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
@@ -62,15 +69,12 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replaying_receive, send)
 
-    async def _drain(self, receive: Receive) -> None:
-        drained = 0
-        while drained <= self.drain_bytes:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            drained += len(message.get("body", b""))
-            if not message.get("more_body", False):
-                return
+    async def _time_out(self, scope: Scope, send: Send) -> None:
+        problem = Problem(
+            REQUEST_TIMEOUT,
+            f"The client sent nothing of its body for {self.body_timeout:g} seconds.",
+        )
+        await send_problem(send, problem, instance=scope.get("path", ""), close=True)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         problem = Problem(

@@ -1,25 +1,37 @@
-"""A bound on the size of a request head (request line and headers), as nginx has one.
+"""The HTTP/1.1 protocol every process serves with: uvicorn's, plus two things nginx does.
 
-uvicorn's httptools parser buffers a head of any size before the app sees it: one client
-sending a single endless header grew a gateway process by ~300 MB for 200 MiB sent. This
-protocol counts a head's bytes as they arrive and, past the bound, answers 431 with a problem
-document and closes the connection, without reading the rest. Only the head is counted: body
-bytes that arrive in the same read as the head are the body limit's business.
+**A bound on the request head.** uvicorn's httptools parser buffers a head of any size before
+the app sees it: one client sending a single endless header grew a gateway process by ~300 MB
+for 200 MiB sent. This protocol counts a head's bytes as they arrive and, past the bound,
+answers 431 with a problem document and closes the connection, without reading the rest. Only
+the head is counted (up to its blank line): body bytes that arrive in the same read as the
+head are the body limit's business, not this bound's.
+
+**A lingering close.** When the server closes a connection while the client is still sending
+(an early 413 or 408 answered before the body was read), closing at once with unread bytes
+in the socket makes the kernel send a reset, and a client that writes its whole body before
+reading (urllib, requests) sees "connection reset by peer" instead of the answer. So the
+close is done as nginx's ``lingering_close``: the answer is flushed, the sending side shut
+(FIN), and what still arrives is read and thrown away, without parsing, until the client
+closes too — for at most ``LINGER_SECONDS`` and ``LINGER_BYTES``, then the socket is closed.
+A refused head is not lingered over: a client sending an endless header is cut off.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import asyncio
+from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from http_platform.problem_catalogue import REQUEST_HEAD_TOO_LARGE
 from http_platform.problem_writer import Problem, raw_problem_response
 
-__all__ = ["DEFAULT_MAX_HEAD_BYTES", "bounded_head_protocol"]
+__all__ = ["DEFAULT_MAX_HEAD_BYTES", "LINGER_BYTES", "LINGER_SECONDS", "bounded_head_protocol"]
 
 DEFAULT_MAX_HEAD_BYTES = 64 * 1024
-
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
 
 _END_OF_HEAD = b"\r\n\r\n"
 
@@ -32,8 +44,47 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._reading_head = True
         self._tail = b""
+        self._socket: asyncio.Transport | None = None
+        self._lingered: int | None = None
+        self._linger_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._socket = transport
+        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger_deadline is not None:
+            self._linger_deadline.cancel()
+        self._lingered = None
+        super().connection_lost(exc)
+
+    def eof_received(self) -> None:
+        if self._lingered is not None:
+            self._close_now()
+
+    def linger(self) -> None:
+        """Close as nginx's lingering close does: FIN now, discard what comes, then close."""
+        socket = self._socket
+        if socket is None or self._lingered is not None or socket.is_closing():
+            return
+        if not socket.can_write_eof():
+            socket.close()
+            return
+        self._lingered = 0
+        socket.write_eof()
+        socket.resume_reading()
+        self._linger_deadline = self.loop.call_later(LINGER_SECONDS, self._close_now)
+
+    def _close_now(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingered is not None:
+            self._lingered += len(data)
+            if self._lingered > LINGER_BYTES:
+                self._close_now()
+            return
         if self._reading_head:
             self._head_bytes += self._head_part(data)
             if self._head_bytes > self.max_head_bytes:
@@ -68,7 +119,24 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         )
         self.logger.warning("refused a request head over %d bytes", self.max_head_bytes)
         self.transport.write(raw_problem_response(problem))
-        self.transport.close()
+        self._close_now()
+
+
+class _LingeringTransport:
+    """The socket's transport as uvicorn sees it: ``close()`` lingers instead."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _BoundedHeadProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def close(self) -> None:
+        self._protocol.linger()
+
+    def is_closing(self) -> bool:
+        return self._protocol._lingered is not None or self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def bounded_head_protocol(max_head_bytes: int) -> type[HttpToolsProtocol]:

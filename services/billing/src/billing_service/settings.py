@@ -27,6 +27,11 @@ class BillingSettings(BaseSettings):
     payment_timeout_seconds: float = Field(default=10.0, gt=0)
 
     max_body_bytes: int = 64 * 1024
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A client that stops sending its body this long is answered 408.",
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_kind: Literal["tansu", "kafka"] = Field(

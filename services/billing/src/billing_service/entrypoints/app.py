@@ -167,7 +167,11 @@ def create_app(
     install_problem_openapi(app)
     install_billing_problems(app)
     app.add_middleware(NulCharacterGuard)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=resolved.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=resolved.max_body_bytes,
+        body_timeout=resolved.body_timeout_seconds,
+    )
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(SERVICE_NAME, checks))
     mount_metrics(app)
