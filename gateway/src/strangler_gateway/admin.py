@@ -1,4 +1,9 @@
-"""The admin API under ``/_strangler``: read and change flags, flip the kill switch.
+"""The operator surface: the admin API under ``/_strangler``, ``/metrics`` and ``/health/*``.
+
+Served on the operator listener only (listeners.py), never on the public entry. Every
+``/_strangler`` call needs ``Authorization: Bearer <admin token>``: none is a 401
+``operator-token-required``, a wrong one a 403 ``operator-token-wrong``, as on every
+component's internal endpoints.
 
 FastAPI is fine here: these calls are rare and human-paced; the proxy path never passes
 through this app.
@@ -11,10 +16,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from http_platform import Problem, health_router, install_problem_handlers, mount_metrics
+from http_platform import health_router, install_problem_handlers, mount_metrics
+from http_platform.problem_catalogue import OPERATOR_TOKEN_REQUIRED, OPERATOR_TOKEN_WRONG
+from http_platform.problem_writer import Problem
 from pydantic import BaseModel, Field
 from strangler_flags import Mode, RouteFlag
 
+from strangler_gateway.problem_types import ROUTE_BORN_NEW, UNKNOWN_ROUTE
 from strangler_gateway.routes import RouteTable
 from strangler_gateway.shadow import Shadow
 from strangler_gateway.store import KILL_SWITCH_SUBJECT, FlagStore
@@ -68,12 +76,13 @@ def require_admin(
     """The caller's name for the audit trail (``X-Strangler-Actor``), once authenticated."""
     expected: str = request.app.state.admin_token
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+    if scheme.lower() != "bearer" or not token:
         raise Problem(
-            401, "unauthenticated", "Admin token required",
-            "Send Authorization: Bearer <admin token>.",
+            OPERATOR_TOKEN_REQUIRED, "Send Authorization: Bearer <admin token>.",
             headers={"WWW-Authenticate": "Bearer"},
         )  # fmt: skip
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Problem(OPERATOR_TOKEN_WRONG, "This bearer token is not the gateway's admin token.")
     return (x_strangler_actor or "admin")[:200]
 
 
@@ -174,14 +183,12 @@ def create_admin_app(
         """Set one route's mode, canary percentage and targeting."""
         route = next((r for r in routes.routes if r.name == route_name), None)
         if route is None:
-            raise Problem(
-                404, "unknown-route", "Unknown route", f"No route is named {route_name!r}."
-            )
+            raise Problem(UNKNOWN_ROUTE, f"No route is named {route_name!r}.")
         if route.born_new:
             raise Problem(
-                409, "route-born-new", "Route has no legacy side",
+                ROUTE_BORN_NEW,
                 f"Route {route_name!r} was born in its service; it is always served by new.",
-            )  # fmt: skip
+            )
         flag = RouteFlag(
             mode=change.mode,
             percent=change.percent,
@@ -218,9 +225,7 @@ def create_admin_app(
     async def diffs(route_name: str, _: Admin) -> ShadowView:
         """Shadow figures of one route and its latest differences, newest first."""
         if not any(r.name == route_name for r in routes.routes):
-            raise Problem(
-                404, "unknown-route", "Unknown route", f"No route is named {route_name!r}."
-            )
+            raise Problem(UNKNOWN_ROUTE, f"No route is named {route_name!r}.")
         stats = shadow.stats(route_name)
         return ShadowView(
             route=route_name,

@@ -1,50 +1,63 @@
-"""The composition root: settings → route table, flag store, upstream pool, proxy, admin API."""
+"""The composition root: settings → route table, flag store, upstream pool, proxy, admin API.
+
+The gateway has two faces, served on two listeners of one process (listeners.py):
+
+- ``public``: the public entry. ``/health/*`` answers there (the runner and load balancers
+  probe it); every other path is the proxy's, so ``/_strangler/…`` and ``/metrics`` are paths
+  no route serves — a 404 problem, like any unknown path.
+- ``operator``: the admin API ``/_strangler/*`` (bearer token), ``/metrics`` and ``/health/*``,
+  on a loopback port by default.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strangler_persistence import create_engine
 
-from strangler_gateway.admin import ADMIN_PREFIX, create_admin_app
+from strangler_gateway.admin import create_admin_app
+from strangler_gateway.auto_rollback import AutoRollback
 from strangler_gateway.breaker import CircuitBreaker
-from strangler_gateway.proxy import ProxyApp, UpstreamPool
+from strangler_gateway.forwarding import Forwarder
+from strangler_gateway.locations import PublicLocations
+from strangler_gateway.proxy import ProxyApp
 from strangler_gateway.rollback import RollbackWatch
 from strangler_gateway.routes import RouteTable, default_routes
 from strangler_gateway.settings import GatewaySettings
 from strangler_gateway.shadow import Shadow
 from strangler_gateway.sql_store import SqlFlagStore
 from strangler_gateway.store import FlagStore
+from strangler_gateway.targeting import HeaderTargeting
+from strangler_gateway.upstreams import UpstreamPool
 
-__all__ = ["GatewayApp", "create_app"]
+__all__ = ["Gateway", "PublicEntry", "create_app"]
 
 logger = logging.getLogger(__name__)
 
 
-class GatewayApp:
-    """``/_strangler/*``, ``/health/*`` and ``/metrics`` go to the admin app; the rest is proxied.
+class PublicEntry:
+    """``/health/*`` to the admin app's health routes; everything else to the proxy.
 
-    It answers the ASGI lifespan itself: the upstream pool opens on startup and closes on
-    shutdown, so nothing connects at import time.
+    It answers the ASGI lifespan for the whole gateway: the flag store and the upstream pool
+    open on startup and close on shutdown, so nothing connects at import time.
     """
 
     def __init__(
-        self, proxy: ProxyApp, admin: ASGIApp, pool: UpstreamPool, store: FlagStore, shadow: Shadow
+        self, proxy: ProxyApp, health: ASGIApp, pool: UpstreamPool, store: FlagStore, shadow: Shadow
     ) -> None:
-        self._shadow = shadow
         self._proxy = proxy
-        self._admin = admin
+        self._health = health
         self._pool = pool
         self._store = store
+        self._shadow = shadow
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-            return
-        path: str = scope.get("path", "")
-        if path.startswith((ADMIN_PREFIX + "/", "/health/")) or path == "/metrics":
-            await self._admin(scope, receive, send)
+        elif scope.get("path", "").startswith("/health/"):
+            await self._health(scope, receive, send)
         else:
             await self._proxy(scope, receive, send)
 
@@ -68,9 +81,17 @@ class GatewayApp:
                 return
 
 
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """The two faces of one gateway; serve ``public`` first: its lifespan starts them both."""
+
+    public: PublicEntry
+    operator: ASGIApp
+
+
 def create_app(
     settings: GatewaySettings | None = None, flag_source: FlagStore | None = None
-) -> GatewayApp:
+) -> Gateway:
     """Build the gateway: flags from its database unless a ``flag_source`` is given (tests)."""
     settings = settings or GatewaySettings()
     routes = RouteTable(default_routes(settings))
@@ -82,18 +103,26 @@ def create_app(
         breaker=lambda: CircuitBreaker(
             settings.breaker_threshold, settings.breaker_cooldown_seconds
         ),
+        probe_path=settings.breaker_probe_path,
+        probe_interval=settings.breaker_probe_interval_seconds,
     )
     shadow = Shadow()
-    rollback = RollbackWatch()
+    forwarder = Forwarder(
+        pool,
+        shadow,
+        AutoRollback(store, RollbackWatch()),
+        PublicLocations(routes.upstreams()),
+        max_body_bytes=settings.max_body_bytes,
+        client_body_timeout=settings.client_body_timeout_seconds,
+    )
+    targeting_token = settings.targeting_token
     proxy = ProxyApp(
         routes,
         store,
-        pool,
-        shadow,
-        rollback,
+        forwarder,
+        HeaderTargeting(targeting_token.get_secret_value() if targeting_token else None),
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
-        client_body_timeout=settings.client_body_timeout_seconds,
     )
     admin = create_admin_app(routes, store, shadow, settings.admin_token.get_secret_value())
-    return GatewayApp(proxy, admin, pool, store, shadow)
+    return Gateway(PublicEntry(proxy, admin, pool, store, shadow), admin)

@@ -25,24 +25,30 @@ def _settings() -> GatewaySettings:
 
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface of the public entry.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the public entry.")] = None,
+    admin_host: Annotated[
+        str | None, typer.Option(help="Interface of the operator listener.")
+    ] = None,
+    admin_port: Annotated[int | None, typer.Option(help="Port of the operator listener.")] = None,
 ) -> None:
     """Serve the gateway until interrupted; its database must be migrated first.
 
-    Headers a little over ``max_header_bytes`` get the proxy's 431 naming the route; a head
-    twice that size is refused by the server before it is read whole.
+    The public entry proxies the API; the operator listener serves ``/_strangler/*`` and
+    ``/metrics``. Headers a little over ``max_header_bytes`` get the proxy's 431 naming the
+    route; a head twice that size is refused by the server before it is read whole.
     """
-    from http_platform import serve as serve_app
-
     from strangler_gateway.app import create_app  # the web stack only when serving
+    from strangler_gateway.listeners import Listener, serve_gateway
 
     settings = _settings()
-    serve_app(
+    serve_gateway(
         create_app(settings),
-        host or settings.host,
-        port if port is not None else settings.port,
-        trust_proxy_headers=False,
+        Listener(host or settings.host, port if port is not None else settings.port),
+        Listener(
+            admin_host or settings.admin_host,
+            admin_port if admin_port is not None else settings.admin_port,
+        ),
         max_head_bytes=2 * settings.max_header_bytes,
         access_log=settings.access_log,
     )

@@ -1,4 +1,4 @@
-"""Prometheus figures per route and target, served at ``GET /metrics``.
+"""Prometheus figures per route and target, served at ``GET /metrics`` on the operator listener.
 
 Collectors live in the process's default registry, as every Strangler Fig process does; a
 label lookup and an increment cost a few microseconds on the proxy path.
@@ -6,9 +6,22 @@ label lookup and an increment cost a few microseconds on the proxy path.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import time
+from typing import NamedTuple
 
-__all__ = ["DIFFS", "ERRORS", "FALLBACKS", "LATENCY", "MIRRORS", "REQUESTS", "ROLLBACKS"]
+from prometheus_client import Counter, Histogram
+from strangler_flags import Target
+
+__all__ = [
+    "DIFFS",
+    "ERRORS",
+    "FALLBACKS",
+    "LATENCY",
+    "MIRRORS",
+    "REQUESTS",
+    "ROLLBACKS",
+    "observe",
+]
 
 REQUESTS = Counter(
     "strangler_gateway_requests_total", "Requests answered, by route and serving side.",
@@ -36,3 +49,27 @@ DIFFS = Counter(
 ROLLBACKS = Counter(
     "strangler_gateway_rollbacks_total", "Routes returned to legacy automatically.", ["route"]
 )
+
+
+class _Figures(NamedTuple):
+    requests: Counter
+    errors: Counter
+    latency: Histogram
+
+
+_FIGURES: dict[tuple[str, Target], _Figures] = {}
+
+
+def observe(route: str, target: Target, status: int, started: float) -> None:
+    """Count one answer; the labelled children are looked up once per route and side."""
+    key = (route, target)
+    figures = _FIGURES.get(key)
+    if figures is None:
+        labels = (route, target.value)
+        figures = _FIGURES[key] = _Figures(
+            REQUESTS.labels(*labels), ERRORS.labels(*labels), LATENCY.labels(*labels)
+        )
+    figures.requests.inc()
+    if status >= 500:
+        figures.errors.inc()
+    figures.latency.observe(time.perf_counter() - started)

@@ -33,14 +33,22 @@ class RouteTuning(BaseModel):
 class GatewaySettings(BaseSettings):
     """Where the gateway listens, where its upstreams are, and how long it waits for them.
 
+    Two listeners: the public entry (``host``:``port``) serves the proxied API and
+    ``/health/*``; the operator listener (``admin_host``:``admin_port``, loopback by default)
+    serves the admin API ``/_strangler/*``, ``/metrics`` and ``/health/*``. Nothing of the
+    operator surface answers on the public entry.
+
     ``admin_token`` has no default on purpose: a gateway that guards traffic switching with a
-    well-known secret is worse than one that refuses to start.
+    well-known secret is worse than one that refuses to start. ``targeting_token`` unset (the
+    default) turns ``X-Strangler-Target`` off (targeting.py).
     """
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=8081, ge=0, le=65535)
 
     legacy_url: str = "http://127.0.0.1:8001"
     auth_url: str = "http://127.0.0.1:8002"
@@ -54,6 +62,8 @@ class GatewaySettings(BaseSettings):
     client_body_timeout_seconds: float = Field(default=60.0, gt=0)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+    breaker_probe_path: str = "/health/live"
+    breaker_probe_interval_seconds: float = Field(default=1.0, gt=0)
     rollback_window_seconds: float = Field(default=30.0, gt=0)
     rollback_min_calls: int = Field(default=20, ge=1)
     rollback_max_error_rate: float = Field(default=0.2, ge=0, le=1)
@@ -64,3 +74,4 @@ class GatewaySettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/gateway.db"
     admin_token: SecretStr
+    targeting_token: SecretStr | None = None

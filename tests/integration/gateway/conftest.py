@@ -1,8 +1,10 @@
 """Real HTTP around the gateway: two tiny upstreams and the gateway, each on a free port.
 
 Every server is a ``uvicorn.Server`` on a socket bound to 127.0.0.1:0, run as a task of the
-test's own event loop, and stopped when the test ends. ``gateway_process`` starts the gateway
-as a real ``strangler-gateway serve`` process instead, as it runs in production.
+test's own event loop, and stopped when the test ends. The gateway's two faces get a port
+each: ``client`` talks to the public entry, ``client.operator`` to the operator listener
+(admin API, metrics). ``gateway_process`` starts the gateway as a real
+``strangler-gateway serve`` process instead, as it runs in production.
 """
 
 from __future__ import annotations
@@ -31,16 +33,17 @@ ADMIN_TOKEN = "admin-token-for-tests"
 
 
 @asynccontextmanager
-async def serving(*apps: ASGIApp) -> AsyncIterator[list[str]]:
+async def serving(*apps: ASGIApp, port: int = 0) -> AsyncIterator[list[str]]:
     """Serve each app on a free port until the block ends; yields their base URLs.
 
+    ``port`` binds a given port instead (one app): an upstream coming back where it was.
     The servers stop together, so a test waits for one shutdown rather than one per server.
     """
     sockets, servers = [], []
     for app in apps:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         sockets.append(sock)
         # proxy_headers=False: the gateway is the edge, its client is the socket's peer.
         config = uvicorn.Config(
@@ -77,7 +80,8 @@ def echo_upstream(side: str) -> ASGIApp:
     """An upstream that answers with its side and the request it saw.
 
     ``.../unstable`` answers 503 on the new side; ``.../slow`` answers after ``SLOW_SECONDS``;
-    ``.../big?size=N`` streams N bytes back.
+    ``.../big?size=N`` streams N bytes back; ``.../problem-500`` and ``.../problem-504`` are
+    problem documents the application chose to answer, ``.../bare-502`` a 502 without one.
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +116,14 @@ def echo_upstream(side: str) -> ASGIApp:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return
+        for status in (500, 504):
+            if path.endswith(f"/problem-{status}"):
+                await _answer_problem(send, status)
+                return
+        if path.endswith("/bare-502"):
+            await send({"type": "http.response.start", "status": 502, "headers": []})
+            await send({"type": "http.response.body", "body": b"bad gateway"})
+            return
         status = 503 if side == "new" and path.endswith("/unstable") else 200
         seen: dict[str, Any] = {
             "side": side,
@@ -143,6 +155,14 @@ def echo_upstream(side: str) -> ASGIApp:
     return app
 
 
+async def _answer_problem(send: Send, status: int) -> None:
+    document = {"type": "https://example.com/problems/x", "title": "X", "status": status}
+    payload = json.dumps(document).encode()
+    headers = [(b"content-type", b"application/problem+json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
 @pytest.fixture
 async def upstreams() -> AsyncIterator[tuple[str, str]]:
     """The legacy and the new upstream's URLs."""
@@ -150,7 +170,13 @@ async def upstreams() -> AsyncIterator[tuple[str, str]]:
         yield legacy, new
 
 
-GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+class GatewayClient(httpx.AsyncClient):
+    """A client of the public entry; ``operator`` is a client of the operator listener."""
+
+    operator: httpx.AsyncClient
+
+
+GatewayFactory = Callable[..., AbstractAsyncContextManager[GatewayClient]]
 
 
 @pytest.fixture
@@ -164,9 +190,7 @@ def gateway(upstreams: tuple[str, str], flags: InMemoryFlagStore) -> GatewayFact
     legacy_url, new_url = upstreams
 
     @asynccontextmanager
-    async def start(
-        use_database: bool = False, **overrides: Any
-    ) -> AsyncIterator[httpx.AsyncClient]:
+    async def start(use_database: bool = False, **overrides: Any) -> AsyncIterator[GatewayClient]:
         values: dict[str, Any] = {
             "legacy_url": legacy_url,
             "auth_url": new_url,
@@ -179,11 +203,13 @@ def gateway(upstreams: tuple[str, str], flags: InMemoryFlagStore) -> GatewayFact
         }
         values.update(overrides)
         source = None if use_database else flags
-        app = create_app(GatewaySettings(**values), flag_source=source)
+        gateway = create_app(GatewaySettings(**values), flag_source=source)
         async with (
-            serving(app) as (url,),
-            httpx.AsyncClient(base_url=url, timeout=10) as client,
+            serving(gateway.public, gateway.operator) as (url, operator_url),
+            GatewayClient(base_url=url, timeout=10) as client,
+            httpx.AsyncClient(base_url=operator_url, timeout=10) as operator,
         ):
+            client.operator = operator
             yield client
 
     return start

@@ -26,12 +26,16 @@ async def _eventually(condition_met: Callable[[], bool], timeout: float = 5.0) -
 
 async def test_the_admin_api_refuses_a_missing_or_wrong_token(gateway: GatewayFactory) -> None:
     async with gateway() as client:
-        missing = await client.get("/_strangler/flags")
-        wrong = await client.get("/_strangler/flags", headers={"Authorization": "Bearer nope"})
+        missing = await client.operator.get("/_strangler/flags")
+        wrong = await client.operator.get(
+            "/_strangler/flags", headers={"Authorization": "Bearer nope"}
+        )
 
     assert missing.status_code == 401
-    assert wrong.status_code == 401
+    assert missing.json()["type"].endswith("/operator-token-required")
+    assert wrong.status_code == 403
     assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["type"].endswith("/operator-token-wrong")
 
 
 async def test_setting_a_flag_through_the_admin_api_moves_traffic_and_is_audited(
@@ -39,13 +43,15 @@ async def test_setting_a_flag_through_the_admin_api_moves_traffic_and_is_audited
 ) -> None:
     async with gateway() as client:
         before = await client.get("/api/billing/x", headers={"Cookie": "strangler_uid=u1"})
-        changed = await client.put(
+        changed = await client.operator.put(
             "/_strangler/flags/billing",
             json={"mode": "new", "reason": "service is ready"},
             headers=ADMIN,
         )
         after = await client.get("/api/billing/x", headers={"Cookie": "strangler_uid=u1"})
-        history = await client.get("/_strangler/flags/history?route=billing", headers=ADMIN)
+        history = await client.operator.get(
+            "/_strangler/flags/history?route=billing", headers=ADMIN
+        )
 
     assert before.json()["side"] == "legacy"
     assert changed.status_code == 200
@@ -62,8 +68,10 @@ async def test_the_admin_api_refuses_an_unknown_route_or_a_bad_percentage(
     gateway: GatewayFactory,
 ) -> None:
     async with gateway() as client:
-        unknown = await client.put("/_strangler/flags/nope", json={"mode": "new"}, headers=ADMIN)
-        bad = await client.put(
+        unknown = await client.operator.put(
+            "/_strangler/flags/nope", json={"mode": "new"}, headers=ADMIN
+        )
+        bad = await client.operator.put(
             "/_strangler/flags/billing", json={"mode": "canary", "percent": 130}, headers=ADMIN
         )
 
@@ -75,8 +83,8 @@ async def test_the_kill_switch_through_the_admin_api_sends_everything_to_legacy(
     gateway: GatewayFactory,
 ) -> None:
     async with gateway() as client:
-        await client.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
-        switched = await client.post(
+        await client.operator.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
+        switched = await client.operator.post(
             "/_strangler/kill-switch", json={"state": "on", "reason": "incident"}, headers=ADMIN
         )
         response = await client.get("/api/billing/x")

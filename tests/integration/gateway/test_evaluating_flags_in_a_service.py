@@ -42,14 +42,14 @@ async def test_a_service_and_the_gateway_send_each_user_to_the_same_side_of_a_ca
     gateway: GatewayFactory,
 ) -> None:
     async with gateway() as client:
-        changed = await client.put(
+        changed = await client.operator.put(
             "/_strangler/flags/billing",
             json={"mode": "canary", "percent": 30, "reason": "ramp"},
             headers=ADMIN,
         )
         assert changed.status_code == 200, changed.text
 
-        async with openfeature_client(client) as flags:
+        async with openfeature_client(client.operator) as flags:
             pairs = []
             for user in USERS:
                 answer = await client.get(
@@ -72,11 +72,11 @@ async def test_a_change_at_the_gateway_reaches_the_service_without_a_restart(
 ) -> None:
     context = EvaluationContext(targeting_key="user-001")
     async with gateway() as client:
-        await client.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
-        async with openfeature_client(client) as flags:
+        await client.operator.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
+        async with openfeature_client(client.operator) as flags:
             before = flags.get_boolean_details("billing", False, context)
 
-            switched = await client.post(
+            switched = await client.operator.post(
                 "/_strangler/kill-switch", json={"state": "on", "reason": "drill"}, headers=ADMIN
             )
             assert switched.status_code == 200, switched.text
@@ -95,7 +95,7 @@ async def test_a_change_at_the_gateway_reaches_the_service_without_a_restart(
 
 
 async def test_a_route_the_gateway_does_not_have_is_not_found(gateway: GatewayFactory) -> None:
-    async with gateway() as client, openfeature_client(client) as flags:
+    async with gateway() as client, openfeature_client(client.operator) as flags:
         details = flags.get_string_details(
             "payroll", "legacy", EvaluationContext(targeting_key="user-001")
         )

@@ -134,7 +134,7 @@ async def test_requests_and_fallbacks_are_counted_per_route_and_side(
 
     async with gateway() as client:
         await client.get("/api/notifications/unstable")
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.operator.get("/metrics")).text
 
     assert 'strangler_gateway_requests_total{route="notifications",target="legacy"}' in metrics
     assert (

@@ -89,8 +89,10 @@ async def _assert_still_serving(gateway: GatewayProcess) -> None:
 
 
 async def _requests_answered(gateway: GatewayProcess, route: str) -> float:
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=ANSWER_DEADLINE_SECONDS) as client:
-        metrics = (await client.get("/metrics")).text
+    async with httpx.AsyncClient(
+        base_url=gateway.admin_url, timeout=ANSWER_DEADLINE_SECONDS
+    ) as operator:
+        metrics = (await operator.get("/metrics")).text
     pattern = rf'^strangler_gateway_requests_total{{route="{route}",target="legacy"}} (\S+)$'
     found = re.search(pattern, metrics, re.MULTILINE)
     return float(found.group(1)) if found else 0.0

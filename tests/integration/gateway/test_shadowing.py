@@ -6,20 +6,19 @@ import asyncio
 import json
 import uuid
 
-import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strangler_gateway import InMemoryFlagStore, Mode, RouteFlag
 
-from .conftest import ADMIN_TOKEN, GatewayFactory, dead_url, serving
+from .conftest import ADMIN_TOKEN, GatewayClient, GatewayFactory, dead_url, serving
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-async def _diffs_once_compared(client: httpx.AsyncClient, compared: int) -> dict[str, object]:
+async def _diffs_once_compared(client: GatewayClient, compared: int) -> dict[str, object]:
     async def poll() -> dict[str, object]:
         while True:
             figures: dict[str, object] = (
-                await client.get("/_strangler/diffs/billing", headers=ADMIN)
+                await client.operator.get("/_strangler/diffs/billing", headers=ADMIN)
             ).json()
             if figures["compared"] == compared:
                 return figures
@@ -128,7 +127,7 @@ async def test_a_shadowed_post_is_not_mirrored(
 
     async with gateway() as client:
         response = await client.post("/api/billing/invoices", json={"amount": 5})
-        figures = (await client.get("/_strangler/diffs/billing", headers=ADMIN)).json()
+        figures = (await client.operator.get("/_strangler/diffs/billing", headers=ADMIN)).json()
 
     assert response.json()["side"] == "legacy"
     assert figures["mirrored"] == 0

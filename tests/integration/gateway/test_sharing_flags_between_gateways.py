@@ -14,7 +14,7 @@ from strangler_gateway.migrate import upgrade_to_head
 from tests.integration.conftest import FreshDatabase
 from tests.support.gateway_process import GatewayProcess
 
-from .conftest import ADMIN_TOKEN, GatewayProcessFactory
+from .conftest import ADMIN_TOKEN, GatewayClient, GatewayProcessFactory
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Strangler-Actor": "release-manager"}
 PROPAGATION_DEADLINE_SECONDS = 30.0
@@ -48,28 +48,30 @@ async def two_gateways(
 @pytest.fixture
 async def clients(
     two_gateways: tuple[GatewayProcess, GatewayProcess],
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[GatewayClient, GatewayClient]]:
     first, second = two_gateways
     async with (
-        httpx.AsyncClient(base_url=first.url, timeout=10) as a,
-        httpx.AsyncClient(base_url=second.url, timeout=10) as b,
+        GatewayClient(base_url=first.url, timeout=10) as a,
+        httpx.AsyncClient(base_url=first.admin_url, timeout=10) as a.operator,
+        GatewayClient(base_url=second.url, timeout=10) as b,
+        httpx.AsyncClient(base_url=second.admin_url, timeout=10) as b.operator,
     ):
         yield a, b
 
 
 async def test_a_flag_set_on_one_gateway_reaches_the_other(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    clients: tuple[GatewayClient, GatewayClient],
 ) -> None:
     a, b = clients
     before = await b.get("/api/billing/invoices")
 
-    changed = await a.put(
+    changed = await a.operator.put(
         "/_strangler/flags/billing",
         json={"mode": "new", "reason": "billing service passed its shadow week"},
         headers=ADMIN,
     )
     after, seconds = await _poll_until(b, "/api/billing/invoices", arrived="flag:new")
-    history = await b.get("/_strangler/flags/history?route=billing", headers=ADMIN)
+    history = await b.operator.get("/_strangler/flags/history?route=billing", headers=ADMIN)
 
     assert before.headers["x-strangler-target"] == "legacy"
     assert changed.status_code == 200
@@ -87,17 +89,17 @@ async def test_a_flag_set_on_one_gateway_reaches_the_other(
 
 
 async def test_the_kill_switch_set_on_one_gateway_reaches_the_other(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    clients: tuple[GatewayClient, GatewayClient],
 ) -> None:
     a, b = clients
-    await a.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
+    await a.operator.put("/_strangler/flags/billing", json={"mode": "new"}, headers=ADMIN)
     on_new = await a.get("/api/billing/invoices")
 
-    switched = await b.post(
+    switched = await b.operator.post(
         "/_strangler/kill-switch", json={"state": "on", "reason": "incident 42"}, headers=ADMIN
     )
     after, seconds = await _poll_until(a, "/api/billing/invoices", arrived="kill-switch")
-    history = await a.get("/_strangler/flags/history?route=kill-switch", headers=ADMIN)
+    history = await a.operator.get("/_strangler/flags/history?route=kill-switch", headers=ADMIN)
 
     assert on_new.headers["x-strangler-target"] == "new"
     assert switched.status_code == 200

@@ -31,7 +31,7 @@ def test_the_parity_rules_are_the_billing_routes_shadow_rules() -> None:
 async def test_the_running_gateway_reports_the_rules_the_parity_suite_uses() -> None:
     settings = _settings()
     gateway = create_app(settings, flag_source=InMemoryFlagStore())
-    transport = httpx.ASGITransport(app=gateway)
+    transport = httpx.ASGITransport(app=gateway.operator)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         answer = await client.get(
             "/_strangler/routes", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -100,20 +100,23 @@ def test_the_gateway_is_the_one_the_running_system_started_here(tmp_path: Path) 
                 ComponentRecord(
                     name="gateway",
                     pid=os.getpid(),
-                    urls={"public entry": "http://127.0.0.1:18080"},
+                    urls={
+                        "public entry": "http://127.0.0.1:18080",
+                        "operator": "http://127.0.0.1:18081",
+                    },
                     health_url="http://127.0.0.1:18080/health/ready",
                 )
             ],
         )
     )
 
-    assert gateway_url(RunnerSettings(state_dir=tmp_path)) == "http://127.0.0.1:18080"
+    assert gateway_url(RunnerSettings(state_dir=tmp_path)) == "http://127.0.0.1:18081"
 
 
 def test_without_a_running_system_the_gateway_is_on_its_configured_port(tmp_path: Path) -> None:
-    settings = RunnerSettings(state_dir=tmp_path, host="127.0.0.2", gateway_port=18081)
+    settings = RunnerSettings(state_dir=tmp_path, host="127.0.0.2", gateway_admin_port=18082)
 
-    assert gateway_url(settings) == "http://127.0.0.2:18081"
+    assert gateway_url(settings) == "http://127.0.0.2:18082"
 
 
 def test_a_gateway_url_setting_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

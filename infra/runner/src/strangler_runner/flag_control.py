@@ -49,14 +49,15 @@ class InvalidFlagRequest(GatewayAdminError):
 
 
 def gateway_url(settings: RunnerSettings) -> str:
-    """STRANGLER_GATEWAY_URL, else the gateway of the runner up here, else host and port."""
+    """Where the gateway's admin API answers — its operator listener, not the public entry:
+    STRANGLER_GATEWAY_URL, else the gateway of the runner up here, else host and admin port."""
     if settings.gateway_url:
         return settings.gateway_url
     record = live_run_record(StateDir(settings.state_dir))
     gateway = next((c for c in record.components if c.name == "gateway"), None) if record else None
-    if gateway is not None and "public entry" in gateway.urls:
-        return gateway.urls["public entry"]
-    return f"http://{settings.host}:{settings.gateway_port}"
+    if gateway is not None and "operator" in gateway.urls:
+        return gateway.urls["operator"]
+    return f"http://{settings.host}:{settings.gateway_admin_port}"
 
 
 def admin_token(settings: RunnerSettings) -> str:
@@ -96,7 +97,7 @@ def run_against_gateway(
             return command(admin, console)
     except GatewayAdminError as failure:
         console.error(str(failure))
-        if isinstance(failure, GatewayProblem) and failure.status == 401:
+        if isinstance(failure, GatewayProblem) and failure.status in (401, 403):
             console.aside(
                 "the token comes from --token, "
                 f"{RunnerSettings.env_var('gateway_admin_token')} or the state dir's secrets.json"

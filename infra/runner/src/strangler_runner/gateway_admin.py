@@ -1,4 +1,5 @@
-"""A client for the gateway's admin API (`/_strangler/…`), as the `strangler` commands use it.
+"""A client for the gateway's admin API (`/_strangler/…` on its operator listener, :8081 by
+default — never the public entry), as the `strangler` commands use it.
 
 Every failure becomes a `GatewayAdminError` (a `ComponentCallFailed`, see `component_api.py`)
 whose message is one line a person can act on: the gateway not answering, a problem document

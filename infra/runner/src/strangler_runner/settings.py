@@ -26,14 +26,17 @@ class RunnerSettings(BaseSettings):
     broker_port: Port = 9092
     monolith_port: Port = 8001
     gateway_port: Port = 8080
+    gateway_admin_port: Port = 8081
+    """The gateway's operator listener (admin API, metrics), on `host` like the rest."""
     billing_port: Port = 8003
     payment_simulator_port: Port = 8009
     smtp_port: Port = 1025
     mail_ui_port: Port = 8025
 
     gateway_url: str | None = None
-    """Where `flags`, `kill-switch` and `diffs` find the gateway's admin API (default: the
-    gateway `strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_GATEWAY_PORT)."""
+    """Where `flags`, `kill-switch` and `diffs` find the gateway's admin API: its operator
+    listener (default: the gateway `strangler up` runs here, else
+    http://STRANGLER_HOST:STRANGLER_GATEWAY_ADMIN_PORT)."""
     gateway_admin_token: SecretStr | None = None
     """Their bearer token (default: `admin_token` in the state dir's secrets.json)."""
 

@@ -8,7 +8,8 @@ this user?" gets exactly the gateway's answer.
 Order of precedence, first match wins:
 
 1. the global kill switch sends everything to legacy;
-2. ``X-Strangler-Target`` forces a side (testers and demos);
+2. a forced side: ``X-Strangler-Target`` from an operator holding the gateway's targeting
+   token (the gateway ignores it from anyone else), or the provider's ``target`` attribute;
 3. targeting by user id, then by e-mail domain, sends those users to new;
 4. the mode: ``legacy`` and ``shadow`` serve from legacy, ``new`` from new, and ``canary``
    sends the users whose bucket is below ``percent`` to new.

@@ -2,7 +2,8 @@
 
 Evaluation never does I/O: a source keeps the last good snapshot in memory and the provider
 only reads it. ``GatewayFlagSource`` follows the gateway by polling ``GET /_strangler/flags``
-with an ``httpx.AsyncClient`` in a background task.
+on the gateway's operator listener (http://127.0.0.1:8081 by default; the public entry does
+not serve the admin API) with an ``httpx.AsyncClient`` in a background task.
 
 That task runs on an event loop of its own, in a daemon thread. OpenFeature's lifecycle hooks
 (``initialize``, ``shutdown``) and its evaluation API are synchronous, and the SDK calls

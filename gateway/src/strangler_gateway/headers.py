@@ -1,0 +1,142 @@
+"""Headers on the way through: what is forwarded, what is dropped, what the gateway adds.
+
+Names are compared in lower case: ASGI servers give request header names lower-cased, and
+aiohttp's raw response headers are lowered here before they are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from starlette.types import Scope
+from strangler_flags import Decision
+
+from strangler_gateway.identity import COOKIE_NAME
+
+__all__ = [
+    "GATEWAY_OWN_REQUEST_HEADERS",
+    "Headers",
+    "has_body",
+    "header",
+    "outgoing_headers",
+    "response_headers",
+    "session_cookie",
+    "strangler_headers",
+]
+
+Headers = list[tuple[bytes, bytes]]
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Written by the gateway itself, or meant for it only: a client's copy never reaches an
+# upstream (``x-strangler-target`` and its token are the gateway's targeting, see targeting.py).
+GATEWAY_OWN_REQUEST_HEADERS = frozenset(
+    {
+        b"host",
+        b"x-request-id",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-strangler-target",
+        b"x-strangler-targeting-token",
+        b"x-strangler-shadow",
+    }
+)
+# The server in front of the proxy (uvicorn) writes its own ``Date`` and ``Server``, as nginx
+# does; forwarding the upstream's too would send each twice.
+GATEWAY_OWN_RESPONSE_HEADERS = frozenset(
+    {
+        b"x-strangler-route",
+        b"x-strangler-target",
+        b"x-strangler-reason",
+        b"x-request-id",
+        b"date",
+        b"server",
+    }
+)
+COOKIE_MAX_AGE_SECONDS = 365 * 24 * 3600
+
+
+def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case), decoded as Latin-1."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def has_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    for key, value in headers:
+        lowered = key.lower()
+        if lowered == b"transfer-encoding":
+            return True
+        if lowered == b"content-length":
+            return value.strip() not in (b"", b"0")
+    return False
+
+
+def _end_to_end(headers: Iterable[tuple[bytes, bytes]], also_dropped: frozenset[bytes]) -> Headers:
+    """Without hop-by-hop headers, those ``Connection`` names (RFC 9110 §7.6.1), and more."""
+    pairs = [(key.lower(), value) for key, value in headers]
+    listed = {
+        token.strip()
+        for key, value in pairs
+        if key == b"connection"
+        for token in value.lower().split(b",")
+    }
+    return [
+        (key, value)
+        for key, value in pairs
+        if key not in HOP_BY_HOP and key not in listed and key not in also_dropped
+    ]
+
+
+def outgoing_headers(scope: Scope, request_id: str) -> Headers:
+    """The client's end-to-end headers plus the gateway's ``X-Forwarded-*`` and request id."""
+    incoming: Headers = scope["headers"]
+    headers = _end_to_end(incoming, GATEWAY_OWN_REQUEST_HEADERS)
+    client = scope.get("client")
+    client_host = client[0] if client else "unknown"
+    prior = header(incoming, b"x-forwarded-for")
+    forwarded_for = f"{prior}, {client_host}" if prior else client_host
+    headers += [
+        (b"x-forwarded-for", forwarded_for.encode("latin-1")),
+        (b"x-forwarded-proto", str(scope.get("scheme", "http")).encode("latin-1")),
+        (b"x-request-id", request_id.encode("latin-1")),
+    ]
+    host = header(incoming, b"host")
+    if host:
+        headers.append((b"x-forwarded-host", host.encode("latin-1")))
+    return headers
+
+
+def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """The upstream's end-to-end headers, less those the gateway writes itself."""
+    return _end_to_end(raw, GATEWAY_OWN_RESPONSE_HEADERS)
+
+
+def strangler_headers(route: str, decision: Decision, target: str | None = None) -> Headers:
+    """Which route and side served the answer, and why (``X-Strangler-*``)."""
+    return [
+        (b"x-strangler-route", route.encode()),
+        (b"x-strangler-target", (target or decision.target.value).encode()),
+        (b"x-strangler-reason", decision.reason.encode()),
+    ]
+
+
+def session_cookie(uid: str) -> bytes:
+    """The ``Set-Cookie`` value giving an anonymous caller its sticky routing key."""
+    return (
+        f"{COOKIE_NAME}={uid}; Path=/; Max-Age={COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax"
+    ).encode()

@@ -1,0 +1,102 @@
+"""Serving the gateway's two faces in one process: the public entry and the operator listener.
+
+Two ``uvicorn.Server`` instances share one event loop. The public one starts first — its
+lifespan opens the flag store and the upstream pool both faces use — and the operator one
+starts once it is up. The servers do not install signal handlers of their own (two would
+overwrite each other): SIGTERM or Ctrl-C asks both to stop, and the process ends when both
+have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from typing import Literal
+
+import uvicorn
+from http_platform.request_head import bounded_head_protocol
+
+from strangler_gateway.app import Gateway
+
+__all__ = ["Listener", "serve_gateway"]
+
+logger = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_SECONDS = 3
+STARTUP_POLL_SECONDS = 0.02
+
+
+class Listener:
+    """A host and port to bind."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to ``serve_gateway``."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve_gateway(
+    gateway: Gateway,
+    public: Listener,
+    operator: Listener,
+    *,
+    max_head_bytes: int,
+    access_log: bool,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C; requests still running get a few seconds to end.
+
+    The public entry trusts no ``X-Forwarded-*`` (a client must not claim another address)
+    and refuses a request head over ``max_head_bytes`` before reading it whole.
+    """
+
+    def server(app: object, listener: Listener, lifespan: Literal["on", "off"]) -> _QuietServer:
+        return _QuietServer(
+            uvicorn.Config(
+                app,  # type: ignore[arg-type]
+                host=listener.host,
+                port=listener.port,
+                log_level="info",
+                lifespan=lifespan,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                proxy_headers=False,
+                http=bounded_head_protocol(max_head_bytes),
+                access_log=access_log,
+            )
+        )
+
+    asyncio.run(
+        _serve_both(server(gateway.public, public, "on"), server(gateway.operator, operator, "off"))
+    )
+
+
+async def _serve_both(public: _QuietServer, operator: _QuietServer) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        public.should_exit = operator.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+    serving_public = asyncio.create_task(public.serve())
+    # uvicorn offers no event for "started": poll its flag while the task runs.
+    while not public.started and not serving_public.done():  # noqa: ASYNC110
+        await asyncio.sleep(STARTUP_POLL_SECONDS)
+    if serving_public.done():  # it could not start: its error is logged; end with it
+        await serving_public
+        raise SystemExit(3)
+    serving_operator = asyncio.create_task(operator.serve())
+    await asyncio.wait({serving_public, serving_operator}, return_when=asyncio.FIRST_COMPLETED)
+    stop()
+    await asyncio.gather(serving_public, serving_operator)
+    if not operator.started:
+        raise SystemExit(3)
