@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from billing_service.adapters.orm import invoices, refunds
+from legacy_monolith.models import Refund
 from sqlalchemy import delete, select, update
 
 from tests.integration.data_migration.conftest import Databases, Launch, Sides, backfill, drift
@@ -19,6 +20,7 @@ from tests.integration.data_migration.conftest import write_history as write_bil
 pytestmark = pytest.mark.integration
 
 CLI_TIMEOUT_SECONDS = 60
+REFUNDS_IN_MONOLITH = Refund.__table__
 
 
 async def _strangler(
@@ -81,6 +83,38 @@ async def test_verify_lists_a_record_corrupted_on_one_side_and_exits_non_zero(
     assert "billing=1" in out
     assert f"refunds {refund_id}: missing in billing" in out
     assert "2 drifted records" in out
+    assert err == ""
+
+
+async def test_verify_names_a_broken_business_rule_even_when_both_sides_agree(
+    launch: Launch, databases: Databases, tmp_path: Path
+) -> None:
+    async with launch() as sides:
+        await write_billing_history(sides.monolith)
+        await backfill(sides.billing)
+        strangler = _against(sides, tmp_path)
+        for engine, table in (
+            (databases.monolith, REFUNDS_IN_MONOLITH),
+            (databases.billing, refunds),
+        ):
+            async with engine.begin() as connection:
+                refund_id, invoice_id = (
+                    await connection.execute(
+                        select(table.c.id, table.c.invoice_id).order_by(table.c.id).limit(1)
+                    )
+                ).one()
+                await connection.execute(
+                    update(table).where(table.c.id == refund_id).values(amount_cents=1_000_000)
+                )
+
+        code, out, err = await strangler("migrate", "billing", "verify")
+
+    assert code == 1, (out, err)
+    assert "no drift: both sides hold the same" in out
+    for side in ("the monolith", "billing"):
+        assert (
+            f"{side} breaks 'refunds never above the amount paid': refunds of {invoice_id}:" in out
+        )
     assert err == ""
 
 

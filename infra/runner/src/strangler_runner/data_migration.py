@@ -5,9 +5,14 @@ The monolith and the billing service each serve billing's records under `/intern
 export, a few pages per call (`/internal/migration/billing`). These commands drive the
 backfill, compare both sides and show the sync, and never touch a database themselves.
 
-Exit codes: 0 when done (for `verify`: no drift), 1 when `verify` found drift, 2 when a side
-could not be asked (one line says which and why), 130 when a backfill is stopped with Ctrl-C
-(the pages it copied are kept; running it again continues).
+`verify` also checks the business rules billing's records keep on each side on its own
+(`BILLING_INVARIANTS`: at most one successful payment per invoice, refunds never above the
+amount paid, one active subscription per customer): two sides that agree can both be wrong.
+
+Exit codes: 0 when done (for `verify`: no drift and no rule broken), 1 when `verify` found
+drift or a broken rule (each one named), 2 when a side could not be asked (one line says
+which and why), 130 when a backfill is stopped with Ctrl-C (the pages it copied are kept;
+running it again continues).
 """
 
 from collections.abc import Callable, Sequence
@@ -15,11 +20,17 @@ from datetime import datetime
 
 from strangler_contracts.records import BILLING_RECORDS
 from strangler_migration import (
+    AtMostOne,
     BackfillProgress,
+    EntityChecksums,
     EntityDrift,
+    Invariant,
     SyncStatus,
+    TotalWithin,
+    Violation,
     compare_checksums,
     differing_fields,
+    violations,
 )
 
 from strangler_runner.console import RunnerConsole
@@ -29,6 +40,7 @@ from strangler_runner.state import StateDir
 from strangler_runner.status import live_run_record
 
 __all__ = [
+    "BILLING_INVARIANTS",
     "DRIFT",
     "INTERRUPTED",
     "UNAVAILABLE",
@@ -188,9 +200,40 @@ def _summarise(progress: BackfillProgress, console: RunnerConsole) -> None:
 # verify
 
 
+BILLING_INVARIANTS: tuple[Invariant, ...] = (
+    AtMostOne(
+        "at most one successful payment per invoice",
+        "payments",
+        per="invoice_id",
+        where={"status": "succeeded"},
+    ),
+    TotalWithin(
+        "refunds never above the amount paid",
+        "refunds",
+        total="amount_cents",
+        per="invoice_id",
+        limit_entity="payments",
+        limit="amount_cents",
+        limit_per="invoice_id",
+        limit_where={"status": "succeeded"},
+    ),
+    AtMostOne(
+        "one active subscription per customer",
+        "subscriptions",
+        per="user_id",
+        where={"status": "active"},
+    ),
+)
+"""What billing's records must keep on each side, whether or not the sides agree."""
+
+
 def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+    sums = {
+        side.name: {entity: side.checksums(entity) for entity in BILLING_RECORDS.entities}
+        for side in (legacy, new)
+    }
     drifts = [
-        compare_checksums(legacy.checksums(entity), new.checksums(entity))
+        compare_checksums(sums[legacy.name][entity], sums[new.name][entity])
         for entity in BILLING_RECORDS.entities
     ]
     console.table(
@@ -218,12 +261,33 @@ def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) ->
     if drifted == 0:
         total = sum(d.left_count for d in drifts)
         console.message(f"no drift: both sides hold the same {total} records")
-        return 0
-    console.message(f"{drifted} drifted record{'' if drifted == 1 else 's'}:")
-    for drift in drifts:
-        for line in _drifted_records(drift, legacy, new):
-            console.message(f"  {line}")
+    else:
+        console.message(f"{drifted} drifted record{'' if drifted == 1 else 's'}:")
+        for drift in drifts:
+            for line in _drifted_records(drift, legacy, new):
+                console.message(f"  {line}")
+    broken = {side.name: _broken_rules(side, sums[side.name]) for side in (legacy, new)}
+    if not any(broken.values()):
+        rules = "; ".join(invariant.rule for invariant in BILLING_INVARIANTS)
+        console.message(f"business rules hold on both sides: {rules}")
+        return DRIFT if drifted else 0
+    for side_name, found in broken.items():
+        for violation in found:
+            console.message(
+                f"{side_name} breaks '{violation.rule}': {violation.entity} of "
+                f"{violation.key}: {violation.detail}"
+            )
     return DRIFT
+
+
+def _broken_rules(side: MigrationSide, sums: dict[str, EntityChecksums]) -> list[Violation]:
+    """Every billing invariant this side's records break."""
+    needed = {entity for invariant in BILLING_INVARIANTS for entity in invariant.entities}
+    records = {
+        entity: list(side.records(entity, sorted(sums[entity].records)).values())
+        for entity in sorted(needed)
+    }
+    return violations(BILLING_INVARIANTS, records)
 
 
 def _drifted_records(drift: EntityDrift, legacy: MigrationSide, new: MigrationSide) -> list[str]:

@@ -14,6 +14,8 @@ the capability's (``strangler_contracts.records`` for billing).
 - ``sync``: ``SyncConsumer``, the idempotent consumer of the other side's events, with a
   ``ChangeApplier`` handling each.
 - ``canonical`` and ``drift``: record checksums, and the per-record comparison of two sides.
+- ``invariants``: business rules each side's records must keep on their own (``AtMostOne``,
+  ``TotalWithin``), for a reconciliation that sees more than equality.
 """
 
 from strangler_migration.applying import Applied, ChangeRefused, MissingRecord, apply_change
@@ -35,6 +37,14 @@ from strangler_migration.drift import (
     FieldDifference,
     compare_checksums,
     differing_fields,
+)
+from strangler_migration.invariants import (
+    AtMostOne,
+    Invariant,
+    RecordsByEntity,
+    TotalWithin,
+    Violation,
+    violations,
 )
 from strangler_migration.routes import (
     MAX_EXPORT_PAGE,
@@ -58,6 +68,7 @@ from strangler_migration.wire import (
 __all__ = [
     "MAX_EXPORT_PAGE",
     "Applied",
+    "AtMostOne",
     "Backfill",
     "BackfillProgress",
     "ChangeApplier",
@@ -72,11 +83,13 @@ __all__ = [
     "ExportedRecord",
     "FieldDifference",
     "HttpExportSource",
+    "Invariant",
     "MigrationStatus",
     "MissingRecord",
     "RecordLookup",
     "RecordSink",
     "RecordSummary",
+    "RecordsByEntity",
     "RecordsFound",
     "Side",
     "SqlRecords",
@@ -85,8 +98,10 @@ __all__ = [
     "SyncConsumer",
     "SyncStatus",
     "TableBinding",
+    "TotalWithin",
     "Translation",
     "UnknownEntity",
+    "Violation",
     "apply_change",
     "backfill_router",
     "canonical_fields",
@@ -98,4 +113,5 @@ __all__ = [
     "record_checksum",
     "records_router",
     "upsert_sink",
+    "violations",
 ]
