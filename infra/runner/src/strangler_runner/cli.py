@@ -264,8 +264,8 @@ GatewayUrl = Annotated[
     str | None,
     typer.Option(
         "--gateway",
-        help="The gateway's URL (default: STRANGLER_GATEWAY_URL, else the gateway `strangler up` "
-        "runs here, else http://STRANGLER_HOST:STRANGLER_GATEWAY_PORT)",
+        help="The gateway's operator URL (default: STRANGLER_GATEWAY_URL, else the gateway "
+        "`strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_GATEWAY_ADMIN_PORT)",
         show_default=False,
     ),
 ]

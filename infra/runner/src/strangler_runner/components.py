@@ -101,6 +101,7 @@ def system_components(
     payments = f"http://{host}:{settings.payment_simulator_port}"
     monolith = f"http://{host}:{settings.monolith_port}"
     gateway = f"http://{host}:{settings.gateway_port}"
+    operator_port = settings.gateway_admin_port
     billing = f"http://{host}:{settings.billing_port}"
 
     return [
@@ -195,7 +196,11 @@ def system_components(
         ),
         Component(
             name="gateway",
-            argv=(strangler_gateway, "serve", *_options(host=host, port=settings.gateway_port)),
+            argv=(
+                strangler_gateway,
+                "serve",
+                *_options(host=host, port=settings.gateway_port, admin_port=operator_port),
+            ),
             env={
                 "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'gateway.db'}",
                 "GATEWAY_ADMIN_TOKEN": local_secrets.admin_token,
@@ -203,8 +208,16 @@ def system_components(
                 "GATEWAY_BILLING_URL": billing,
             },
             prepare=(Step("migrate the flag tables", (strangler_gateway, "prepare")),),
-            ports=(PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),),
+            ports=(
+                PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),
+                PortBinding("operator", operator_port, _moved_by("gateway_admin_port")),
+            ),
             health_url=f"{gateway}/health/ready",
-            urls={"public entry": gateway, "admin": f"{gateway}/_strangler/flags"},
+            urls={
+                "public entry": gateway,
+                "operator": f"http://{host}:{operator_port}",
+                "admin": f"http://{host}:{operator_port}/_strangler/flags",
+                "metrics": f"http://{host}:{operator_port}/metrics",
+            },
         ),
     ]
