@@ -424,6 +424,8 @@ class System:
     direct_url: str
     nginx_url: str
     gateway_url: str
+    admin_url: str
+    """The gateway's operator listener: admin API and metrics."""
     admin_token: str
     nginx: subprocess.Popen[bytes]
     gateway: subprocess.Popen[bytes]
@@ -438,7 +440,7 @@ class System:
         """Set the billing flag and wait until the gateway routes by it (it re-reads in 0.5 s)."""
         change = {**flag, "reason": "bench/gateway.py"}
         status, body = http(
-            "PUT", f"{self.gateway_url}/_strangler/flags/{ROUTE}", token=self.admin_token,
+            "PUT", f"{self.admin_url}/_strangler/flags/{ROUTE}", token=self.admin_token,
             body=change,
         )  # fmt: skip
         if status != 200:
@@ -451,7 +453,7 @@ class System:
         raise BenchFailed(f"the gateway did not take the flag {flag} within 10 s")
 
     def flag(self) -> dict[str, Any]:
-        status, body = http("GET", f"{self.gateway_url}/_strangler/flags", token=self.admin_token)
+        status, body = http("GET", f"{self.admin_url}/_strangler/flags", token=self.admin_token)
         if status != 200:
             raise BenchFailed(f"GET /_strangler/flags: {status} {body[:500]!r}")
         flags: list[dict[str, Any]] = json.loads(body)["flags"]
@@ -460,7 +462,7 @@ class System:
     def shadow_figures(self) -> dict[str, int]:
         """The route's shadow counters from the admin API (those this gateway has)."""
         status, body = http(
-            "GET", f"{self.gateway_url}/_strangler/diffs/{ROUTE}", token=self.admin_token
+            "GET", f"{self.admin_url}/_strangler/diffs/{ROUTE}", token=self.admin_token
         )
         if status != 200:
             raise BenchFailed(f"GET /_strangler/diffs/{ROUTE}: {status} {body[:500]!r}")
@@ -469,7 +471,7 @@ class System:
 
     def served(self) -> dict[str, float]:
         """Requests the gateway answered on the billing route so far, by serving side."""
-        status, body = http("GET", f"{self.gateway_url}/metrics")
+        status, body = http("GET", f"{self.admin_url}/metrics")
         if status != 200:
             raise BenchFailed(f"GET /metrics: {status}")
         counts: dict[str, float] = {}
@@ -509,7 +511,7 @@ def gateway_has_migrate(command: str, env: Mapping[str, str]) -> bool:
 
 
 def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> System:
-    legacy_port, new_port, nginx_port, gateway_port = free_ports(4)
+    legacy_port, new_port, nginx_port, gateway_port, admin_port = free_ports(5)
     monolith = console_script("legacy-monolith")
     gateway = console_script("strangler-gateway")
     jwt_secret = os.urandom(24).hex()
@@ -540,6 +542,7 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
     gateway_env.update(
         GATEWAY_HOST=HOST,
         GATEWAY_PORT=str(gateway_port),
+        GATEWAY_ADMIN_PORT=str(admin_port),
         GATEWAY_LEGACY_URL=legacy_url,
         GATEWAY_BILLING_URL=new_url,
         GATEWAY_AUTH_URL=new_url,
@@ -577,6 +580,7 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
         direct_url=legacy_url,
         nginx_url=nginx_url,
         gateway_url=gateway_url,
+        admin_url=f"http://{HOST}:{admin_port}",
         admin_token=admin_token,
         nginx=processes["nginx"],
         gateway=processes["gateway"],
