@@ -16,6 +16,7 @@ from http_platform import (
     mount_metrics,
 )
 from http_platform.openapi import install_problem_openapi
+from http_platform.redirects import RelativeRedirects
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from strangler_eventing import (
@@ -161,6 +162,7 @@ def create_app(
         body_timeout=resolved.body_timeout_seconds,
     )
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(RelativeRedirects)
     app.include_router(health_router(SERVICE_NAME, checks))
     mount_metrics(app)
     app.include_router(accounts_router)
