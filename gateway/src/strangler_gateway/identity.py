@@ -35,9 +35,10 @@ def _unverified_claims(authorization: str | None) -> Mapping[str, Any]:
 
     This is deliberate and safe only because the result is used for *routing*: which side
     serves the request and which canary bucket the caller falls in. A forged token can at most
-    choose a side, which ``X-Strangler-Target`` already allows. Authorisation stays with the
-    upstream that answers, which verifies the token properly. The gateway thereby needs no
-    key material and keeps working while keys rotate.
+    pick its canary bucket or a targeted user's side — never past the kill switch or a
+    rollback, which decide before targeting or reset it — and it gets no further than the
+    upstream that answers: authorisation stays there, where the token is verified properly.
+    The gateway thereby needs no key material and keeps working while keys rotate.
     """
     if authorization is None:
         return {}

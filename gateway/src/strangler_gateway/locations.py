@@ -56,6 +56,8 @@ class PublicLocations:
 
     def _relative(self, url: bytes) -> bytes:
         text = url.decode("latin-1").strip()
+        if text.startswith("//"):  # scheme-relative: the scheme of the upstream's own URL
+            text = "http:" + text
         if _origin(text) not in self._origins:
             return url
         parts = urlsplit(text)
