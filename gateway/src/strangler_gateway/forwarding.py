@@ -125,7 +125,8 @@ class Forwarder:
             headers = strangler_headers(route.name, unanswered.decision) + extra
             await send_fault(send, fault, instance=scope["path"], headers=headers, route=route.name)
             return Served(unanswered.decision.target, fault.kind.status)
-        capture = Capture(response.status) if mirrors.new or plan.mirror_write else None
+        comparing = mirrors.new is not None or plan.mirror_write
+        capture = Capture(response.status) if comparing else None
         async with response:
             headers = self._locations.rewrite(response_headers(response.raw_headers))
             headers += strangler_headers(route.name, decision) + extra
