@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from billing_service.adapters.orm import invoices, refunds
 from legacy_monolith.models import Refund
+from local_processes import AsyncChildProcess
 from sqlalchemy import delete, select, update
 
 from tests.integration.data_migration.conftest import Databases, Launch, Sides, backfill, drift
@@ -34,18 +35,14 @@ async def _strangler(
         "STRANGLER_BILLING_URL": billing_url,
         "COLUMNS": "200",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "strangler_runner",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_SECONDS)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    argv = [sys.executable, "-m", "strangler_runner", *args]
+    child = await AsyncChildProcess.start(argv, env=env)
+    try:
+        out, err = await asyncio.wait_for(child.process.communicate(), CLI_TIMEOUT_SECONDS)
+    finally:
+        await child.stop()
+    assert child.returncode is not None
+    return child.returncode, out.decode(), err.decode()
 
 
 def _against(sides: Sides, state_dir: Path) -> Callable[..., Awaitable[tuple[int, str, str]]]:

@@ -45,6 +45,7 @@ from strangler_eventing import (
 from strangler_persistence import SessionFactory, create_engine, create_session_factory
 
 from tests.integration.conftest import FreshDatabase
+from tests.support.polling import eventually
 
 WAIT_SECONDS = 45.0
 POLL_SECONDS = 0.05
@@ -326,16 +327,15 @@ class EventPath:
 
     async def until(self, condition: Condition, what: str, within: float = WAIT_SECONDS) -> None:
         """Poll ``condition`` until it holds; fail if it does not in time or a loop died."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while not await condition():
+
+        async def holds_while_every_loop_runs() -> bool:
             for running in self.loops:
                 if running.task.done() and not running.stop_event.is_set():
                     running.task.result()
                     raise AssertionError(f"{running.name} ended while waiting until {what}")
-            if loop.time() > deadline:
-                raise AssertionError(f"not within {within:g} s: {what}")
-            await asyncio.sleep(POLL_SECONDS)
+            return await condition()
+
+        await eventually(holds_while_every_loop_runs, what, within, POLL_SECONDS)
 
     async def close(self) -> None:
         for running in self.loops:

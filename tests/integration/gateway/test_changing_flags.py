@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
 from strangler_gateway import Mode, RouteFlag, SqlFlagStore
 from strangler_persistence import create_engine
 
+from tests.support.polling import eventually
+
 from .conftest import ADMIN_TOKEN, GatewayFactory
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Strangler-Actor": "workshop-host"}
-
-
-async def _eventually(condition_met: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll until the condition holds; fail after ``timeout`` seconds, never hang."""
-
-    async def wait() -> None:
-        while not condition_met():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 async def test_the_admin_api_refuses_a_missing_or_wrong_token(gateway: GatewayFactory) -> None:
@@ -115,8 +104,11 @@ async def test_a_change_on_one_replica_reaches_another_within_a_poll(database_ur
         await writer.set_flag("billing", RouteFlag(Mode.CANARY, 30), who="ops", reason="ramp to 30")
         await writer.set_kill_switch(True, who="ops", reason="drill")
 
-        await _eventually(
-            lambda: reader.current().flag("billing").percent == 30 and reader.current().kill_switch
+        await eventually(
+            lambda: reader.current().flag("billing").percent == 30 and reader.current().kill_switch,
+            "the other replica reads the new flag and the kill switch",
+            within=5.0,
+            every=0.05,
         )
         history = await reader.history()
     finally:

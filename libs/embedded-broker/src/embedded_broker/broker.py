@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from local_processes import die_with_parent, port_is_free
+from local_processes import ChildProcess, port_is_free
 
 from embedded_broker.binary import broker_argv, new_cluster_id, tansu_binary
 from embedded_broker.probe import advertised_brokers
@@ -63,7 +61,7 @@ class EmbeddedBroker:
         self._stop_timeout_seconds = stop_timeout_seconds
         self._after_start = after_start
         self._binary = binary
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ChildProcess | None = None
         self._output: IO[bytes] | None = None
         self._fixed_cluster_id = cluster_id
         self._cluster_id = cluster_id or new_cluster_id()
@@ -79,7 +77,7 @@ class EmbeddedBroker:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process is not None and self._process.running
 
     @property
     def cluster_id(self) -> str:
@@ -106,13 +104,7 @@ class EmbeddedBroker:
         self._cluster_id = self._fixed_cluster_id or new_cluster_id()
         argv = self.argv()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 — closed by stop()
-        self._process = subprocess.Popen(  # noqa: S603 — our own binary, our own arguments
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )
+        self._process = ChildProcess.start(argv, stdout=self._output)
         try:
             self._wait_until_ready()
             if self._after_start is not None:
@@ -124,13 +116,8 @@ class EmbeddedBroker:
     def stop(self) -> None:
         """SIGTERM the broker, SIGKILL it after `stop_timeout_seconds`; a no-op if stopped."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(self._stop_timeout_seconds)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            process.stop(self._stop_timeout_seconds)
         if self._output is not None:
             self._output.close()
             self._output = None
@@ -191,7 +178,7 @@ class EmbeddedBroker:
 
     def _fail_if_exited(self) -> None:
         assert self._process is not None
-        returncode = self._process.poll()
+        returncode = self._process.returncode
         if returncode is not None:
             raise BrokerStartError(
                 f"the broker on {self.bootstrap_servers} exited with code {returncode} "
