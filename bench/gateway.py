@@ -47,37 +47,47 @@ error) is an error: exit status 1.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import math
 import os
-import platform
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
 from typing import Any
 
-from local_processes import die_with_parent
+from harness import (
+    BenchFailed,
+    Children,
+    Column,
+    bench_arguments,
+    console_script,
+    cpu_seconds,
+    free_ports,
+    load_average,
+    machine_note,
+    print_notes,
+    print_table,
+    ratio,
+    run_bench,
+    run_captured,
+    run_step,
+    verdict,
+)
 
 HOST = "127.0.0.1"
 ROUTE = "billing"
 DEFAULT_PATH = "/api/billing/plans"
 LATENCY_CONNECTIONS = 1
 READY_TIMEOUT_SECONDS = 90.0
-STOP_TIMEOUT_SECONDS = 10.0
 SETTLE_SECONDS = 0.5
 NOISE_ALLOWANCE = 0.10
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -131,10 +141,6 @@ http {{
 """
 
 
-class BenchFailed(RuntimeError):
-    """A scenario could not run: the figures would mean nothing."""
-
-
 @dataclass(frozen=True)
 class Settings:
     seconds: int
@@ -182,135 +188,6 @@ def ensure_commands(names: Sequence[str]) -> dict[str, str]:
     if absent:
         raise BenchFailed(f"still not found after apt-get install: {', '.join(absent)}")
     return {name: path for name, path in found.items() if path is not None}
-
-
-def run_step(argv: Sequence[str], env: Mapping[str, str], *, timeout: float = 120) -> str:
-    """Run a command to completion; its output, or ``BenchFailed`` with it."""
-    try:
-        completed = subprocess.run(
-            argv, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchFailed(f"{' '.join(argv)}: not done after {timeout:g} s") from None
-    if completed.returncode != 0:
-        raise BenchFailed(
-            f"{' '.join(argv)} exited with {completed.returncode}:\n"
-            f"{completed.stdout}{completed.stderr}"
-        )
-    return completed.stdout
-
-
-def console_script(name: str) -> str:
-    """A console script installed next to this interpreter (the workspace's virtualenv)."""
-    return str(Path(sys.executable).parent / name)
-
-
-def free_ports(count: int) -> list[int]:
-    ports: set[int] = set()
-    while len(ports) < count:
-        with socket.socket() as probe:
-            probe.bind((HOST, 0))
-            ports.add(probe.getsockname()[1])
-    return sorted(ports)
-
-
-class Children:
-    """Every long-running process the bench starts, each in a process group of its own.
-
-    ``stop_all`` signals whole groups, so nginx's workers go with their master; each child
-    also gets SIGTERM if the bench itself dies (``die_with_parent``).
-    """
-
-    def __init__(self, logs: Path) -> None:
-        self._logs = logs
-        self._started: dict[str, subprocess.Popen[bytes]] = {}
-
-    def __enter__(self) -> Children:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop_all()
-
-    def start(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        with (self._logs / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent(),
-            )
-        self._started[name] = process
-        return process
-
-    def tail(self, name: str, lines: int = 25) -> str:
-        path = self._logs / f"{name}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
-
-    def stop_all(self) -> None:
-        started, self._started = list(self._started.values()), {}
-        for process in reversed(started):
-            _signal_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in started:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(max(0.1, deadline - time.monotonic()))
-        for process in started:  # stragglers, and group members the leader left behind
-            _signal_group(process.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_TIMEOUT_SECONDS)
-
-
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-# ---------------------------------------------------------------- measuring helpers
-
-
-def _process_table() -> dict[int, list[int]]:
-    """Children by parent pid, for every process visible in /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        if fields is not None:
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name: [0] is field 3 (state)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rpartition(")")[2].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and every descendant (nginx's workers), in seconds."""
-    children = _process_table()
-    pending, ticks = [pid], 0
-    while pending:
-        current = pending.pop()
-        fields = _stat_fields(current)
-        if fields is not None:
-            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
-        pending += children.get(current, [])
-    return ticks / CLOCK_TICKS
 
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -385,17 +262,7 @@ class Wrk:
     def run(self, url: str, connections: int, seconds: int) -> Load:
         argv = [self._command, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                 "-s", str(self._script), url]  # fmt: skip
-        try:
-            completed = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=seconds + 30,
-                check=False,
-                preexec_fn=die_with_parent(),
-            )
-        except subprocess.TimeoutExpired:
-            raise BenchFailed(f"wrk against {url} did not end") from None
+        completed = run_captured(argv, timeout=seconds + 30)
         line = next(
             (ln for ln in completed.stdout.splitlines() if ln.startswith("wrk-figures ")), None
         )
@@ -488,6 +355,7 @@ def monolith_env(database: Path, jwt_secret: str) -> dict[str, str]:
     env.update(
         MONOLITH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
         MONOLITH_JWT_SECRET=jwt_secret,
+        MONOLITH_OPERATOR_TOKEN=jwt_secret,  # its /internal API is not benchmarked
         MONOLITH_OUTBOX_RELAY_ENABLED="false",  # no broker here; nothing is published anyway
     )
     return env
@@ -725,10 +593,6 @@ def us(seconds: float | None) -> str:
     return f"{seconds * 1e6:.0f}" if seconds is not None else "-"
 
 
-def ratio(value: float | None, base: float | None) -> str:
-    return f"{value / base:.2f}" if value is not None and base else "-"
-
-
 def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[str, str]) -> None:
     by_name = {result.name: result for result in results}
     direct, nginx = by_name["direct"], by_name["nginx"]
@@ -769,8 +633,7 @@ def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[s
     print()
     print_targets(by_name)
     print()
-    for name, value in notes.items():
-        print(f"{name + ':':<13}{value}")
+    print_notes(notes)
 
 
 def print_targets(by_name: Mapping[str, Result]) -> None:
@@ -796,10 +659,11 @@ def print_targets(by_name: Mapping[str, Result]) -> None:
         ("shadow p50 (primary's)", f"{shadow_ms:.2f} ms",
          f"<= {shadow_limit:.2f} ms", shadow_ms <= shadow_limit),
     ]  # fmt: skip
-    heading = f"{'target (issue 4)':<40}{'measured':>12}{'target':>14}{'met':>6}"
-    print(heading, "-" * len(heading), sep="\n")
-    for label, measured, target, met in rows:
-        print(f"{label:<40}{measured:>12}{target:>14}{'yes' if met else 'NO':>6}")
+    print_table(
+        [Column("target (issue 4)", 40, left=True), Column("measured", 12), Column("target", 14),
+         Column("met", 6)],
+        [(label, measured, target, verdict(met)) for label, measured, target, met in rows],
+    )  # fmt: skip
     spread = abs(legacy_p50s[0] - legacy_p50s[1])
     rate_spread = abs(legacy.loaded.load.rate - again.loaded.load.rate) / legacy.loaded.load.rate
     nginx_added = (nginx.alone.load.p50 - direct.alone.load.p50) * 1000
@@ -820,11 +684,7 @@ def machine_notes(
     )
     nginx_version = nginx.stderr.strip().removeprefix("nginx version: ")
     return {
-        "machine": (
-            f"{os.cpu_count()} cores, {platform.platform()}; load average {load_before} "
-            f"before, {load_average()} after"
-        ),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        **machine_note(load_before),
         "nginx": (
             f"{nginx_version}, 1 worker process (the gateway is one process too), upstream "
             "keepalive 64, access log to a file"
@@ -837,10 +697,6 @@ def machine_notes(
             "monoliths = legacy + new"
         ),
     }
-
-
-def load_average() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # ---------------------------------------------------------------- running it
@@ -861,12 +717,10 @@ def run(settings: Settings, folder: Path, children: Children) -> None:
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = bench_arguments(__doc__, timeout=900.0)
     parser.add_argument("--seconds", type=int, default=8, help="seconds per pass (wrk -d)")
-    parser.add_argument("--quick", action="store_true", help="2 s passes: a smoke run")
     parser.add_argument("--connections", type=int, default=32, help="for the throughput pass")
     parser.add_argument("--path", default=DEFAULT_PATH, help="a GET under /api/billing")
-    parser.add_argument("--timeout", type=float, default=900.0, help="hard limit, seconds")
     arguments = parser.parse_args(argv)
     seconds = 2 if arguments.quick else arguments.seconds
     if seconds < 1 or arguments.connections < 1 or arguments.timeout <= 0:
@@ -882,40 +736,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     )
 
 
-class _OutOfTime(Exception):
-    pass
-
-
 def main() -> int:
     settings = parse_arguments()
-
-    def terminate(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    def out_of_time(_signum: int, _frame: FrameType | None) -> None:
-        raise _OutOfTime
-
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGALRM, out_of_time)
-    signal.alarm(math.ceil(settings.timeout))
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="strangler-bench-gateway-") as folder,
-            Children(Path(folder)) as children,
-        ):
-            run(settings, Path(folder), children)
-    except BenchFailed as failure:
-        print(f"bench: {failure}", file=sys.stderr)
-        return 1
-    except _OutOfTime:
-        print(f"bench: gave up after {settings.timeout:g} s", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.alarm(0)
-    return 0
+    return run_bench(
+        lambda folder, children: run(settings, folder, children), settings.timeout, name="gateway"
+    )
 
 
 if __name__ == "__main__":
