@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from http_platform import health_router, install_problem_handlers, mount_metrics
+from http_platform.openapi import install_problem_openapi, problem_responses
 from http_platform.problem_catalogue import OPERATOR_TOKEN_REQUIRED, OPERATOR_TOKEN_WRONG
 from http_platform.problem_writer import Problem
 from pydantic import BaseModel, Field
@@ -152,7 +153,8 @@ def create_admin_app(
             ],
         )
 
-    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
+    # Every call may be refused for its token: 401 without one, 403 with a wrong one.
+    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], responses=problem_responses(401, 403))
 
     @router.get("/flags")
     async def list_flags(_: Admin) -> FlagsView:
@@ -178,7 +180,7 @@ def create_admin_app(
             for e in entries
         ]
 
-    @router.put("/flags/{route_name}")
+    @router.put("/flags/{route_name}", responses=problem_responses(404, 409))
     async def set_flag(route_name: str, change: FlagChange, who: Admin) -> FlagsView:
         """Set one route's mode, canary percentage and targeting."""
         route = next((r for r in routes.routes if r.name == route_name), None)
@@ -221,7 +223,7 @@ def create_admin_app(
             for r in sorted(routes.routes, key=lambda r: r.name)
         ]
 
-    @router.get("/diffs/{route_name}")
+    @router.get("/diffs/{route_name}", responses=problem_responses(404))
     async def diffs(route_name: str, _: Admin) -> ShadowView:
         """Shadow figures of one route and its latest differences, newest first."""
         if not any(r.name == route_name for r in routes.routes):
@@ -254,6 +256,7 @@ def create_admin_app(
                   docs_url=f"{ADMIN_PREFIX}/docs", redoc_url=None)  # fmt: skip
     app.state.admin_token = admin_token
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(router)
     app.include_router(health_router("gateway"))
     mount_metrics(app)

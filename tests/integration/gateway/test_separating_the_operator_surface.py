@@ -51,3 +51,26 @@ async def test_the_operator_listener_serves_the_admin_api_only_with_the_token_an
     assert with_token.status_code == 200
     assert {flag["mode"] for flag in with_token.json()["flags"]} == {"legacy"}
     assert "strangler_gateway_requests_total" in metrics.text
+
+
+async def test_the_admin_api_documents_its_refusals_as_problem_documents(
+    flag_database: str, gateway_process: GatewayProcessFactory
+) -> None:
+    gateway = await gateway_process(flag_database)
+
+    async with httpx.AsyncClient(base_url=gateway.admin_url, timeout=10) as operator:
+        document = (await operator.get("/_strangler/openapi.json")).json()
+
+    operations = [
+        (f"{method.upper()} {path}", operation)
+        for path, methods in document["paths"].items()
+        if path.startswith("/_strangler/")
+        for method, operation in methods.items()
+    ]
+    assert operations
+    for name, operation in operations:
+        for status in ("401", "403"):
+            content = operation["responses"][status]["content"]
+            assert list(content) == ["application/problem+json"], name
+    set_flag = document["paths"]["/_strangler/flags/{route_name}"]["put"]["responses"]
+    assert {"404", "409", "422"} <= set(set_flag)
