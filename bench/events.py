@@ -1,6 +1,6 @@
 """How fast is the event path, compared with the broker it runs on?
 
-    uv run python bench/events.py [--events N] [--rate R] [--duration S]
+    uv run --frozen python bench/events.py [--events N] [--rate R] [--duration S] [--quick]
                                   [--database sqlite|postgres] [--timeout S]
 
 One run starts its own embedded broker (tansu, memory storage) on a free port, creates every
@@ -39,15 +39,11 @@ about 3 s on tansu.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
 import math
 import os
-import platform
-import signal
-import socket
 import sqlite3
 import struct
 import sys
@@ -58,13 +54,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 from time import perf_counter
-from types import FrameType
 from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from embedded_broker import EmbeddedBroker
+from harness import (
+    BenchFailed,
+    Children,
+    bench_arguments,
+    free_ports,
+    last_resort_seconds,
+    load_average,
+    machine_note,
+    print_notes,
+    run_bench,
+)
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -122,7 +129,7 @@ class Figures:
 # ---------------------------------------------------------------- measuring helpers
 
 
-class PhaseTimeout(RuntimeError):
+class PhaseTimeout(BenchFailed):
     """One phase did not finish in ``PHASE_TIMEOUT_SECONDS``: something is stuck."""
 
 
@@ -522,15 +529,14 @@ def print_report(settings: Settings, event: Figures, raw: Figures, notes: dict[s
     print("-" * 75)
     print("ratio = event path / raw broker: below 1 for rates, above 1 for latencies, is the cost")
     print()
-    for name, value in notes.items():
-        print(f"{name + ':':<14}{value}")
+    print_notes(notes)
 
 
-def machine_notes(settings: Settings, size: int, dbs: Databases) -> dict[str, str]:
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+def machine_notes(
+    settings: Settings, size: int, dbs: Databases, load_before: str
+) -> dict[str, str]:
     return {
-        "machine": f"{os.cpu_count()} cores, {platform.platform()}, load average {load}",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        **machine_note(load_before),
         "database": dbs.description,
         "broker": f"tansu (embedded, memory storage), aiokafka {version('aiokafka')}",
         "workload": (
@@ -544,6 +550,7 @@ def machine_notes(settings: Settings, size: int, dbs: Databases) -> dict[str, st
 
 
 async def run(settings: Settings, broker: EmbeddedBroker) -> None:
+    load_before = load_average()
     config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers, client_id="bench")
     await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
     size = event_size()
@@ -552,7 +559,7 @@ async def run(settings: Settings, broker: EmbeddedBroker) -> None:
     print(f"event path on {settings.database} ...", flush=True)
     async with databases(settings.database) as dbs:
         event = await measure_event_path(config, settings, dbs)
-        notes = machine_notes(settings, size, dbs)
+        notes = machine_notes(settings, size, dbs, load_before)
     notes["paced"] = (
         f"{event.paced_rate:.1f}/s achieved (event path), {raw.paced_rate:.1f}/s (raw broker)"
     )
@@ -563,52 +570,34 @@ async def run(settings: Settings, broker: EmbeddedBroker) -> None:
     print_report(settings, event, raw, notes)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=2000, help="messages for the rates")
+    parser = bench_arguments(__doc__, timeout=240.0)
+    parser.add_argument("--events", type=int, help="messages for the rates (2000; quick 300)")
     parser.add_argument("--rate", type=float, default=100.0, help="messages/s for the latencies")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds at that rate")
+    parser.add_argument("--duration", type=float, help="seconds at that rate (20; quick 3)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--timeout", type=float, default=240.0, help="hard limit, seconds")
     arguments = parser.parse_args(argv)
-    if arguments.events < 2 or arguments.rate <= 0 or arguments.duration <= 0:
+    events = arguments.events or (300 if arguments.quick else 2000)
+    duration = arguments.duration or (3.0 if arguments.quick else 20.0)
+    if events < 2 or arguments.rate <= 0 or duration <= 0:
         parser.error("--events must be at least 2; --rate and --duration must be positive")
-    return Settings(
-        arguments.events, arguments.rate, arguments.duration, arguments.database, arguments.timeout
-    )
+    return Settings(events, arguments.rate, duration, arguments.database, arguments.timeout)
 
 
 def main() -> int:
     settings = parse_arguments()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    def terminate(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
+    def measure(_folder: Path, _children: Children) -> None:
+        broker = EmbeddedBroker(port=free_ports(1)[0])
+        broker.start()
+        try:
+            asyncio.run(asyncio.wait_for(run(settings, broker), settings.timeout))
+        finally:
+            broker.stop()
 
-    signal.signal(signal.SIGTERM, terminate)
-    # The last resort if even the cleanup hangs: the broker dies with us (PR_SET_PDEATHSIG).
-    signal.alarm(math.ceil(settings.timeout) + 30)
-    broker = EmbeddedBroker(port=free_port())
-    broker.start()
-    try:
-        asyncio.run(asyncio.wait_for(run(settings, broker), settings.timeout))
-    except TimeoutError:
-        print(f"bench: gave up after {settings.timeout:g} s", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        broker.stop()
-        signal.alarm(0)
-    return 0
+    # The measuring is bounded by --timeout; the harness's bound leaves room for the cleanup.
+    return run_bench(measure, last_resort_seconds(settings.timeout), name="events")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ column (`yes` / `NO`) for each target.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import math
 import os
 import platform
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from local_processes import ChildProcess
+from local_processes import AsyncChildProcess, ChildProcess, process_tree
 
 __all__ = [
     "HOST",
@@ -38,19 +40,24 @@ __all__ = [
     "Column",
     "bench_arguments",
     "console_script",
+    "cpu_seconds",
     "free_ports",
-    "last_resort_alarm",
+    "last_resort_seconds",
     "load_average",
     "machine_note",
     "print_notes",
     "print_table",
     "ratio",
     "run_bench",
+    "run_captured",
+    "run_step",
+    "run_step_async",
     "verdict",
 ]
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT_SECONDS = 15.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _CLEANUP_GRACE_SECONDS = 60
 
 
@@ -115,13 +122,62 @@ def run_bench(
     return 0
 
 
-def last_resort_alarm(timeout_seconds: float) -> None:
-    """For benches that bound themselves (asyncio): if even their cleanup hangs, SIGALRM
-    ends the process, and its children die with it (`die_with_parent`)."""
-    signal.alarm(math.ceil(timeout_seconds) + _CLEANUP_GRACE_SECONDS)
+def last_resort_seconds(timeout_seconds: float) -> float:
+    """For a bench that bounds its own measuring (`asyncio.wait_for`): the bound to give
+    `run_bench`, leaving room for the cleanup after it."""
+    return timeout_seconds + _CLEANUP_GRACE_SECONDS
 
 
 # ---------------------------------------------------------------- processes
+
+
+def run_captured(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion, its output captured; `BenchFailed` if it overruns.
+
+    It runs as a `local_processes.ChildProcess`: its whole group is stopped whatever happens.
+    """
+    child = ChildProcess.start(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = child.process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchFailed(f"{' '.join(argv)}: not done after {timeout:g} s") from None
+    finally:
+        child.stop(STOP_TIMEOUT_SECONDS)
+    return subprocess.CompletedProcess(
+        list(argv), child.process.returncode, out.decode(errors="replace"),
+        err.decode(errors="replace"),
+    )  # fmt: skip
+
+
+def run_step(argv: Sequence[str], env: Mapping[str, str] | None = None, *,
+             timeout: float = 120) -> str:  # fmt: skip
+    """Run a command until it exits 0: its output, or `BenchFailed` with it."""
+    completed = run_captured(argv, env, timeout=timeout)
+    if completed.returncode != 0:
+        raise BenchFailed(
+            f"{' '.join(argv)} exited with {completed.returncode}:\n"
+            f"{completed.stdout}{completed.stderr}"
+        )
+    return completed.stdout
+
+
+async def run_step_async(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, *, limit_seconds: float = 120
+) -> str:
+    """`run_step` for asyncio code: stdout and stderr together, or `BenchFailed` with them."""
+    child = await AsyncChildProcess.start(argv, env=env, stderr=asyncio.subprocess.STDOUT)
+    try:
+        output, _ = await asyncio.wait_for(child.process.communicate(), limit_seconds)
+    except TimeoutError:
+        raise BenchFailed(f"{' '.join(argv)}: not done after {limit_seconds:g} s") from None
+    finally:
+        await child.stop(STOP_TIMEOUT_SECONDS)
+    text = output.decode(errors="replace")
+    if child.returncode != 0:
+        raise BenchFailed(f"{' '.join(argv)} exited with {child.returncode}:\n{text}")
+    return text
 
 
 def console_script(name: str) -> str:
@@ -163,11 +219,11 @@ class Children:
 
     def start(
         self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
-    ) -> ChildProcess:
+    ) -> subprocess.Popen[bytes]:
         with self.log_path(name).open("wb") as log:
             child = ChildProcess.start(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._started[name] = child
-        return child
+        return child.process
 
     def log_path(self, name: str) -> Path:
         return self._logs / f"{name}.log"
@@ -177,10 +233,11 @@ class Children:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
 
-    def stop(self, name: str) -> None:
+    def stop(self, name: str, timeout_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+        """SIGTERM its group, SIGKILL it after `timeout_seconds`; returns once it is gone."""
         child = self._started.pop(name, None)
         if child is not None:
-            child.stop(STOP_TIMEOUT_SECONDS)
+            child.stop(timeout_seconds)
 
     def stop_all(self) -> None:
         started, self._started = list(self._started.values()), {}
@@ -189,6 +246,16 @@ class Children:
 
 
 # ---------------------------------------------------------------- the machine
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` and every process descending from it, in seconds."""
+    ticks = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return ticks / CLOCK_TICKS
 
 
 def load_average() -> str:

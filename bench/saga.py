@@ -56,17 +56,13 @@ saga that does not complete) is: exit status 1.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import math
 import os
-import platform
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
@@ -76,7 +72,6 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from time import perf_counter
-from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -89,7 +84,6 @@ from events import (
     POSTGRES_URL,
     RAW_TOPIC,
     Figures,
-    PhaseTimeout,
     databases,
     event_size,
     measure_event_path,
@@ -97,8 +91,23 @@ from events import (
     percentile,
 )
 from events import Settings as EventSettings
+
+# bench/harness.py: what every bench shares.
+from harness import (
+    BenchFailed,
+    Children,
+    bench_arguments,
+    console_script,
+    free_ports,
+    last_resort_seconds,
+    load_average,
+    machine_note,
+    print_notes,
+    ratio,
+    run_bench,
+    run_step_async,
+)
 from legacy_monolith.security import TokenIssuer
-from local_processes import die_with_parent
 from payment_simulator.cards import APPROVED
 from sqlalchemy.engine import make_url
 from strangler_contracts import (
@@ -110,9 +119,6 @@ from strangler_contracts import (
 )
 from strangler_contracts.topics import ACCOUNTS, BILLING
 from strangler_eventing import BrokerConfig, create_producer, ensure_topics
-
-# bench/gateway.py, beside this script (not the gateway/ deployable): processes, free ports.
-from gateway import BenchFailed, Children, console_script, free_ports
 
 HOST = "127.0.0.1"
 PLAN = "pro"
@@ -148,40 +154,6 @@ class Settings:
 
 
 # ---------------------------------------------------------------- processes
-
-
-async def run_to_completion(
-    argv: Sequence[str], env: Mapping[str, str], limit: float = PREPARE_TIMEOUT_SECONDS
-) -> str:
-    """Run a command until it exits 0: its output, or ``BenchFailed`` with it. Its whole
-    process group is killed if it overruns or the bench stops meanwhile."""
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=die_with_parent(),
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), limit)
-    except TimeoutError:
-        await _killed(process)
-        raise BenchFailed(f"{' '.join(argv)}: not done after {limit:g} s") from None
-    except BaseException:
-        await _killed(process)
-        raise
-    text = output.decode(errors="replace")
-    if process.returncode != 0:
-        raise BenchFailed(f"{' '.join(argv)} exited with {process.returncode}:\n{text}")
-    return text
-
-
-async def _killed(process: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    await process.wait()
 
 
 async def wait_ready(
@@ -278,7 +250,9 @@ async def start_system(
     )
     billing_service = console_script("billing-service")
     print("preparing billing's database ...", flush=True)
-    await run_to_completion([billing_service, "prepare"], billing_env)
+    await run_step_async(
+        [billing_service, "prepare"], billing_env, limit_seconds=PREPARE_TIMEOUT_SECONDS
+    )
     billing = children.start(
         "billing",
         [billing_service, "serve", "--host", HOST, "--port", str(billing_port)],
@@ -702,10 +676,6 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def ratio(value: float, base: float) -> str:
-    return f"{value / base:.3g}" if base else "-"
-
-
 def print_report(
     settings: Settings, saga: SagaFigures, path: Figures, raw: Figures, notes: Mapping[str, str]
 ) -> None:
@@ -775,8 +745,7 @@ def print_report(
     )
     print(f"checkouts ended: {ended}")
     print()
-    for name, value in notes.items():
-        print(f"{name + ':':<12}{value}")
+    print_notes(notes)
 
 
 def _spread(label: str, ordered: Sequence[float]) -> list[tuple[str, str, str]]:
@@ -786,20 +755,12 @@ def _spread(label: str, ordered: Sequence[float]) -> list[tuple[str, str, str]]:
     ]
 
 
-def load_average() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def machine_notes(
     settings: Settings, database: BillingDatabase, load_before: str, size: int
 ) -> dict[str, str]:
     events = settings.events
     return {
-        "machine": (
-            f"{os.cpu_count()} cores, {platform.platform()}; load average {load_before} "
-            f"before, {load_average()} after"
-        ),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        **machine_note(load_before),
         "database": f"billing and the event path on {database.description}",
         "broker": f"tansu (embedded, memory storage), aiokafka {version('aiokafka')}",
         "billing": (
@@ -861,7 +822,7 @@ QUICK = {"checkouts": 40, "alone": 5, "warm_up": 2, "events": 200, "duration": 1
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = bench_arguments(__doc__, timeout=600.0)
     parser.add_argument("--checkouts", type=int, help="for the throughput pass (200; quick 40)")
     parser.add_argument("--concurrency", type=int, default=16, help="checkouts at a time")
     parser.add_argument("--alone", type=int, help="checkouts one at a time (20; quick 5)")
@@ -872,8 +833,6 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--rate", type=float, default=50.0, help="baseline latency msgs/s")
     parser.add_argument("--duration", type=float, help="seconds at that rate (4; quick 1)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: small counts")
-    parser.add_argument("--timeout", type=float, default=600.0, help="hard limit, seconds")
     arguments = parser.parse_args(argv)
     counts = dict(QUICK if arguments.quick else FULL)
     given = {name: getattr(arguments, name, None) for name in counts}
@@ -901,37 +860,18 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
 def main() -> int:
     settings = parse_arguments()
 
-    def terminate(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
+    def measure(folder: Path, children: Children) -> None:
+        broker = EmbeddedBroker(port=free_ports(1)[0])
+        broker.start()
+        try:
+            measuring = run(settings, broker, children, folder)
+            asyncio.run(asyncio.wait_for(measuring, settings.timeout))
+        finally:
+            children.stop_all()  # before the broker: billing leaves its consumer group
+            broker.stop()
 
-    signal.signal(signal.SIGTERM, terminate)
-    # The last resort if even the cleanup hangs: the children die with us (PR_SET_PDEATHSIG).
-    signal.alarm(math.ceil(settings.timeout) + 60)
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="strangler-bench-saga-") as folder,
-            Children(Path(folder)) as children,
-        ):
-            broker = EmbeddedBroker(port=free_ports(1)[0])
-            broker.start()
-            try:
-                measuring = run(settings, broker, children, Path(folder))
-                asyncio.run(asyncio.wait_for(measuring, settings.timeout))
-            finally:
-                children.stop_all()  # before the broker: billing leaves its consumer group
-                broker.stop()
-    except (BenchFailed, PhaseTimeout) as failure:
-        print(f"bench: {failure}", file=sys.stderr)
-        return 1
-    except TimeoutError:
-        print(f"bench: gave up after {settings.timeout:g} s", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.alarm(0)
-    return 0
+    # The measuring is bounded by --timeout; the harness's bound leaves room for the cleanup.
+    return run_bench(measure, last_resort_seconds(settings.timeout), name="saga")
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def measure_once(subject: Subject, index: int, folder: Path, children: Children)
         record = read_run_record(state_dir)
         if record is not None and record.get("phase") == "running":
             break
-        if not runner.running:
+        if runner.poll() is not None:
             raise BenchFailed(f"`strangler up` exited with {runner.returncode}:\n"
                               f"{children.tail(name)}")  # fmt: skip
         if time.perf_counter() - started > HEALTHY_TIMEOUT_SECONDS:
@@ -158,9 +158,8 @@ def measure_once(subject: Subject, index: int, folder: Path, children: Children)
     }
     rss[RUNNER] = resident_bytes([runner.pid]) / MIB
     stopping = time.perf_counter()
-    runner.stop(STOP_TIMEOUT_SECONDS)
+    children.stop(name, STOP_TIMEOUT_SECONDS)
     stopped = time.perf_counter() - stopping
-    children.stop(name)
     print(f"  {subject.label} run {index + 1}: healthy in {healthy:.2f} s, "
           f"{sum(v for k, v in rss.items() if k != RUNNER):.0f} MiB, "
           f"stopped in {stopped:.2f} s", flush=True)  # fmt: skip
