@@ -63,6 +63,7 @@ PORT_SETTINGS = (
     "billing_port",
     "notifications_port",
     "gateway_port",
+    "gateway_admin_port",
     "payment_simulator_port",
     "smtp_port",
     "mail_ui_port",

@@ -9,7 +9,7 @@ import httpx
 __all__ = ["PROBE_TIMEOUT_SECONDS", "is_healthy", "probe_client", "wait_until_healthy"]
 
 PROBE_TIMEOUT_SECONDS = 2.0
-_POLL_INTERVAL_SECONDS = 0.2
+_POLL_INTERVAL_SECONDS = 0.1
 
 
 def probe_client() -> httpx.AsyncClient:
