@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import os
 import sqlite3
@@ -121,6 +122,8 @@ from strangler_contracts.topics import ACCOUNTS, BILLING
 from strangler_eventing import BrokerConfig, create_producer, ensure_topics
 
 HOST = "127.0.0.1"
+OPERATOR_TOKEN = uuid.uuid4().hex
+"""Billing's `/internal` API (the counts this bench polls) answers only with it."""
 PLAN = "pro"
 MONOLITH_SOURCE = "/legacy-monolith"
 TOKEN_ISSUER = "legacy-monolith"
@@ -243,6 +246,7 @@ async def start_system(
     billing_env = environment(
         BILLING_DATABASE_URL=database.url,
         BILLING_JWT_SECRET=jwt_secret,
+        BILLING_OPERATOR_TOKEN=OPERATOR_TOKEN,
         BILLING_PAYMENT_PROVIDER_URL=payments_url,
         BILLING_KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
         BILLING_KAFKA_KIND="tansu",
@@ -321,7 +325,9 @@ async def publish_registrations(config: BrokerConfig, customers: Sequence[Custom
 
 
 async def billing_customers(client: httpx.AsyncClient) -> int:
-    answer = await client.get("/internal/billing/counts")
+    answer = await client.get(
+        "/internal/billing/counts", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    )
     if answer.status_code != 200:
         raise BenchFailed(f"GET /internal/billing/counts: {answer.status_code} {answer.text}")
     counts: dict[str, int] = answer.json()["counts"]
@@ -353,7 +359,7 @@ async def register(
 @dataclass
 class BrokerView:
     """``strangler.billing`` as a plain Kafka client reads it: when each event arrived here,
-    its ``ce_type`` and its key (the subscription id); and, per subscription, whether the
+    its ``ce_type`` and the subscription it is about; and, per subscription, whether the
     event that ends a checkout (``SubscriptionActivated``, ``SubscriptionCancelled``) is in."""
 
     config: BrokerConfig
@@ -389,7 +395,7 @@ class BrokerView:
                 for records in batches.values():
                     for record in records:
                         ce_type = dict(record.headers).get("ce_type", b"").decode()
-                        key = record.key.decode() if record.key else ""
+                        key = _subscription_of(record.value)
                         self.arrivals.append((now, ce_type, key))
                         if ce_type in ENDING_TYPES:
                             self.ending(key).set()
@@ -434,6 +440,17 @@ class BrokerView:
         ``since`` to the last of them."""
         stamps = [at for at, _, key in self.arrivals if key in subscription_ids]
         return len(stamps), len(stamps) / (max(stamps) - since)
+
+
+def _subscription_of(value: bytes | None) -> str:
+    """The subscription an event of a checkout is about. Billing keys its events by customer
+    (one partition keeps a customer's events in order), so it is read from the event."""
+    try:
+        envelope = json.loads(value or b"{}")
+    except ValueError:
+        return ""
+    data = envelope.get("data") or {}
+    return str(data.get("subscription_id") or envelope.get("subject") or "")
 
 
 # ---------------------------------------------------------------- checkouts
