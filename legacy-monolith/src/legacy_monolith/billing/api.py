@@ -100,13 +100,14 @@ async def pay_invoice(
     invoice_id: str,
     body: PayInvoiceRequest,
     user: CurrentUser,
+    session: DbSession,
     runtime: RuntimeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentResult:
     """Charge a card for the invoice; a retry with the same Idempotency-Key never charges twice."""
     outcome = await service.pay_invoice(
-        runtime, user.id, invoice_id, body.card_number, idempotency_key
+        session, runtime, user.id, invoice_id, body.card_number, idempotency_key
     )
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -125,13 +126,14 @@ async def refund_invoice(
     invoice_id: str,
     body: RefundInvoiceRequest,
     user: CurrentUser,
+    session: DbSession,
     runtime: RuntimeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RefundResult:
     """Refund all (default) or part of a paid invoice."""
     outcome = await service.refund_invoice(
-        runtime, user.id, invoice_id, body.amount_cents, body.reason, idempotency_key
+        session, runtime, user.id, invoice_id, body.amount_cents, body.reason, idempotency_key
     )
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import httpx
 
 __all__ = [
+    "AttemptTakenElsewhere",
     "CardDeclined",
     "Charge",
     "HttpPaymentProvider",
@@ -54,6 +55,12 @@ class ProviderTimeout(PaymentProviderError):
 
 class ProviderUnavailable(PaymentProviderError):
     pass
+
+
+class AttemptTakenElsewhere(PaymentProviderError):
+    """Another request holds the key at the provider: it is still running, or it was made
+    with another card. Either way that request decides this attempt; nothing was charged by
+    this one."""
 
 
 class ProviderRejected(PaymentProviderError):
@@ -128,6 +135,8 @@ class HttpPaymentProvider:
                 str(problem.get("decline_code", "card_declined")),
                 str(problem.get("detail") or problem.get("title") or "card declined"),
             )
+        if _problem_slug(problem) in _KEY_HELD_ELSEWHERE:
+            raise AttemptTakenElsewhere(str(problem.get("detail") or "idempotency key in use"))
         if response.status_code == 504:
             raise ProviderTimeout(str(problem.get("detail") or "the processor timed out"))
         if response.status_code >= 500:
@@ -136,6 +145,13 @@ class HttpPaymentProvider:
             response.status_code,
             str(problem.get("detail") or problem.get("title") or response.reason_phrase),
         )
+
+
+_KEY_HELD_ELSEWHERE = frozenset({"idempotency-key-in-use", "idempotency-key-reused"})
+
+
+def _problem_slug(problem: dict[str, Any]) -> str:
+    return str(problem.get("type", "")).rsplit("/", 1)[-1]
 
 
 def _problem_of(response: httpx.Response) -> dict[str, Any]:

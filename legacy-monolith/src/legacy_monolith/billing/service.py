@@ -1,16 +1,24 @@
 """Plans, subscriptions, invoices, payments and refunds — with e-mails sent inline.
 
-Paying an invoice spans three short transactions around the provider call, so no database
-lock is held while the card network thinks: (1) claim the invoice (``open`` → ``processing``)
-and record a pending payment under the caller's idempotency key, (2) charge the provider with
-a key derived from the payment id, (3) record the outcome. A retry with the same key replays
-the recorded outcome, or resumes a timed-out attempt with the same provider key, so the
+Paying an invoice spans three short transactions of the request's one session around the
+provider call, so no database lock is held while the card network thinks and no request
+holds two pooled connections: (1) claim the invoice (``open`` → ``processing``) and record a
+pending payment under the caller's idempotency key, (2) charge the provider with a key
+derived from the payment id, (3) record the outcome. A retry with the same key replays the
+recorded outcome, or resumes a timed-out attempt with the same provider key, so the
 provider never charges twice.
 
+The payment's id is not random: it names the invoice's current attempt
+(``strangler_contracts.payments``), the same id the billing service gives it. So while both
+sides serve billing, an invoice paid on both at once — whatever keys the callers send —
+reaches the provider under one key and is charged once; the side whose request the provider
+is still running, or made with another card, answers ``payment-in-progress`` and leaves its
+attempt pending until the other side's outcome arrives through the sync.
+
 If the process dies between (2) and (3), the invoice stays ``processing``. Once the attempt
-is older than any provider call can take, a retry with the same key takes it over and asks
+is older than any provider call can take, a retry (with any key) takes it over and asks
 the provider again with the same provider key: the provider replays the charge it made, or
-makes the one it never made. A different key keeps getting 409 until then.
+makes the one it never made. Until then, other keys get 409.
 """
 
 from __future__ import annotations
@@ -20,12 +28,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from http_platform import Problem
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_contracts.payments import (
+    REJECTED_BY_PROVIDER,
+    counts_as_declined,
+    next_attempt,
+    payment_attempt_id,
+)
 
 from legacy_monolith import events
 from legacy_monolith.billing.payment_provider import (
+    AttemptTakenElsewhere,
     CardDeclined,
     Charge,
     ProviderRejected,
@@ -244,11 +259,7 @@ async def get_invoice(session: AsyncSession, user_id: str, invoice_id: str) -> I
 
 def _not_payable(invoice: Invoice) -> Conflict:
     if invoice.status == "processing":
-        return Conflict(
-            "payment-in-progress",
-            "Payment in progress",
-            f"Invoice '{invoice.id}' is being paid right now.",
-        )
+        return _in_progress(invoice.id)
     if invoice.status in REFUNDABLE or invoice.status == "refunded":
         return Conflict(
             "invoice-already-paid", "Invoice already paid", f"Invoice '{invoice.id}' is paid."
@@ -260,6 +271,14 @@ def _not_payable(invoice: Invoice) -> Conflict:
     )
 
 
+def _in_progress(invoice_id: str) -> Conflict:
+    return Conflict(
+        "payment-in-progress",
+        "Payment in progress",
+        f"Invoice '{invoice_id}' is being paid right now.",
+    )
+
+
 def _abandoned(runtime: Runtime, payment: Payment) -> bool:
     """A pending attempt older than three provider timeouts lost its process mid-payment."""
     started = payment.attempted_at or payment.created_at
@@ -267,71 +286,176 @@ def _abandoned(runtime: Runtime, payment: Payment) -> bool:
     return utcnow() - started > limit
 
 
+def _can_take_over(runtime: Runtime, attempt: Payment) -> bool:
+    """Whether this attempt of the invoice may be asked of the provider again, under its key:
+    nothing is known to be charged by it and no live request is running it."""
+    if attempt.status in ("timed_out", "interrupted"):
+        return True
+    if attempt.status == "failed":
+        return not counts_as_declined(attempt.status, attempt.failure_code)
+    return attempt.status == "pending" and _abandoned(runtime, attempt)
+
+
+async def _replay_or_refuse(
+    runtime: Runtime, invoice: Invoice, payment: Payment, key: str
+) -> PaymentOutcome | None:
+    """What a retry under a key already used answers: the recorded outcome, or None when
+    the attempt may be resumed."""
+    if payment.invoice_id != invoice.id:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency key reused",
+            f"Idempotency-Key '{key}' was used for another invoice.",
+        )
+    if payment.status == "succeeded":
+        return PaymentOutcome(payment, invoice, replayed=True)
+    if payment.status == "failed" and counts_as_declined(payment.status, payment.failure_code):
+        raise CardWasDeclined(
+            invoice.id, payment.id, payment.failure_code or "", payment.failure_message or ""
+        )
+    if payment.status == "pending" and not _abandoned(runtime, payment):
+        raise _not_payable(invoice)
+    return None
+
+
+async def _current_attempt(session: AsyncSession, invoice_id: str) -> str:
+    """The id of the payment a new attempt of the invoice is (``strangler_contracts.payments``)."""
+    declined = await session.scalar(
+        select(func.count())
+        .select_from(Payment)
+        .where(
+            Payment.invoice_id == invoice_id,
+            Payment.status == "failed",
+            Payment.failure_code.is_distinct_from(REJECTED_BY_PROVIDER),
+        )
+    )
+    return payment_attempt_id(invoice_id, next_attempt(declined or 0))
+
+
 async def _claim_for_payment(
-    runtime: Runtime, user_id: str, invoice_id: str, key: str, card_number: str
+    session: AsyncSession,
+    runtime: Runtime,
+    user_id: str,
+    invoice_id: str,
+    key: str,
+    card_number: str,
 ) -> PaymentOutcome:
-    async with runtime.sessions() as session, session.begin():
-        invoice = await get_invoice(session, user_id, invoice_id)
-        payment = await session.scalar(
-            select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
+    """Step 1: claim the invoice for the attempt the key names, or else its current one."""
+    invoice = await get_invoice(session, user_id, invoice_id)
+    payment = await session.scalar(
+        select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
+    )
+    if payment is not None:
+        replay = await _replay_or_refuse(runtime, invoice, payment, key)
+        if replay is not None:
+            return replay
+    else:
+        attempt_id = await _current_attempt(session, invoice.id)
+        payment = await session.get(Payment, attempt_id)
+        if payment is not None and not _can_take_over(runtime, payment):
+            raise _not_payable(invoice) if invoice.status != PAYABLE else _in_progress(invoice.id)
+    claimable = [PAYABLE]
+    if payment is not None and payment.status == "pending":
+        claimable.append("processing")
+    claimed = await session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id, Invoice.status.in_(claimable))
+        .values(status="processing", **_one_more_version())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        raise _ClaimTaken
+    if payment is None:
+        payment = Payment(
+            id=attempt_id,
+            invoice_id=invoice.id,
+            user_id=user_id,
+            amount_cents=invoice.amount_cents,
+            currency=invoice.currency,
+            created_at=utcnow(),
         )
-        if payment is not None:
-            if payment.invoice_id != invoice.id:
-                raise Problem(
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
-                    f"Idempotency-Key '{key}' was used for another invoice.",
-                )
-            if payment.status == "succeeded":
-                return PaymentOutcome(payment, invoice, replayed=True)
-            if payment.status == "failed":
-                raise CardWasDeclined(
-                    invoice.id,
-                    payment.id,
-                    payment.failure_code or "",
-                    payment.failure_message or "",
-                )
-            if payment.status == "pending" and not _abandoned(runtime, payment):
-                raise _not_payable(invoice)
-        claimable = [PAYABLE]
-        if payment is not None and payment.status == "pending":
-            claimable.append("processing")
-        claimed = await session.execute(
-            update(Invoice)
-            .where(Invoice.id == invoice.id, Invoice.status.in_(claimable))
-            .values(status="processing", **_one_more_version())
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 0:  # type: ignore[attr-defined]
-            await session.refresh(invoice)
-            raise _not_payable(invoice)
-        if payment is None:
-            payment = Payment(
-                id=new_id(),
-                invoice_id=invoice.id,
-                user_id=user_id,
-                idempotency_key=key,
-                amount_cents=invoice.amount_cents,
-                currency=invoice.currency,
-                card_last4=card_number[-4:],
-                created_at=utcnow(),
-            )
-            session.add(payment)
-        payment.status = "pending"
-        payment.attempted_at = utcnow()
-        await session.flush()
-        return PaymentOutcome(payment, invoice, replayed=False)
+        session.add(payment)
+    payment.idempotency_key = key
+    payment.card_last4 = card_number[-4:]
+    payment.status = "pending"
+    payment.failure_code = None
+    payment.failure_message = None
+    payment.attempted_at = utcnow()
+    await session.flush()
+    await session.refresh(invoice)
+    return PaymentOutcome(payment, invoice, replayed=False)
+
+
+class _ClaimTaken(Exception):
+    """A concurrent request claimed the invoice between this one's reads and its write."""
+
+
+async def _claim_or_answer(
+    session: AsyncSession,
+    runtime: Runtime,
+    user_id: str,
+    invoice_id: str,
+    key: str | None,
+    card_number: str,
+) -> PaymentOutcome:
+    """Step 1, committed. Losing the claim to a concurrent request, it looks again: a retry
+    under the winner's key then replays the winner's outcome."""
+    key = key or new_id()
+    try:
+        return await _committed_claim(session, runtime, user_id, invoice_id, key, card_number)
+    except (_ClaimTaken, IntegrityError):
+        await session.rollback()
+    try:
+        return await _committed_claim(session, runtime, user_id, invoice_id, key, card_number)
+    except (_ClaimTaken, IntegrityError):
+        await session.rollback()
+    invoice = await get_invoice(session, user_id, invoice_id)
+    payment = await session.scalar(
+        select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
+    )
+    await session.commit()
+    if payment is not None and payment.status == "succeeded":
+        return PaymentOutcome(payment, invoice, replayed=True)
+    raise _not_payable(invoice)
+
+
+async def _committed_claim(
+    session: AsyncSession,
+    runtime: Runtime,
+    user_id: str,
+    invoice_id: str,
+    key: str,
+    card_number: str,
+) -> PaymentOutcome:
+    try:
+        claim = await _claim_for_payment(session, runtime, user_id, invoice_id, key, card_number)
+        await session.commit()
+    except (_ClaimTaken, IntegrityError):
+        raise
+    except BaseException:
+        await session.rollback()
+        raise
+    return claim
 
 
 async def pay_invoice(
-    runtime: Runtime, user_id: str, invoice_id: str, card_number: str, key: str | None
+    session: AsyncSession,
+    runtime: Runtime,
+    user_id: str,
+    invoice_id: str,
+    card_number: str,
+    key: str | None,
 ) -> PaymentOutcome:
-    """Charge the invoice's amount; see the module docstring for the three steps."""
-    claim = await _claim_for_payment(runtime, user_id, invoice_id, key or new_id(), card_number)
+    """Charge the invoice's amount; see the module docstring for the three steps.
+
+    ``session`` is the request's: each step commits, so its connection goes back to the
+    pool before the provider is asked and no request ever holds two connections.
+    """
+    claim = await _claim_or_answer(session, runtime, user_id, invoice_id, key, card_number)
     if claim.replayed:
         return claim
-    payment_id, invoice = claim.payment.id, claim.invoice
+    payment, invoice = claim.payment, claim.invoice
 
     charge: Charge | None = None
     failure: CardDeclined | None = None
@@ -342,63 +466,34 @@ async def pay_invoice(
             currency=invoice.currency,
             card_number=card_number,
             description=f"Invoice {invoice.id}",
-            key=f"payment-{payment_id}",
+            key=f"payment-{payment.id}",
         )
+    except AttemptTakenElsewhere as exc:
+        raise _in_progress(invoice.id) from exc
     except CardDeclined as exc:
         failure = exc
     except ProviderRejected as exc:
-        failure = CardDeclined("rejected_by_provider", exc.detail)
+        failure = CardDeclined(REJECTED_BY_PROVIDER, exc.detail)
     except (ProviderTimeout, ProviderUnavailable) as exc:
         interruption = exc
 
-    async with runtime.sessions() as session, session.begin():
-        payment = await session.get_one(Payment, payment_id)
-        invoice = await session.get_one(Invoice, invoice.id)
-        user = await session.get_one(User, user_id)
-        payment.completed_at = utcnow()
-        amount = format_money(invoice.amount_cents, invoice.currency)
-        if charge is not None:
-            payment.status = "succeeded"
-            payment.provider_charge_id = charge.charge_id
-            invoice.status = "paid"
-            invoice.paid_at = payment.completed_at
-            await session.flush()  # counts the versions the event carries
-            await events.record(session, events.payment_succeeded(payment, invoice))
-            await notify(
-                session,
-                runtime.mailer,
-                user,
-                "payment_succeeded",
-                invoice_id=invoice.id,
-                amount=amount,
-            )
-        elif failure is not None:
-            payment.status = "failed"
-            payment.failure_code = failure.code
-            payment.failure_message = failure.message
-            invoice.status = PAYABLE
-            await session.flush()  # counts the versions the event carries
-            await events.record(session, events.payment_failed(payment, invoice))
-            await notify(
-                session,
-                runtime.mailer,
-                user,
-                "payment_failed",
-                invoice_id=invoice.id,
-                amount=amount,
-                reason=failure.message,
-            )
-        else:
+    try:
+        await _record_outcome(session, runtime, user_id, payment, invoice, charge, failure)
+        if interruption is not None:
             payment.status = (
                 "timed_out" if isinstance(interruption, ProviderTimeout) else "interrupted"
             )
             payment.failure_message = str(interruption)
             invoice.status = PAYABLE
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
     if failure is not None:
-        raise CardWasDeclined(invoice.id, payment_id, failure.code, failure.message)
+        raise CardWasDeclined(invoice.id, payment.id, failure.code, failure.message)
     if isinstance(interruption, ProviderTimeout):
-        raise PaymentProviderTimedOut(invoice.id, payment_id)
+        raise PaymentProviderTimedOut(invoice.id, payment.id)
     if interruption is not None:
         raise PaymentProviderDown(
             f"The payment provider could not be reached ({interruption}). Nothing was charged; "
@@ -407,7 +502,55 @@ async def pay_invoice(
     return PaymentOutcome(payment, invoice, replayed=False)
 
 
+async def _record_outcome(
+    session: AsyncSession,
+    runtime: Runtime,
+    user_id: str,
+    payment: Payment,
+    invoice: Invoice,
+    charge: Charge | None,
+    failure: CardDeclined | None,
+) -> None:
+    """Step 3, in the session's next transaction: what the provider answered."""
+    await session.refresh(payment)
+    await session.refresh(invoice)
+    payment.completed_at = utcnow()
+    amount = format_money(invoice.amount_cents, invoice.currency)
+    if charge is not None:
+        payment.status = "succeeded"
+        payment.provider_charge_id = charge.charge_id
+        invoice.status = "paid"
+        invoice.paid_at = payment.completed_at
+        await session.flush()  # counts the versions the event carries
+        await events.record(session, events.payment_succeeded(payment, invoice))
+        await notify(
+            session,
+            runtime.mailer,
+            await session.get_one(User, user_id),
+            "payment_succeeded",
+            invoice_id=invoice.id,
+            amount=amount,
+        )
+    elif failure is not None:
+        payment.status = "failed"
+        payment.failure_code = failure.code
+        payment.failure_message = failure.message
+        invoice.status = PAYABLE
+        await session.flush()  # counts the versions the event carries
+        await events.record(session, events.payment_failed(payment, invoice))
+        await notify(
+            session,
+            runtime.mailer,
+            await session.get_one(User, user_id),
+            "payment_failed",
+            invoice_id=invoice.id,
+            amount=amount,
+            reason=failure.message,
+        )
+
+
 async def refund_invoice(
+    session: AsyncSession,
     runtime: Runtime,
     user_id: str,
     invoice_id: str,
@@ -415,9 +558,12 @@ async def refund_invoice(
     reason: str | None,
     key: str | None,
 ) -> RefundOutcome:
-    """Refund all or part of a paid invoice through the provider, at most once per key."""
+    """Refund all or part of a paid invoice through the provider, at most once per key.
+
+    Like paying, it ends the request session's transaction before asking the provider.
+    """
     key = key or new_id()
-    async with runtime.sessions() as session:
+    try:
         invoice = await get_invoice(session, user_id, invoice_id)
         existing = await session.scalar(
             select(Refund).where(Refund.invoice_id == invoice.id, Refund.idempotency_key == key)
@@ -450,10 +596,12 @@ async def refund_invoice(
                 f"Invoice '{invoice.id}' has no captured payment.",
             )
         charge_id, payment_id = payment.provider_charge_id, payment.id
+    finally:
+        await session.commit()  # nothing written: the connection goes back to the pool
 
     try:
         receipt = await runtime.payments.refund(
-            charge_id=charge_id, amount_cents=amount, key=f"refund-{invoice.id}-{key}"
+            charge_id=charge_id, amount_cents=amount, key=f"refund-{invoice_id}-{key}"
         )
     except ProviderRejected as exc:
         raise Conflict(
@@ -465,47 +613,51 @@ async def refund_invoice(
         ) from exc
 
     try:
-        async with runtime.sessions() as session, session.begin():
-            invoice = await session.get_one(Invoice, invoice_id)
-            user = await session.get_one(User, user_id)
-            refund = Refund(
-                id=new_id(),
-                invoice_id=invoice.id,
-                payment_id=payment_id,
-                idempotency_key=key,
-                amount_cents=receipt.amount_cents,
-                currency=invoice.currency,
-                reason=reason,
-                provider_refund_id=receipt.refund_id,
-                created_at=utcnow(),
-            )
-            session.add(refund)
-            invoice.amount_refunded_cents += receipt.amount_cents
-            invoice.status = (
-                "refunded"
-                if invoice.amount_refunded_cents >= invoice.amount_cents
-                else "partially_refunded"
-            )
-            await session.flush()
-            await events.record(session, events.refund_issued(refund, invoice))
-            await notify(
-                session,
-                runtime.mailer,
-                user,
-                "refund_issued",
-                invoice_id=invoice.id,
-                amount=format_money(receipt.amount_cents, invoice.currency),
-            )
+        invoice = await session.get_one(Invoice, invoice_id, populate_existing=True)
+        user = await session.get_one(User, user_id)
+        refund = Refund(
+            id=new_id(),
+            invoice_id=invoice.id,
+            payment_id=payment_id,
+            idempotency_key=key,
+            amount_cents=receipt.amount_cents,
+            currency=invoice.currency,
+            reason=reason,
+            provider_refund_id=receipt.refund_id,
+            created_at=utcnow(),
+        )
+        session.add(refund)
+        invoice.amount_refunded_cents += receipt.amount_cents
+        invoice.status = (
+            "refunded"
+            if invoice.amount_refunded_cents >= invoice.amount_cents
+            else "partially_refunded"
+        )
+        await session.flush()
+        await events.record(session, events.refund_issued(refund, invoice))
+        await notify(
+            session,
+            runtime.mailer,
+            user,
+            "refund_issued",
+            invoice_id=invoice.id,
+            amount=format_money(receipt.amount_cents, invoice.currency),
+        )
+        await session.commit()
     except IntegrityError:
         # A concurrent retry with the same key recorded it first; the provider refunded once.
-        async with runtime.sessions() as session:
-            recorded = await session.scalar(
-                select(Refund).where(Refund.invoice_id == invoice_id, Refund.idempotency_key == key)
-            )
-            invoice = await session.get_one(Invoice, invoice_id)
-            if recorded is None:
-                raise
-            return RefundOutcome(recorded, invoice, replayed=True)
+        await session.rollback()
+        recorded = await session.scalar(
+            select(Refund).where(Refund.invoice_id == invoice_id, Refund.idempotency_key == key)
+        )
+        invoice = await session.get_one(Invoice, invoice_id, populate_existing=True)
+        await session.rollback()
+        if recorded is None:
+            raise
+        return RefundOutcome(recorded, invoice, replayed=True)
+    except BaseException:
+        await session.rollback()
+        raise
     return RefundOutcome(refund, invoice, replayed=False)
 
 
