@@ -17,23 +17,26 @@ from payment_simulator.ledger import Ledger
 from payment_simulator.problems import install_payment_problems
 from payment_simulator.processor import PaymentProcessor
 from payment_simulator.settings import Settings
+from payment_simulator.storage import SimulatorDatabase
 
 __all__ = ["app", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """A simulator with an empty ledger; all its state lives in memory, so no lifespan."""
+    """A simulator on its ledger: the file ``settings.state_path`` (kept across restarts), or
+    memory. Opening SQLite is local and instant, so it happens here, with no lifespan."""
     settings = settings or Settings()
     app = FastAPI(
         title="Payment simulator",
         summary="A card-payment provider sandbox. See payment_simulator.cards for test cards.",
     )
+    database = SimulatorDatabase(settings.state_path)
     app.state.processor = PaymentProcessor(
-        Ledger(),
+        Ledger(database),
         hang_seconds=settings.hang_seconds,
         latency_seconds=settings.latency_ms / 1000,
     )
-    app.state.idempotency = IdempotencyStore()
+    app.state.idempotency = IdempotencyStore(database)
     install_problem_handlers(app)
     install_problem_openapi(app)
     install_payment_problems(app)

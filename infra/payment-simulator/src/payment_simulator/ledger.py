@@ -1,12 +1,15 @@
-"""Charges and refunds, kept in memory: the simulator's record of where money moved."""
+"""Charges and refunds: the simulator's record of where money moved, kept in its database
+(``storage.SimulatorDatabase``). A write becomes durable with the unit's commit."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
+
+from payment_simulator.storage import SimulatorDatabase
 
 __all__ = [
     "Charge",
@@ -74,11 +77,35 @@ class RefundExceedsCharge(Exception):
         self.requested = requested
 
 
+_INSERT_CHARGE = (
+    "INSERT INTO charges (id, amount, currency, card_last4, description, status, failure_code,"
+    " created_at, amount_refunded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_CHARGES = (
+    "SELECT id, amount, currency, card_last4, description, status, failure_code, created_at,"
+    " amount_refunded FROM charges"
+)
+
+
+def _charge_of(row: tuple[Any, ...]) -> Charge:
+    charge_id, amount, currency, last4, description, status, failure_code, created, refunded = row
+    return Charge(
+        id=charge_id,
+        amount=amount,
+        currency=currency,
+        card_last4=last4,
+        description=description,
+        status=status,
+        failure_code=failure_code,
+        created_at=datetime.fromisoformat(created),
+        amount_refunded=refunded,
+    )
+
+
 @dataclass
 class Ledger:
+    database: SimulatorDatabase
     clock: Clock = _utcnow
-    _charges: dict[str, Charge] = field(default_factory=dict)
-    _refunds: dict[str, Refund] = field(default_factory=dict)
 
     def record_charge(
         self,
@@ -100,19 +127,39 @@ class Ledger:
             failure_code=failure_code,
             created_at=self.clock(),
         )
-        self._charges[charge.id] = charge
+        self.database.connection.execute(
+            _INSERT_CHARGE,
+            (
+                charge.id,
+                charge.amount,
+                charge.currency,
+                charge.card_last4,
+                charge.description,
+                charge.status,
+                charge.failure_code,
+                charge.created_at.isoformat(),
+                charge.amount_refunded,
+            ),
+        )
         return charge
 
     def charge(self, charge_id: str) -> Charge:
-        try:
-            return self._charges[charge_id]
-        except KeyError:
-            raise ChargeNotFound(charge_id) from None
+        row = self.database.connection.execute(
+            _SELECT_CHARGES + " WHERE id = ?", (charge_id,)
+        ).fetchone()
+        if row is None:
+            raise ChargeNotFound(charge_id)
+        return _charge_of(row)
 
     def charges(self, *, limit: int, offset: int) -> tuple[list[Charge], int]:
         """One page of charges, newest first, and how many there are in all."""
-        newest_first = list(reversed(self._charges.values()))
-        return newest_first[offset : offset + limit], len(newest_first)
+        connection = self.database.connection
+        rows = connection.execute(
+            _SELECT_CHARGES + " ORDER BY position DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        (total,) = connection.execute("SELECT count(*) FROM charges").fetchone()
+        return [_charge_of(row) for row in rows], int(total)
 
     def refund(self, charge_id: str, amount: int | None = None) -> Refund:
         """Give back ``amount`` of a succeeded charge, or all that is left of it."""
@@ -128,6 +175,13 @@ class Ledger:
             amount=requested,
             created_at=self.clock(),
         )
-        charge.amount_refunded += requested
-        self._refunds[refund.id] = refund
+        connection = self.database.connection
+        connection.execute(
+            "UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ?",
+            (requested, charge.id),
+        )
+        connection.execute(
+            "INSERT INTO refunds (id, charge_id, amount, created_at) VALUES (?, ?, ?, ?)",
+            (refund.id, refund.charge_id, refund.amount, refund.created_at.isoformat()),
+        )
         return refund
