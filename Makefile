@@ -62,6 +62,9 @@ integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sock
 e2e:  ## end-to-end tests: real processes started on free ports
 	$(PYTEST) tests/e2e -q
 
+fuzz: install  ## schemathesis on every API of a running system: no 5xx, nothing undocumented (FUZZ_ARGS="--output FILE")
+	$(UV) run --frozen python -m tests.fuzz.run $(FUZZ_ARGS)
+
 bench: install  ## event path vs raw broker: rates and latencies (BENCH_ARGS="--database postgres")
 	$(UV) run --frozen python bench/events.py $(BENCH_ARGS)
 

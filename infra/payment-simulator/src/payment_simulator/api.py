@@ -34,7 +34,27 @@ def _idempotency(request: Request) -> IdempotencyStore:
     return store
 
 
-def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str:
+_KEY_DESCRIPTION = (
+    f"Required, 1 to {MAX_KEY_LENGTH} characters (without it: 400 idempotency-key-required; "
+    "longer: 400 idempotency-key-too-long). The first request under a key that records a "
+    "charge (succeeded or declined) or a refund fixes the answer: the same key with the same "
+    f"request answers it again, with `{REPLAYED_HEADER}: true`; with another request, 422 "
+    "idempotency-key-reused; while the first is still running, 409 idempotency-key-in-use. "
+    "A request that recorded nothing (invalid input, unknown charge, processor timeout) "
+    "releases its key, so a retry under it runs anew."
+)
+
+
+def _idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description=_KEY_DESCRIPTION,
+            json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        ),
+    ] = None,
+) -> str:
     if not idempotency_key:
         raise Problem(
             400,

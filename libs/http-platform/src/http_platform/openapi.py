@@ -6,12 +6,13 @@ rewrites an app's document once, when it is first asked for:
 
 - one ``ProblemDocument`` schema component; every 4xx/5xx response is
   ``application/problem+json`` with that schema (FastAPI's ``HTTPValidationError`` is gone);
-- the statuses any operation can answer are added to every operation: 422 (a parameter
-  fails validation), 500 and 503; with a request body also 400 (malformed JSON or a NUL
-  character) and 413 (body over the limit); with an ``Idempotency-Key`` header 400; with
-  bearer security 401;
+- the statuses any operation can answer are added to every operation: 400 (a NUL
+  character in the path or query, malformed JSON, an unusable ``Idempotency-Key``), 422 (a
+  parameter or body fails validation), 500 and 503 (busy database, not ready); with a
+  request body also 413 (body over the limit); with bearer security 401, and 403 with the
+  operator's; with a path parameter 404 (no such id);
 - what only some operations answer (409, 402, 403, …) is declared on the route with
-  ``responses=problem_responses(404, 409)``.
+  ``responses=problem_responses(409)``.
 
 A client generator or a fuzzer (schemathesis in ``make fuzz``) reads the document and knows
 every status and body it can get.
@@ -39,8 +40,10 @@ __all__ = [
 
 PROBLEM_SCHEMA_NAME: Final = "ProblemDocument"
 PROBLEM_REF: Final = f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"
-ALWAYS: Final = (422, 500, 503)
-WITH_BODY: Final = (400, 413)
+ALWAYS: Final = (400, 422, 500, 503)
+WITH_BODY: Final = (413,)
+# http_platform.operator's security scheme: a wrong operator token is a 403.
+OPERATOR_SCHEME: Final = "OperatorToken"
 
 PROBLEM_SCHEMA: Final[dict[str, Any]] = {
     "title": PROBLEM_SCHEMA_NAME,
@@ -130,10 +133,14 @@ def _document_operation(operation: dict[str, Any], always: tuple[int, ...]) -> N
     if "requestBody" in operation:
         statuses.update(WITH_BODY)
     parameters = operation.get("parameters", [])
-    if any(_is_idempotency_key(parameter) for parameter in parameters):
-        statuses.add(400)
-    if operation.get("security"):
+    for parameter in parameters:
+        if parameter.get("in") == "header":
+            _drop_null(parameter.get("schema", {}))
+    security = operation.get("security", [])
+    if security:
         statuses.add(401)
+    if any(OPERATOR_SCHEME in requirement for requirement in security):
+        statuses.add(403)
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
     for status in statuses:
@@ -147,10 +154,14 @@ def _document_operation(operation: dict[str, Any], always: tuple[int, ...]) -> N
             response.update(problem_response(int(code), description))
 
 
-def _is_idempotency_key(parameter: dict[str, Any]) -> bool:
-    return (
-        parameter.get("in") == "header" and parameter.get("name", "").lower() == "idempotency-key"
-    )
+def _drop_null(schema: dict[str, Any]) -> None:
+    """A header is present or absent, never ``null``: ``str | None`` is documented as a string."""
+    branches = schema.get("anyOf")
+    if isinstance(branches, list):
+        kept = [branch for branch in branches if branch.get("type") != "null"]
+        if len(kept) == 1:
+            del schema["anyOf"]
+            schema.update(kept[0])
 
 
 def _phrase(status: int) -> str:
