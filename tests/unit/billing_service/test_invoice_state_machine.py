@@ -16,8 +16,8 @@ from billing_service.domain.errors import (
 )
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.payments import Payment
+from billing_service.domain.periods import next_period_end
 from billing_service.domain.plans import Plan
-from billing_service.domain.subscriptions import Subscription
 
 NOW = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 PRO = Plan(id="pro", name="Pro", price_cents=2900, currency="eur")
@@ -25,8 +25,15 @@ ADA = Customer(id="ada", email="ada@example.com", name="Ada", registered_at=NOW,
 
 
 def _invoice() -> Invoice:
-    subscription = Subscription.start(id="sub-1", customer=ADA, plan=PRO, active=None, now=NOW)
-    invoice = Invoice.issue(id="inv-1", subscription=subscription, plan=PRO, now=NOW)
+    invoice = Invoice.issue(
+        id="inv-1",
+        subscription_id="sub-1",
+        customer_id=ADA.id,
+        period_start=NOW,
+        period_end=next_period_end(NOW),
+        plan=PRO,
+        now=NOW,
+    )
     invoice.events.clear()
     return invoice
 

@@ -8,10 +8,10 @@ import pytest
 from billing_service.domain import events
 from billing_service.domain.customers import Customer
 from billing_service.domain.errors import AlreadySubscribed, SubscriptionNotActive, UnknownPlan
-from billing_service.domain.invoices import Invoice
 from billing_service.domain.periods import next_period_end
 from billing_service.domain.plans import Plan
 from billing_service.domain.subscriptions import Subscription
+from billing_service.service_layer.handlers import invoice_for_current_period
 
 NOW = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 PRO = Plan(id="pro", name="Pro", price_cents=2900, currency="eur")
@@ -64,7 +64,7 @@ def test_a_retired_plan_cannot_be_subscribed_to() -> None:
 def test_the_first_invoice_bills_the_plan_price_for_the_first_period() -> None:
     subscription = _started()
 
-    invoice = Invoice.issue(id="inv-1", subscription=subscription, plan=PRO, now=NOW)
+    invoice = invoice_for_current_period("inv-1", subscription, PRO, NOW)
 
     assert (invoice.status, invoice.amount_cents, invoice.currency) == ("open", 2900, "eur")
     assert (invoice.period_start, invoice.period_end) == (
@@ -74,38 +74,46 @@ def test_the_first_invoice_bills_the_plan_price_for_the_first_period() -> None:
     assert [type(event) for event in invoice.events] == [events.InvoiceIssued]
 
 
-def test_cancelling_voids_only_the_open_invoices_of_that_subscription() -> None:
+def test_an_invoice_is_voided_only_for_its_own_subscription_and_only_while_open() -> None:
     subscription = _started()
-    open_one = Invoice.issue(id="inv-b", subscription=subscription, plan=PRO, now=NOW)
-    being_paid = Invoice.issue(id="inv-a", subscription=subscription, plan=PRO, now=NOW)
+    open_one = invoice_for_current_period("inv-b", subscription, PRO, NOW)
+    being_paid = invoice_for_current_period("inv-a", subscription, PRO, NOW)
     being_paid.start_payment()
-    someone_elses = Invoice.issue(id="inv-c", subscription=_started(id="sub-2"), plan=PRO, now=NOW)
-    subscription.events.clear()
+    someone_elses = invoice_for_current_period("inv-c", _started(id="sub-2"), PRO, NOW)
 
-    subscription.cancel([open_one, being_paid, someone_elses], NOW)
+    voided = [i.void_for("sub-1") for i in (open_one, being_paid, someone_elses)]
 
-    assert (subscription.status, subscription.cancelled_at) == ("cancelled", NOW)
+    assert voided == [True, False, False]
     assert [open_one.status, being_paid.status, someone_elses.status] == [
         "void",
         "processing",
         "open",
     ]
+
+
+def test_cancelling_records_the_invoices_that_end_with_the_subscription() -> None:
+    subscription = _started()
+    subscription.events.clear()
+
+    subscription.cancel(NOW, voiding=["inv-b", "inv-a"])
+
+    assert (subscription.status, subscription.cancelled_at) == ("cancelled", NOW)
     assert subscription.events == [
         events.SubscriptionCancelled(
             subscription_id="sub-1",
             customer_id="ada",
             cancelled_at=NOW,
-            voided_invoice_ids=("inv-b",),
+            voided_invoice_ids=("inv-a", "inv-b"),
         )
     ]
 
 
 def test_a_cancelled_subscription_cannot_be_cancelled_again() -> None:
     subscription = _started()
-    subscription.cancel([], NOW)
+    subscription.cancel(NOW, voiding=[])
 
     with pytest.raises(SubscriptionNotActive) as refused:
-        subscription.cancel([], NOW)
+        subscription.cancel(NOW, voiding=[])
 
     assert refused.value.status == "cancelled"
 

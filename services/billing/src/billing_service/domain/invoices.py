@@ -9,6 +9,9 @@
 
 A processing invoice can be taken over only by a retry of the same payment whose attempt
 was abandoned (its process died mid-call), so the provider is asked again under the same key.
+
+An invoice is its own aggregate: it knows its subscription by id only, and the service
+layer tells it when that subscription ends (``void_for``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from billing_service.domain.refunds import Refund
 if TYPE_CHECKING:
     from billing_service.domain.payments import Payment
     from billing_service.domain.plans import Plan
-    from billing_service.domain.subscriptions import Subscription
 
 __all__ = ["PAID", "Invoice", "InvoiceStatus"]
 
@@ -90,16 +92,26 @@ class Invoice(Aggregate):
         self.events = []
 
     @classmethod
-    def issue(cls, *, id: str, subscription: Subscription, plan: Plan, now: datetime) -> Invoice:
-        """The invoice for the subscription's current period, at the plan's price."""
+    def issue(
+        cls,
+        *,
+        id: str,
+        subscription_id: str,
+        customer_id: str,
+        period_start: datetime,
+        period_end: datetime,
+        plan: Plan,
+        now: datetime,
+    ) -> Invoice:
+        """The invoice for one period of a subscription, at the plan's price."""
         invoice = cls(
             id=id,
-            subscription_id=subscription.id,
-            customer_id=subscription.customer_id,
+            subscription_id=subscription_id,
+            customer_id=customer_id,
             amount_cents=plan.price_cents,
             currency=plan.currency,
-            period_start=subscription.current_period_start,
-            period_end=subscription.current_period_end,
+            period_start=period_start,
+            period_end=period_end,
             issued_at=now,
         )
         invoice.record(
@@ -116,9 +128,9 @@ class Invoice(Aggregate):
         )
         return invoice
 
-    def void_for(self, subscription: Subscription) -> bool:
-        """Void it because ``subscription`` ended; only an open invoice of it is voided."""
-        if self.subscription_id != subscription.id or self.status != "open":
+    def void_for(self, subscription_id: str) -> bool:
+        """Void it because its subscription ended; only an open invoice of it is voided."""
+        if self.subscription_id != subscription_id or self.status != "open":
             return False
         self.status = "void"
         return True

@@ -8,6 +8,11 @@
 
 A pending subscription blocks another one like an active one does: a customer has one
 subscription at a time, whether its checkout is still running or not.
+
+A subscription and its invoices are separate aggregates, each consistent on its own: this
+module knows invoices only by id. When ending a subscription voids its open invoices, or
+its first paid invoice activates it, the service layer loads both and changes each through
+its own methods, in one unit of work.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from typing import TYPE_CHECKING, Literal
 
 from billing_service.domain.errors import (
     AlreadySubscribed,
-    InvoiceNotPaid,
     SubscriptionNotActive,
     SubscriptionNotPending,
     UnknownPlan,
@@ -33,7 +37,6 @@ from billing_service.domain.records import BILLING, FIRST_VERSION, Aggregate
 
 if TYPE_CHECKING:
     from billing_service.domain.customers import Customer
-    from billing_service.domain.invoices import Invoice
     from billing_service.domain.plans import Plan
 
 __all__ = ["Subscription", "SubscriptionStatus"]
@@ -117,11 +120,15 @@ class Subscription(Aggregate):
     def is_active(self) -> bool:
         return self.status == "active"
 
-    def cancel(self, open_invoices: Sequence[Invoice], now: datetime) -> None:
-        """End it now; its invoices still open are voided (an invoice being paid is not)."""
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    def cancel(self, now: datetime, *, voiding: Sequence[str]) -> None:
+        """End it now; ``voiding`` names its invoices still open, which end with it (an
+        invoice being paid is not one of them)."""
         if not self.is_active:
             raise SubscriptionNotActive(self.id, self.status)
-        voided = sorted(invoice.id for invoice in open_invoices if invoice.void_for(self))
         self.status = "cancelled"
         self.cancelled_at = now
         self.record(
@@ -129,44 +136,39 @@ class Subscription(Aggregate):
                 subscription_id=self.id,
                 customer_id=self.customer_id,
                 cancelled_at=now,
-                voided_invoice_ids=tuple(voided),
+                voided_invoice_ids=tuple(sorted(voiding)),
             )
         )
 
-    def activate(self, first_invoice: Invoice, now: datetime) -> None:
-        """The checkout paid ``first_invoice``: the pending subscription is active. Activating
-        it again changes nothing."""
+    def activate(self, now: datetime, *, paid_invoice_id: str) -> None:
+        """The checkout paid its first invoice, ``paid_invoice_id``: the pending subscription
+        is active. Activating it again changes nothing."""
         if self.status == "active":
             return
         if self.status != "pending":
             raise SubscriptionNotPending(self.id, self.status)
-        if first_invoice.subscription_id != self.id or not first_invoice.is_paid:
-            raise InvoiceNotPaid(first_invoice.id, first_invoice.status)
         self.status = "active"
         self.record(
             SubscriptionActivated(
                 subscription_id=self.id,
                 customer_id=self.customer_id,
                 plan_id=self.plan_id,
-                invoice_id=first_invoice.id,
+                invoice_id=paid_invoice_id,
                 activated_at=now,
             )
         )
 
-    def abandon(self, invoices: Sequence[Invoice], now: datetime) -> None:
-        """The checkout that started it failed: cancel the pending subscription and void its
-        unpaid ``invoices``. Abandoning it again changes nothing.
+    def abandon(self, now: datetime, *, voided: Sequence[str]) -> None:
+        """The checkout that started it failed: cancel the pending subscription. Abandoning
+        it again changes nothing.
 
-        The cancellation names every invoice of it that is void, those the checkout voided
-        before as well, so that whoever follows the events voids them too.
+        ``voided`` names every invoice of it that is void, those the checkout voided before
+        as well, so that whoever follows the events voids them too.
         """
         if self.status == "cancelled":
             return
         if self.status != "pending":
             raise SubscriptionNotPending(self.id, self.status)
-        ours = [invoice for invoice in invoices if invoice.subscription_id == self.id]
-        for invoice in ours:
-            invoice.void_for(self)
         self.status = "cancelled"
         self.cancelled_at = now
         self.record(
@@ -174,6 +176,6 @@ class Subscription(Aggregate):
                 subscription_id=self.id,
                 customer_id=self.customer_id,
                 cancelled_at=now,
-                voided_invoice_ids=tuple(sorted(i.id for i in ours if i.status == "void")),
+                voided_invoice_ids=tuple(sorted(voided)),
             )
         )

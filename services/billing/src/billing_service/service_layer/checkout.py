@@ -62,11 +62,11 @@ from billing_service.domain.errors import (
     UnknownPlan,
 )
 from billing_service.domain.ids import new_id
-from billing_service.domain.invoices import Invoice
 from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.handlers import (
     Clock,
     PaymentPolicy,
+    invoice_for_current_period,
     pay_invoice,
     refund_invoice,
 )
@@ -237,7 +237,12 @@ class CheckoutSteps:
             if subscription is None:
                 return None
             invoice = await uow.invoices.get(order.invoice_id)
-            subscription.abandon([invoice] if invoice is not None else [], self.clock())
+            if not subscription.is_cancelled:
+                ours = [invoice] if invoice and invoice.subscription_id == subscription.id else []
+                for each in ours:
+                    each.void_for(subscription.id)
+                voided = [each.id for each in ours if each.status == "void"]
+                subscription.abandon(self.clock(), voided=voided)
             await uow.commit()
         return None
 
@@ -251,8 +256,8 @@ class CheckoutSteps:
                 plan = await uow.plans.get(order.plan_id)
                 if plan is None:
                     raise BusinessFailure(f"no plan '{order.plan_id}'")
-                invoice = Invoice.issue(
-                    id=order.invoice_id, subscription=subscription, plan=plan, now=self.clock()
+                invoice = invoice_for_current_period(
+                    order.invoice_id, subscription, plan, self.clock()
                 )
                 uow.invoices.add(invoice)
                 await uow.commit()
@@ -268,7 +273,7 @@ class CheckoutSteps:
                 return None
             if invoice.status != "open":
                 raise InvoiceNotPayable(invoice.id, invoice.status)
-            invoice.void_for(await _subscription(uow, order))
+            invoice.void_for((await _subscription(uow, order)).id)
             await uow.commit()
         return None
 
@@ -369,7 +374,9 @@ class CheckoutSteps:
             if invoice is None:
                 raise BusinessFailure(f"no invoice '{order.invoice_id}'")
             try:
-                subscription.activate(invoice, self.clock())
+                if invoice.subscription_id != subscription.id or not invoice.is_paid:
+                    raise InvoiceNotPaid(invoice.id, invoice.status)
+                subscription.activate(self.clock(), paid_invoice_id=invoice.id)
             except (SubscriptionNotPending, InvoiceNotPaid) as refused:
                 raise BusinessFailure(str(refused)) from refused
             await uow.commit()

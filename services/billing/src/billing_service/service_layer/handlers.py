@@ -55,6 +55,7 @@ from billing_service.domain.errors import (
 from billing_service.domain.ids import new_id
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.payments import Payment
+from billing_service.domain.plans import Plan
 from billing_service.domain.refunds import Refund
 from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.payment_provider import (
@@ -81,6 +82,7 @@ __all__ = [
     "Subscribed",
     "add_customer",
     "cancel_subscription",
+    "invoice_for_current_period",
     "owned_invoice",
     "owned_subscription",
     "pay_invoice",
@@ -111,6 +113,21 @@ class RefundOutcome:
     refund: Refund
     invoice: Invoice
     replayed: bool
+
+
+def invoice_for_current_period(
+    invoice_id: str, subscription: Subscription, plan: Plan, now: datetime
+) -> Invoice:
+    """The invoice of the subscription's current period: two aggregates, introduced here."""
+    return Invoice.issue(
+        id=invoice_id,
+        subscription_id=subscription.id,
+        customer_id=subscription.customer_id,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        plan=plan,
+        now=now,
+    )
 
 
 async def owned_subscription(
@@ -164,7 +181,7 @@ async def subscribe(command: Subscribe, uow: UnitOfWork, clock: Clock) -> Subscr
             active=await uow.subscriptions.active_for(customer.id),
             now=now,
         )
-        invoice = Invoice.issue(id=new_id(), subscription=subscription, plan=plan, now=now)
+        invoice = invoice_for_current_period(new_id(), subscription, plan, now)
         uow.subscriptions.add(subscription)
         uow.invoices.add(invoice)
         try:
@@ -199,7 +216,10 @@ async def cancel_subscription(
 async def _cancel(command: CancelSubscription, uow: UnitOfWork, clock: Clock) -> Subscription:
     async with uow:
         subscription = await owned_subscription(uow, command.customer_id, command.subscription_id)
-        subscription.cancel(await uow.invoices.open_of_subscription(subscription.id), clock())
+        open_invoices = await uow.invoices.open_of_subscription(subscription.id)
+        subscription.cancel(clock(), voiding=[invoice.id for invoice in open_invoices])
+        for invoice in open_invoices:
+            invoice.void_for(subscription.id)
         await uow.commit()
         return subscription
 
