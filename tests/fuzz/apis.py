@@ -39,6 +39,8 @@ class FuzzTarget:
     headers: dict[str, str] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
     excluded_paths: str | None = None
+    examples: int = 60
+    """Cases per operation in a full run: enough for 1,000+ cases on each API."""
 
 
 def signed_in_token(system: RunningSystem) -> str:
@@ -60,12 +62,13 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
     bearer = {"Authorization": f"Bearer {token}"}
     monolith_document = f"{system.monolith_url}/openapi.json"
     return [
-        FuzzTarget("monolith", monolith_document, system.monolith_url, bearer),
+        FuzzTarget("monolith", monolith_document, system.monolith_url, bearer, examples=60),
         FuzzTarget("billing", f"{system.billing_url}/openapi.json", system.billing_url, bearer),
         FuzzTarget(
             "payment-simulator",
             f"{system.payment_simulator_url}/openapi.json",
             system.payment_simulator_url,
+            examples=250,
         ),
         # /internal/* is not served on the public entry (404 no-route there, on purpose).
         FuzzTarget(
@@ -80,6 +83,7 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
             f"{system.mail_url}/openapi.json",
             system.mail_url,
             excluded=EXCLUDED_OPERATIONS["smtp-sink"],
+            examples=400,
         ),
     ]
 

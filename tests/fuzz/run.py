@@ -1,6 +1,6 @@
 """``make fuzz``: start the whole system on free ports and fuzz every API with schemathesis.
 
-    uv run --frozen python -m tests.fuzz.run [--max-examples 60] [--output FILE]
+    uv run --frozen python -m tests.fuzz.run [--only API] [--max-examples N] [--output FILE]
 
 Checks: no 5xx, every status and content type documented, every body as documented. Exits 1
 if any API fails; the full schemathesis output of each goes to ``--output`` (and stdout).
@@ -23,7 +23,9 @@ CASES = re.compile(r"(\d+) generated")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-examples", type=int, default=60, help="cases per operation")
+    parser.add_argument(
+        "--max-examples", type=int, default=None, help="cases per operation (default: per API)"
+    )
     parser.add_argument("--timeout", type=int, default=900, help="seconds per API at most")
     parser.add_argument("--only", action="append", help="fuzz only this API (repeatable)")
     parser.add_argument("--seed", type=int, default=None)
@@ -48,7 +50,7 @@ def main() -> int:
             started = time.monotonic()
             result = run_schemathesis(
                 target,
-                max_examples=args.max_examples,
+                max_examples=args.max_examples or target.examples,
                 timeout_seconds=args.timeout,
                 report_dir=work,
                 seed=args.seed,

@@ -46,9 +46,9 @@ async def stream_answer(
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return True
     except (aiohttp.ClientError, TimeoutError):
-        logger.warning("an upstream broke off its answer to %s", response.url.path)
+        logger.warning("an upstream broke off its answer to %r", response.url.path)
     except OSError:
-        logger.info("the client went away while %s was being answered", response.url.path)
+        logger.info("the client went away while %r was being answered", response.url.path)
     return False
 
 

@@ -115,12 +115,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _validation_problem(exc).to_response(request.url.path)
 
     async def on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        logger.exception("unhandled error on %s %r", request.method, request.url.path)
         problem = Problem(INTERNAL_ERROR, "The server failed unexpectedly.")
         return problem.to_response(request.url.path)
 
     async def on_pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
-        logger.warning("no database connection free for %s %s", request.method, request.url.path)
+        logger.warning("no database connection free for %s %r", request.method, request.url.path)
         return _database_busy().to_response(request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
