@@ -249,12 +249,13 @@ class Children:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` and every process descending from it, in seconds."""
+    """The CPU time, in seconds, of `pid` and every process descending from it, including the
+    children they have already waited for (utime + stime + cutime + cstime)."""
     ticks = 0
     for member in process_tree(pid):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+            ticks += sum(int(field) for field in fields[11:15])  # fields 14 to 17 of proc(5)
     return ticks / CLOCK_TICKS
 
 
