@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from http_platform.edge_input import SingleLineText
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from payment_simulator.ledger import Charge, ChargeStatus, Refund
@@ -32,7 +33,7 @@ class ChargeRequest(BaseModel):
     amount: Amount
     currency: Currency
     card_number: CardNumber
-    description: Annotated[str | None, Field(max_length=500)] = None
+    description: Annotated[SingleLineText | None, Field(max_length=500)] = None
 
 
 class ChargeResponse(BaseModel):
@@ -64,7 +65,7 @@ class ChargeResponse(BaseModel):
 class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    charge_id: Annotated[str, Field(min_length=1, max_length=64)]
+    charge_id: Annotated[SingleLineText, Field(min_length=1, max_length=64)]
     amount: Amount | None = Field(default=None, description="Defaults to all that is left")
 
 
