@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response, status
+from http_platform.edge_input import SingleLineText
 from pydantic import BaseModel, ConfigDict, Field
 from strangler_sagas import SagaView
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/billing", tags=["billing"])
 class CheckoutRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    plan_id: Annotated[str, Field(min_length=1, max_length=40)]
+    plan_id: Annotated[SingleLineText, Field(min_length=1, max_length=40)]
     card_number: CardNumber
 
 
