@@ -34,4 +34,6 @@ def test_a_text_field_with_a_line_break_is_refused_naming_it(
 
 
 def test_one_printable_line_is_accepted() -> None:
-    assert RefundInvoiceRequest.model_validate({"reason": "Doppelt bezahlt, bitte erstatten (Grüße)"})
+    assert RefundInvoiceRequest.model_validate(
+        {"reason": "Doppelt bezahlt, bitte erstatten (Grüße)"}
+    )
