@@ -1,8 +1,9 @@
 """Serving the gateway's two faces in one process: the public entry and the operator listener.
 
-Two ``uvicorn.Server`` instances share one event loop. The public one starts first — its
-lifespan opens the flag store and the upstream pool both faces use — and the operator one
-starts once it is up. The servers do not install signal handlers of their own (two would
+Two ``uvicorn.Server`` instances share one event loop. Both ports are bound before anything
+starts, so a port in use ends the process at once with one line naming it. The public server
+starts first — its lifespan opens the flag store and the upstream pool both faces use — and
+the operator one once it is up. The servers do not install signal handlers of their own (two would
 overwrite each other): SIGTERM or Ctrl-C asks both to stop, and the process ends when both
 have.
 """
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 from typing import Literal
 
@@ -23,7 +25,8 @@ from strangler_gateway.app import Gateway
 
 __all__ = ["Listener", "serve_gateway"]
 
-logger = logging.getLogger(__name__)
+# uvicorn's own logger: it is the one configured to print when the servers run.
+logger = logging.getLogger("uvicorn.error")
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
 STARTUP_POLL_SECONDS = 0.02
@@ -74,12 +77,16 @@ def serve_gateway(
             )
         )
 
-    asyncio.run(
-        _serve_both(server(gateway.public, public, "on"), server(gateway.operator, operator, "off"))
-    )
+    public_server = server(gateway.public, public, "on")
+    operator_server = server(gateway.operator, operator, "off")
+    # uvicorn logs a port in use and exits 1 here, before either server has started.
+    sockets = public_server.config.bind_socket(), operator_server.config.bind_socket()
+    asyncio.run(_serve_both(public_server, operator_server, sockets))
 
 
-async def _serve_both(public: _QuietServer, operator: _QuietServer) -> None:
+async def _serve_both(
+    public: _QuietServer, operator: _QuietServer, sockets: tuple[socket.socket, socket.socket]
+) -> None:
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
@@ -87,16 +94,26 @@ async def _serve_both(public: _QuietServer, operator: _QuietServer) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
-    serving_public = asyncio.create_task(public.serve())
+    public_socket, operator_socket = sockets
+    serving_public = asyncio.create_task(public.serve(sockets=[public_socket]))
     # uvicorn offers no event for "started": poll its flag while the task runs.
     while not public.started and not serving_public.done():  # noqa: ASYNC110
         await asyncio.sleep(STARTUP_POLL_SECONDS)
     if serving_public.done():  # it could not start: its error is logged; end with it
         await serving_public
         raise SystemExit(3)
-    serving_operator = asyncio.create_task(operator.serve())
+    serving_operator = asyncio.create_task(operator.serve(sockets=[operator_socket]))
+    logger.info(
+        "gateway: public entry on %s, operator listener (admin API, /metrics) on %s",
+        _url(public_socket), _url(operator_socket),
+    )  # fmt: skip
     await asyncio.wait({serving_public, serving_operator}, return_when=asyncio.FIRST_COMPLETED)
     stop()
     await asyncio.gather(serving_public, serving_operator)
     if not operator.started:
         raise SystemExit(3)
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
