@@ -62,6 +62,9 @@ class Component:
     Everything else starts at once: the runner starts every component whose needs are met in
     parallel, and runs every `prepare` step at once from the beginning. A component is
     stopped before the components it needs."""
+    talks_to: tuple[str, ...] = ()
+    """Components it sends requests to once running, without needing them to start: it is
+    stopped before them, so that they do not wait for its open connections to close."""
 
 
 def start_argv(component: Component) -> tuple[str, ...]:
@@ -170,6 +173,7 @@ def system_components(
             },
             prepare=(Step("migrate and seed", (legacy_monolith, "prepare")),),
             needs=("broker",),
+            talks_to=("smtp-sink", "payment-simulator"),
             outbox_replay=(legacy_monolith, "outbox", "replay"),
             ports=(PortBinding("http", settings.monolith_port, _moved_by("monolith_port")),),
             health_url=f"{monolith}/health/ready",
@@ -189,6 +193,7 @@ def system_components(
             },
             prepare=(Step("migrate and seed the plan catalogue", (billing_service, "prepare")),),
             needs=("broker",),
+            talks_to=("legacy-monolith", "payment-simulator"),
             outbox_replay=(billing_service, "outbox", "replay"),
             ports=(PortBinding("http", settings.billing_port, _moved_by("billing_port")),),
             health_url=f"{billing}/health/ready",
@@ -208,6 +213,7 @@ def system_components(
                 "GATEWAY_BILLING_URL": billing,
             },
             prepare=(Step("migrate the flag tables", (strangler_gateway, "prepare")),),
+            talks_to=("legacy-monolith", "billing"),
             ports=(
                 PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),
                 PortBinding("operator", operator_port, _moved_by("gateway_admin_port")),

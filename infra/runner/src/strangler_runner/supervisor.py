@@ -12,8 +12,9 @@ its `once_healthy` ones (a restarted broker has lost its topics). The others kee
 `strangler status` shows them. `stop|start|restart <component>` arrive on the control socket
 (see control.py); a component stopped on request stays stopped until started again.
 
-**Stopping, bounded.** A stop signal stops the components that nothing needs first, then
-those only they needed (the broker last), each tier at once; each component gets SIGTERM and then
+**Stopping, bounded.** A stop signal stops the components that nothing needs or talks to
+first (the gateway), then those only they needed or talked to (the broker last), each tier at
+once; each component gets SIGTERM and then
 SIGKILL after the stop timeout. Whatever ends a run — a signal, a failed start, a bug in the
 runner — every child process group is stopped before the supervisor returns, and children
 also get SIGTERM from the kernel if the runner itself is killed (`die_with_parent`).
@@ -53,13 +54,15 @@ def restart_delay(failures_in_a_row: int) -> float:
 
 
 def stop_tiers(components: Sequence[Component]) -> list[list[Component]]:
-    """The order of stopping, tier by tier: first what nothing needs, then what only those
-    needed, and so on (the broker last)."""
+    """The order of stopping, tier by tier: first what nothing needs or talks to (the
+    gateway), then what only those needed or talked to, and so on (the broker last)."""
     height: dict[str, int] = {}
 
     def height_of(component: Component) -> int:
         if component.name not in height:
-            needing = [other for other in components if component.name in other.needs]
+            needing = [
+                other for other in components if component.name in (*other.needs, *other.talks_to)
+            ]
             height[component.name] = 1 + max((height_of(other) for other in needing), default=-1)
         return height[component.name]
 
