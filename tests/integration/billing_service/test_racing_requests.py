@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from billing_service.adapters.orm import payments, subscriptions
+from billing_service.adapters.payment_simulator import PaymentSimulatorClient
+from billing_service.entrypoints.app import create_app
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.integration.billing_service.conftest import known_customer
+from tests.integration.billing_service.conftest import (
+    BASE_URL,
+    SettingsFactory,
+    known_customer,
+)
+from tests.support.asgi import started
 from tests.support.monolith_api import assert_problem, new_key, pay, subscribe
 
 pytestmark = pytest.mark.integration
 
 RACERS = 5
+CROWD = 20
+"""More payments at once than the pool has connections (5 kept + 10 overflow)."""
+PATIENT_TIMEOUT_SECONDS = 10.0
 
 
 async def test_racing_payments_of_one_invoice_charge_it_once(
@@ -75,3 +86,43 @@ async def test_racing_subscriptions_of_one_customer_start_exactly_one(
             .where(subscriptions.c.customer_id == customer.id)
         )
     assert started == 1
+
+
+@pytest.fixture
+async def patient_client(
+    settings: SettingsFactory, payment_simulator_app: FastAPI
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Billing with a provider timeout long enough that no attempt of the crowd below counts
+    as abandoned while it runs (abandoned: three timeouts)."""
+    resolved = settings(payment_timeout_seconds=PATIENT_TIMEOUT_SECONDS)
+    payments = PaymentSimulatorClient(
+        resolved.payment_provider_url,
+        resolved.payment_timeout_seconds,
+        transport=httpx.ASGITransport(app=payment_simulator_app),
+    )
+    app = create_app(resolved, payments=payments)
+    async with started(app, BASE_URL) as client:
+        yield app, client
+
+
+async def test_twenty_payments_under_one_key_share_the_pool_and_charge_once(
+    patient_client: tuple[FastAPI, httpx.AsyncClient], payment_simulator: httpx.AsyncClient
+) -> None:
+    app, client = patient_client
+    customer = await known_customer(app)
+    invoice_id = (await subscribe(client, customer))["invoice"]["id"]
+    key = new_key()
+
+    *responses, plans = await asyncio.gather(
+        *(pay(client, customer, invoice_id, key=key) for _ in range(CROWD)),
+        client.get("/api/billing/plans"),
+    )
+
+    assert plans.status_code == 200
+    paid = [r for r in responses if r.status_code == 201]
+    refused = [r for r in responses if r.status_code != 201]
+    assert {r.status_code for r in refused} <= {409}
+    assert {r.json()["type"].rsplit("/", 1)[-1] for r in refused} <= {"payment-in-progress"}
+    assert len({r.json()["payment"]["id"] for r in paid}) == 1
+    charges = (await payment_simulator.get("/v1/charges", params={"limit": 100})).json()
+    assert [c["status"] for c in charges["items"]] == ["succeeded"]

@@ -355,23 +355,35 @@ async def pay_invoice(
     except (ProviderTimeout, ProviderUnavailable) as exc:
         interruption = exc
 
-    async with uows() as uow:
-        invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
-        payment = await uow.payments.get(payment_id)
-        assert payment is not None, "the claim committed it"
-        now = clock()
-        if charge is not None:
-            invoice.settle(payment, charge_id=charge.charge_id, at=now)
-        elif declined is not None:
-            invoice.decline(payment, code=declined.code, message=declined.message, at=now)
-        else:
-            invoice.interrupt(
-                payment,
-                timed_out=isinstance(interruption, ProviderTimeout),
-                reason=str(interruption),
-                at=now,
-            )
-        await uow.commit()
+    for looking_again in (False, True):
+        async with uows() as uow:
+            invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
+            stored = await uow.payments.get(payment_id)
+            assert stored is not None, "the claim committed it"
+            payment = stored
+            if looking_again and payment.status in ("succeeded", "failed"):
+                return _recorded_outcome(payment, invoice)
+            now = clock()
+            if charge is not None:
+                invoice.settle(payment, charge_id=charge.charge_id, at=now)
+            elif declined is not None:
+                invoice.decline(payment, code=declined.code, message=declined.message, at=now)
+            else:
+                invoice.interrupt(
+                    payment,
+                    timed_out=isinstance(interruption, ProviderTimeout),
+                    reason=str(interruption),
+                    at=now,
+                )
+            try:
+                await uow.commit()
+            except ConflictingWrite:
+                # A retry took the attempt over while the provider answered this request (it
+                # got the same answer under the same key): record it from what is stored now.
+                if looking_again:
+                    raise
+                continue
+            break
 
     if declined is not None:
         raise CardWasDeclined(invoice.id, payment_id, declined.code, declined.message)
@@ -385,6 +397,15 @@ async def pay_invoice(
             "retry with the same Idempotency-Key."
         )
     return PaymentOutcome(payment, invoice, replayed=False)
+
+
+def _recorded_outcome(payment: Payment, invoice: Invoice) -> PaymentOutcome:
+    """What a concurrent request under the same attempt recorded: its success, or its decline."""
+    if payment.status == "succeeded":
+        return PaymentOutcome(payment, invoice, replayed=True)
+    raise CardWasDeclined(
+        invoice.id, payment.id, payment.failure_code or "", payment.failure_message or ""
+    )
 
 
 async def refund_invoice(
