@@ -53,7 +53,7 @@ from harness import (
 )
 from local_processes import process_tree, resident_bytes
 
-HEALTHY_TIMEOUT_SECONDS = 120.0
+HEALTHY_TIMEOUT_SECONDS = 300.0
 SETTLE_SECONDS = 2.0
 STOP_TIMEOUT_SECONDS = 90.0
 POLL_SECONDS = 0.05
