@@ -1,4 +1,5 @@
-"""``legacy-monolith``: serve, migrate, seed and run the billing cycle.
+"""``legacy-monolith``: prepare, migrate, serve (``http_platform.cli``), seed, and run the
+billing cycle and the outbox commands.
 
 Each command imports what it needs when it runs: the runner calls these commands on every
 start, and importing the whole web stack to run a migration costs seconds on a small machine.
@@ -8,40 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from http_platform import settings_or_exit
+from http_platform.cli import deployable_cli
+from http_platform.settings import settings_or_exit
 from sqlalchemy import Table
 from strangler_eventing import outbox_commands
 
 from legacy_monolith.settings import MonolithSettings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 __all__ = ["main"]
 
-cli = typer.Typer(
-    help="The legacy monolith.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-
-def _settings() -> MonolithSettings:
-    return settings_or_exit(MonolithSettings)
-
-
-@cli.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8001,
-) -> None:
-    """Serve the HTTP API."""
-    from http_platform import serve as serve_app
-
+def _app(settings: MonolithSettings) -> FastAPI:
     from legacy_monolith.app import create_app
 
-    serve_app(create_app(_settings()), host, port)
+    return create_app(settings)
 
 
 def _migrate(settings: MonolithSettings) -> None:
@@ -66,24 +53,14 @@ def _seed(settings: MonolithSettings) -> None:
     typer.echo(f"seeded {plans} plans, {users} new demo users")
 
 
-@cli.command()
-def migrate() -> None:
-    """Create or upgrade the database schema (alembic upgrade head)."""
-    _migrate(_settings())
-
-
-@cli.command()
-def seed() -> None:
-    """Insert the plan catalogue and demo users (idempotent)."""
-    _seed(_settings())
-
-
-@cli.command()
-def prepare() -> None:
-    """Migrate, then seed: what a fresh or existing database needs before ``serve``."""
-    settings = _settings()
-    _migrate(settings)
-    _seed(settings)
+cli = deployable_cli(
+    help="The legacy monolith.",
+    settings=MonolithSettings,
+    serve=_app,
+    migrate=_migrate,
+    seed=_seed,
+    default_port=8001,
+)
 
 
 @cli.command()
@@ -93,18 +70,17 @@ def bill(
     ] = None,
 ) -> None:
     """Run the billing cycle: invoice every subscription whose period has ended."""
-    from legacy_monolith.app import build_runtime
     from legacy_monolith.billing.service import issue_due_invoices
+    from legacy_monolith.bootstrap import build_runtime
 
     moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
 
     async def run() -> int:
-        runtime = build_runtime(_settings())
+        runtime = build_runtime(settings_or_exit(MonolithSettings))
         try:
             return await issue_due_invoices(runtime, moment)
         finally:
-            await runtime.payments.aclose()
-            await runtime.engine.dispose()
+            await runtime.aclose()
 
     typer.echo(f"issued {asyncio.run(run())} invoices")
 
@@ -115,7 +91,10 @@ def _outbox() -> Table:
     return outbox
 
 
-cli.add_typer(outbox_commands(lambda: _settings().database_url, _outbox), name="outbox")
+cli.add_typer(
+    outbox_commands(lambda: settings_or_exit(MonolithSettings).database_url, _outbox),
+    name="outbox",
+)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by the monolith's modules: session, current user, services."""
+"""FastAPI dependencies shared by the monolith's modules: the runtime the composition root
+built (``bootstrap``), a session, the current user."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from http_platform import Problem
+from http_platform.problem_catalogue import UNAUTHENTICATED
+from http_platform.service_app import root_of
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legacy_monolith.models import User
@@ -17,9 +20,9 @@ from legacy_monolith.security import InvalidToken
 __all__ = ["CurrentUser", "DbSession", "RuntimeDep"]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def _runtime(request: Request) -> Runtime:
+    """What ``bootstrap.build_runtime`` built for the app serving this request."""
+    return root_of(request, Runtime)
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
@@ -37,13 +40,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def _unauthenticated(detail: str) -> Problem:
-    return Problem(
-        401,
-        "unauthenticated",
-        "Authentication required",
-        detail,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _current_user(

@@ -1,10 +1,12 @@
-"""Everything a request needs that outlives it, built once per app by ``create_app``."""
+"""Everything the monolith's requests and background loops use, built once per app by
+``bootstrap.build_runtime`` and held by the app while it runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_migration import SqlRecords, SyncConsumer
 
 from legacy_monolith.billing.payment_provider import PaymentProvider
 from legacy_monolith.database import SessionFactory
@@ -24,3 +26,11 @@ class Runtime:
     passwords: PasswordHashing
     payments: PaymentProvider
     mailer: Mailer
+    billing_records: SqlRecords
+    """Billing's records as the monolith holds them (``/internal/billing``)."""
+    billing_sync: SyncConsumer | None = None
+    """The billing ACL applying the billing service's changes; None when it is off."""
+
+    async def aclose(self) -> None:
+        await self.payments.aclose()
+        await self.engine.dispose()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+from http_platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 __all__ = ["MonolithSettings"]
 
 
-class MonolithSettings(BaseSettings):
+class MonolithSettings(ServiceSettings):
+    """``MONOLITH_*``; the body limits and the operator token are ``ServiceSettings``'."""
+
     model_config = SettingsConfigDict(env_prefix="MONOLITH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/monolith.db"
@@ -34,13 +37,6 @@ class MonolithSettings(BaseSettings):
     smtp_port: int = 1025
     smtp_timeout_seconds: float = 5.0
     mail_sender: str = "Strangler Fig <no-reply@strangler-fig.dev>"
-
-    max_body_bytes: int = 64 * 1024
-    body_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        description="A client that stops sending its body this long is answered 408.",
-    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_kind: Literal["tansu", "kafka"] = Field(

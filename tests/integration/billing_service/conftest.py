@@ -36,6 +36,7 @@ from tests.integration.conftest import FreshDatabase
 from tests.support.asgi import started
 from tests.support.monolith_api import PASSWORD, Customer, unique_email
 from tests.support.monolith_database import DatabaseState, Snapshot
+from tests.support.operator import OPERATOR_TOKEN
 
 JWT_SECRET = "integration-test-secret-with-32-bytes!"
 PAYMENT_TIMEOUT_SECONDS = 0.1
@@ -52,7 +53,8 @@ def migrate_and_seed(database_url: str) -> None:
         engine = create_engine(database_url)
         try:
             billing = bootstrap(
-                BillingSettings(jwt_secret=JWT_SECRET), create_session_factory(engine)
+                BillingSettings(jwt_secret=JWT_SECRET, operator_token=OPERATOR_TOKEN),
+                create_session_factory(engine),
             )
             await ensure_plan_catalogue(billing.unit_of_work())
             await billing.aclose()
@@ -105,6 +107,7 @@ def settings(database_url: str) -> SettingsFactory:
         values: dict[str, object] = {
             "database_url": database_url,
             "jwt_secret": JWT_SECRET,
+            "operator_token": OPERATOR_TOKEN,
             "payment_provider_url": "http://payment-simulator",
             "payment_timeout_seconds": PAYMENT_TIMEOUT_SECONDS,
             "outbox_relay_enabled": False,
@@ -140,7 +143,7 @@ def token_for(user_id: str, email: str) -> str:
 async def known_customer(app: FastAPI, who: str = "customer") -> Customer:
     """A user whose registration billing has received, signed in."""
     user_id, email = str(uuid.uuid4()), unique_email(who)
-    billing: Billing = app.state.billing
+    billing: Billing = app.root.billing
     await billing.add_customer(
         AddCustomer(user_id, email, who.capitalize(), datetime.now(UTC), "legacy-monolith")
     )

@@ -35,6 +35,7 @@ from tests.support.monolith_api import (
     subscribe,
 )
 from tests.support.monolith_database import Snapshot
+from tests.support.operator import OPERATOR_HEADERS
 from tests.support.serving import serving
 
 pytestmark = pytest.mark.integration
@@ -263,7 +264,7 @@ async def test_a_saga_is_never_charged_twice(
         customer = await known_customer(app)
         accepted = await check_out(client, customer, "pro", GOOD_CARD)
         checkout = await settled(client, customer, accepted.json()["id"])
-        answer = await client.get(f"/internal/sagas/{checkout['id']}")
+        answer = await client.get(f"/internal/sagas/{checkout['id']}", headers=OPERATOR_HEADERS)
         assert answer.status_code == 200, answer.text
         detail = answer.json()
 
@@ -371,8 +372,10 @@ async def test_operators_see_every_saga_with_its_whole_history_outside_the_api(
     accepted = await check_out(client, customer, "pro", DECLINED_CARD)
     checkout = await settled(client, customer, accepted.json()["id"])
 
-    listed = await client.get("/internal/sagas", params={"status": "compensated"})
-    detail = await client.get(f"/internal/sagas/{checkout['id']}")
+    listed = await client.get(
+        "/internal/sagas", params={"status": "compensated"}, headers=OPERATOR_HEADERS
+    )
+    detail = await client.get(f"/internal/sagas/{checkout['id']}", headers=OPERATOR_HEADERS)
 
     assert listed.status_code == 200, listed.text
     assert [(s["id"], s["type"], s["status"]) for s in listed.json()["items"]] == [
@@ -390,6 +393,8 @@ async def test_operators_see_every_saga_with_its_whole_history_outside_the_api(
         ("issue-invoice", "compensation", "succeeded"),
         ("start-subscription", "compensation", "succeeded"),
     ]
-    assert_problem(await client.get("/internal/sagas", params={"status": "odd"}), 422,
-                   "validation-failed")  # fmt: skip
-    assert_problem(await client.get("/internal/sagas/no-such-saga"), 404, "not-found")
+    odd = await client.get("/internal/sagas", params={"status": "odd"}, headers=OPERATOR_HEADERS)
+    assert_problem(odd, 422, "validation-failed")
+    assert_problem(
+        await client.get("/internal/sagas/no-such-saga", headers=OPERATOR_HEADERS), 404, "not-found"
+    )

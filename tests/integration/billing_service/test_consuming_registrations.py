@@ -38,6 +38,7 @@ from tests.integration.billing_service.conftest import (
 from tests.integration.conftest import FreshDatabase
 from tests.support.asgi import started
 from tests.support.monolith_api import sign_up, subscribe
+from tests.support.operator import OPERATOR_TOKEN
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,7 @@ async def test_a_user_registered_in_the_monolith_becomes_a_customer_who_can_subs
     monolith_settings = MonolithSettings(
         database_url=await fresh_database("monolith", migrate=migrate_monolith),
         jwt_secret=JWT_SECRET,
+        operator_token=OPERATOR_TOKEN,
         kafka_bootstrap_servers=broker.bootstrap_servers,
     )
 

@@ -35,6 +35,7 @@ from tests.integration.billing_service.checkouts import charges_for, check_out, 
 from tests.integration.billing_service.conftest import JWT_SECRET, token_for
 from tests.support.billing_process import BillingProcess, launch_billing, wait_until_ready
 from tests.support.monolith_api import GOOD_CARD, HANGING_CARD, Customer
+from tests.support.operator import OPERATOR_HEADERS, OPERATOR_TOKEN
 from tests.support.serving import serving
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,9 @@ async def _provider(settings: PaymentSimulatorSettings) -> AsyncIterator[Provide
 async def _registered_customer(database_url: str, engine: AsyncEngine) -> Customer:
     user_id, email = str(uuid.uuid4()), f"crash-{uuid.uuid4().hex[:8]}@example.com"
     billing = bootstrap(
-        BillingSettings(jwt_secret=JWT_SECRET, database_url=database_url),
+        BillingSettings(
+            jwt_secret=JWT_SECRET, operator_token=OPERATOR_TOKEN, database_url=database_url
+        ),
         create_session_factory(engine),
     )
     await billing.add_customer(
@@ -147,6 +150,7 @@ async def test_a_checkout_a_killed_process_left_is_finished_by_the_next_without_
         env = {
             "database_url": database_url,
             "jwt_secret": JWT_SECRET,
+            "operator_token": OPERATOR_TOKEN,
             "payment_provider_url": provider.url,
             "payment_timeout_seconds": "2",
             "outbox_relay_enabled": "false",
@@ -183,7 +187,9 @@ async def test_a_checkout_a_killed_process_left_is_finished_by_the_next_without_
         second, client = await _start(processes, env, log)
         async with client:
             checkout = await settled(client, customer, checkout_id)
-            detail = (await client.get(f"/internal/sagas/{checkout_id}")).json()
+            detail = (
+                await client.get(f"/internal/sagas/{checkout_id}", headers=OPERATOR_HEADERS)
+            ).json()
 
         assert checkout["status"] == case.ends, detail
         charge = [(e["phase"], e["outcome"], e["attempt"]) for e in detail["history"]

@@ -56,6 +56,7 @@ from tests.support.monolith_api import (
     sign_up,
 )
 from tests.support.monolith_database import insert_plan_catalogue
+from tests.support.operator import OPERATOR_HEADERS, OPERATOR_TOKEN
 from tests.support.polling import eventually
 from tests.support.serving import free_port, serving
 
@@ -84,7 +85,7 @@ class Sides:
 
     @property
     def monolith_runtime(self) -> Runtime:
-        runtime: Runtime = self.monolith_app.state.runtime
+        runtime: Runtime = self.monolith_app.root
         return runtime
 
 
@@ -141,6 +142,7 @@ def launch(
         monolith_settings = MonolithSettings(
             database_url=databases.monolith_url,
             jwt_secret=JWT_SECRET,
+            operator_token=OPERATOR_TOKEN,
             payment_provider_url="http://payment-simulator",
             payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
             kafka_bootstrap_servers=bootstrap,
@@ -161,6 +163,7 @@ def launch(
             billing_settings = BillingSettings(
                 database_url=databases.billing_url,
                 jwt_secret=JWT_SECRET,
+                operator_token=OPERATOR_TOKEN,
                 payment_provider_url="http://payment-simulator",
                 payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
                 kafka_bootstrap_servers=bootstrap,
@@ -178,7 +181,9 @@ def launch(
             )
             export = None
             if wrap_export is not None:
-                export = wrap_export(HttpExportSource(f"{monolith_url}/internal/billing"))
+                export = wrap_export(
+                    HttpExportSource(f"{monolith_url}/internal/billing", headers=OPERATOR_HEADERS)
+                )
             billing_app = create_billing(billing_settings, payments=payments, legacy_export=export)
             async with (
                 serving(billing_app) as billing_url,
@@ -265,7 +270,7 @@ async def renew_every_subscription(sides: Sides, as_of: datetime) -> int:
 
 
 async def checksums(client: httpx.AsyncClient, entity: str) -> EntityChecksums:
-    response = await client.get(f"/internal/billing/checksums/{entity}")
+    response = await client.get(f"/internal/billing/checksums/{entity}", headers=OPERATOR_HEADERS)
     assert response.status_code == 200, response.text
     return EntityChecksums.model_validate_json(response.content)
 
@@ -292,7 +297,9 @@ async def backfill(
     """Drive billing's backfill until it is finished (as `strangler migrate` does)."""
     params: dict[str, str | int] = {"pages": pages, "restart": str(restart).lower()}
     for _ in range(MAX_BACKFILL_CALLS):
-        response = await billing.post("/internal/migration/billing/backfill", params=params)
+        response = await billing.post(
+            "/internal/migration/billing/backfill", params=params, headers=OPERATOR_HEADERS
+        )
         assert response.status_code == 200, response.text
         progress = BackfillProgress.model_validate_json(response.content)
         if progress.finished:

@@ -17,6 +17,7 @@ from tests.integration.data_migration.conftest import (
     drift,
     write_history,
 )
+from tests.support.operator import OPERATOR_HEADERS
 
 pytestmark = pytest.mark.integration
 
@@ -53,9 +54,9 @@ async def test_a_backfill_copies_every_billing_record_and_the_sides_do_not_drift
 ) -> None:
     async with launch() as sides:
         await write_history(sides.monolith)
-        assert (await sides.billing.get("/internal/billing/counts")).json()[
-            "counts"
-        ] == dict.fromkeys(BILLING_ENTITIES, 0)
+        assert (
+            await sides.billing.get("/internal/billing/counts", headers=OPERATOR_HEADERS)
+        ).json()["counts"] == dict.fromkeys(BILLING_ENTITIES, 0)
 
         progress = await backfill(sides.billing)
 
@@ -76,10 +77,14 @@ async def test_a_backfill_stopped_after_one_page_resumes_from_its_checkpoint(
     async with launch(page_size=3, wrap_export=killed_after_one_page) as sides:
         await write_history(sides.monolith)
 
-        stopped = await sides.billing.post("/internal/migration/billing/backfill?pages=10")
+        stopped = await sides.billing.post(
+            "/internal/migration/billing/backfill?pages=10", headers=OPERATOR_HEADERS
+        )
 
         assert stopped.status_code == 502, stopped.text
-        status = (await sides.billing.get("/internal/migration/billing")).json()["backfill"]
+        status = (
+            await sides.billing.get("/internal/migration/billing", headers=OPERATOR_HEADERS)
+        ).json()["backfill"]
         customers = status["entities"][0]
         assert (customers["entity"], customers["scanned"], customers["finished"]) == (
             "customers",
@@ -116,7 +121,9 @@ async def test_running_the_backfill_again_writes_nothing(
 
 async def test_an_export_of_an_unknown_entity_is_a_404_problem(launch: Launch) -> None:
     async with launch() as sides:
-        answer = await sides.monolith.get("/internal/billing/export/passwords")
+        answer = await sides.monolith.get(
+            "/internal/billing/export/passwords", headers=OPERATOR_HEADERS
+        )
 
     assert answer.status_code == 404
     assert answer.json()["type"].endswith("/unknown-entity")
@@ -133,7 +140,11 @@ async def test_the_export_pages_in_id_order_without_gaps_or_repeats(
             params = {"limit": 1} | ({"after": after} if after else {})
             page = ExportPage.model_validate_json(
                 (
-                    await sides.monolith.get("/internal/billing/export/customers", params=params)
+                    await sides.monolith.get(
+                        "/internal/billing/export/customers",
+                        params=params,
+                        headers=OPERATOR_HEADERS,
+                    )
                 ).content
             )
             seen += [record.id for record in page.records]

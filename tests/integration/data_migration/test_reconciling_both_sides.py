@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 
 from tests.integration.data_migration.conftest import Databases, Launch, Sides, backfill, drift
 from tests.integration.data_migration.conftest import write_history as write_billing_history
+from tests.support.operator import OPERATOR_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +34,7 @@ async def _strangler(
         "STRANGLER_STATE_DIR": str(state_dir),
         "STRANGLER_MONOLITH_URL": monolith_url,
         "STRANGLER_BILLING_URL": billing_url,
+        "STRANGLER_GATEWAY_ADMIN_TOKEN": OPERATOR_TOKEN,
         "COLUMNS": "200",
     }
     argv = [sys.executable, "-m", "strangler_runner", *args]

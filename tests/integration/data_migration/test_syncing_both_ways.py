@@ -22,6 +22,7 @@ from tests.integration.data_migration.conftest import (
     write_history,
 )
 from tests.support.monolith_api import DECLINED_CARD, GOOD_CARD, Customer, sign_up
+from tests.support.operator import OPERATOR_HEADERS
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -31,7 +32,7 @@ WAIT_SECONDS = 60.0
 
 
 async def _sync_status(client: httpx.AsyncClient) -> dict[str, object]:
-    answer = await client.get("/internal/billing/sync")
+    answer = await client.get("/internal/billing/sync", headers=OPERATOR_HEADERS)
     assert answer.status_code == 200, answer.text
     status: dict[str, object] = answer.json()
     return status

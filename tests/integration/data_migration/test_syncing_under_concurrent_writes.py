@@ -41,6 +41,7 @@ from tests.support.monolith_api import (
     sign_up,
     subscribe,
 )
+from tests.support.operator import OPERATOR_HEADERS
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +73,9 @@ async def _wait_for(
 async def _records(
     client: httpx.AsyncClient, entity: str, ids: list[str]
 ) -> dict[str, ExportedRecord]:
-    answer = await client.post(f"/internal/billing/records/{entity}", json={"ids": ids})
+    answer = await client.post(
+        f"/internal/billing/records/{entity}", json={"ids": ids}, headers=OPERATOR_HEADERS
+    )
     assert answer.status_code == 200, answer.text
     return {r.id: r for r in RecordsFound.model_validate_json(answer.content).records}
 
@@ -225,7 +228,7 @@ async def _synced_events_in_outbox(engine: AsyncEngine) -> tuple[int, int]:
 
 
 async def _sync_status(side: httpx.AsyncClient) -> SyncStatus:
-    answer = await side.get("/internal/billing/sync")
+    answer = await side.get("/internal/billing/sync", headers=OPERATOR_HEADERS)
     assert answer.status_code == 200, answer.text
     return SyncStatus.model_validate_json(answer.content)
 

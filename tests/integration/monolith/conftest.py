@@ -29,6 +29,7 @@ from tests.support.monolith_database import (
     database_state,
     insert_plan_catalogue,
 )
+from tests.support.operator import OPERATOR_TOKEN
 
 JWT_SECRET = "integration-test-secret-with-32-bytes!"
 PAYMENT_TIMEOUT_SECONDS = 0.1
@@ -71,6 +72,7 @@ async def client(
     settings = MonolithSettings(
         database_url=database_url,
         jwt_secret=JWT_SECRET,
+        operator_token=OPERATOR_TOKEN,
         payment_provider_url="http://payment-simulator",
         payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
         outbox_relay_enabled=False,

@@ -45,6 +45,7 @@ from tests.integration.conftest import FreshDatabase
 from tests.support.asgi import started
 from tests.support.monolith_api import Customer, sign_up
 from tests.support.monolith_database import insert_plan_catalogue
+from tests.support.operator import OPERATOR_TOKEN
 from tests.support.parity import Side
 from tests.support.polling import eventually
 
@@ -104,6 +105,7 @@ async def parity(
         MonolithSettings(
             database_url=monolith_url,
             jwt_secret=JWT_SECRET,
+            operator_token=OPERATOR_TOKEN,
             payment_provider_url=SIMULATOR_URL,
             payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
             kafka_bootstrap_servers=broker.bootstrap_servers,
@@ -113,6 +115,7 @@ async def parity(
     billing_settings = BillingSettings(
         database_url=billing_url,
         jwt_secret=JWT_SECRET,
+        operator_token=OPERATOR_TOKEN,
         payment_provider_url=SIMULATOR_URL,
         payment_timeout_seconds=PAYMENT_TIMEOUT_SECONDS,
         kafka_bootstrap_servers=broker.bootstrap_servers,

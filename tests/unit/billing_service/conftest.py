@@ -12,6 +12,7 @@ from billing_service.service_layer.billing import Billing
 from billing_service.service_layer.catalogue import plan_catalogue
 from billing_service.settings import BillingSettings
 
+from tests.support.operator import OPERATOR_TOKEN
 from tests.unit.billing_service.fakes import (
     FakeClock,
     FakePaymentProvider,
@@ -47,6 +48,7 @@ def clock() -> FakeClock:
 def billing(store: FakeStore, payments: FakePaymentProvider, clock: FakeClock) -> Billing:
     settings = BillingSettings(
         jwt_secret="unit-test-secret-with-32-bytes-min!!",
+        operator_token=OPERATOR_TOKEN,
         payment_timeout_seconds=PROVIDER_TIMEOUT.total_seconds(),
     )
     return bootstrap(

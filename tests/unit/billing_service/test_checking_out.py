@@ -15,6 +15,7 @@ from billing_service.service_layer.payment_provider import Charge
 from billing_service.settings import BillingSettings
 from strangler_sagas import SagaStatus
 
+from tests.support.operator import OPERATOR_TOKEN
 from tests.unit.billing_service.fakes import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -52,6 +53,7 @@ def payments() -> ChargesThenDies:
 def billing(store: FakeStore, payments: ChargesThenDies, clock: FakeClock) -> Billing:
     settings = BillingSettings(
         jwt_secret="unit-test-secret-with-32-bytes-min!!",
+        operator_token=OPERATOR_TOKEN,
         checkout_retry_seconds=0,
         checkout_charge_attempts=2,
         checkout_compensation_attempts=2,

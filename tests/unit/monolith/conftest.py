@@ -29,6 +29,7 @@ from tests.support.monolith_database import (
     database_state,
     insert_plan_catalogue,
 )
+from tests.support.operator import OPERATOR_TOKEN
 from tests.unit.monolith.fakes import FakePaymentProvider
 
 JWT_SECRET = "unit-test-secret-with-32-bytes-min!!"
@@ -49,7 +50,10 @@ def _copy_database(source: Path, directory: Path) -> Path:
 
 def _monolith(database: Path, runtime_factory: RuntimeFactory) -> FastAPI:
     settings = MonolithSettings(
-        database_url=_sqlite_url(database), jwt_secret=JWT_SECRET, outbox_relay_enabled=False
+        database_url=_sqlite_url(database),
+        jwt_secret=JWT_SECRET,
+        operator_token=OPERATOR_TOKEN,
+        outbox_relay_enabled=False,
     )
     return create_app(settings, runtime_factory=runtime_factory)
 
@@ -92,7 +96,10 @@ def subscriber(prepared_database: tuple[Path, Subscriber]) -> Subscriber:
 @pytest.fixture
 def settings(database: Path) -> MonolithSettings:
     return MonolithSettings(
-        database_url=_sqlite_url(database), jwt_secret=JWT_SECRET, outbox_relay_enabled=False
+        database_url=_sqlite_url(database),
+        jwt_secret=JWT_SECRET,
+        operator_token=OPERATOR_TOKEN,
+        outbox_relay_enabled=False,
     )
 
 
@@ -137,7 +144,7 @@ def snapshot(app: FastAPI, client: httpx.AsyncClient) -> Snapshot:
     """Row counts and a checksum of every table, read through the running app's engine."""
 
     async def take() -> DatabaseState:
-        runtime: Runtime = app.state.runtime
+        runtime: Runtime = app.root
         return await database_state(runtime.engine)
 
     return take

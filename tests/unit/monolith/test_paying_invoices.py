@@ -27,7 +27,7 @@ from tests.unit.monolith.fakes import FakePaymentProvider
 
 
 async def _payment_statuses(app: FastAPI, invoice_id: str) -> list[str]:
-    runtime: Runtime = app.state.runtime
+    runtime: Runtime = app.root
     async with runtime.sessions() as session:
         payments = await session.scalars(select(Payment).where(Payment.invoice_id == invoice_id))
         return sorted(payment.status for payment in payments)
@@ -226,7 +226,7 @@ async def test_a_payment_cut_off_after_the_charge_is_resumed_by_its_key_without_
     too_soon = await pay(client, subscriber.customer, invoice_id, key=key)
     assert_problem(too_soon, 409, "payment-in-progress")
 
-    runtime: Runtime = app.state.runtime
+    runtime: Runtime = app.root
     async with runtime.sessions() as session, session.begin():
         await session.execute(
             update(Payment)

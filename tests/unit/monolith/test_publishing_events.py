@@ -24,7 +24,7 @@ from tests.support.monolith_api import (
 async def _outbox_events(
     app: FastAPI, subject: str, topic: str | None = None
 ) -> list[dict[str, Any]]:
-    runtime: Runtime = app.state.runtime
+    runtime: Runtime = app.root
     statement = select(outbox.c.payload, outbox.c.topic, outbox.c.key).where(
         outbox.c.key == subject
     )
@@ -100,6 +100,6 @@ async def test_a_rejected_request_records_no_event(app: FastAPI, client: httpx.A
 
 
 async def _outbox_size(app: FastAPI) -> int:
-    runtime: Runtime = app.state.runtime
+    runtime: Runtime = app.root
     async with runtime.sessions() as session:
         return len((await session.execute(select(outbox.c.position))).all())

@@ -51,6 +51,7 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
     assert monolith.env == {
         "MONOLITH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "MONOLITH_JWT_SECRET": "jwt-for-tests",
+        "MONOLITH_OPERATOR_TOKEN": "admin-for-tests",
         "MONOLITH_PAYMENT_PROVIDER_URL": "http://127.0.0.1:18009",
         "MONOLITH_SMTP_HOST": "127.0.0.1",
         "MONOLITH_SMTP_PORT": "11025",
@@ -90,6 +91,7 @@ def test_billing_gets_its_own_database_the_shared_jwt_secret_and_the_broker(
     assert billing.env == {
         "BILLING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "BILLING_JWT_SECRET": "jwt-for-tests",
+        "BILLING_OPERATOR_TOKEN": "admin-for-tests",
         "BILLING_PAYMENT_PROVIDER_URL": "http://127.0.0.1:18009",
         "BILLING_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
         "BILLING_KAFKA_KIND": "tansu",

@@ -155,6 +155,7 @@ def system_components(
                     "http", settings.payment_simulator_port, _moved_by("payment_simulator_port")
                 ),
             ),
+            env={"PAYSIM_STATE_PATH": str(state.data_dir / "payment-simulator.db")},
             health_url=f"{payments}/health/ready",
             urls={"http": payments},
         ),
@@ -164,6 +165,7 @@ def system_components(
             env={
                 "MONOLITH_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'monolith.db'}",
                 "MONOLITH_JWT_SECRET": local_secrets.jwt_secret,
+                "MONOLITH_OPERATOR_TOKEN": local_secrets.admin_token,
                 "MONOLITH_PAYMENT_PROVIDER_URL": payments,
                 "MONOLITH_SMTP_HOST": host,
                 "MONOLITH_SMTP_PORT": str(settings.smtp_port),
@@ -185,6 +187,7 @@ def system_components(
             env={
                 "BILLING_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'billing.db'}",
                 "BILLING_JWT_SECRET": local_secrets.jwt_secret,
+                "BILLING_OPERATOR_TOKEN": local_secrets.admin_token,
                 "BILLING_PAYMENT_PROVIDER_URL": payments,
                 "BILLING_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
                 "BILLING_KAFKA_KIND": "tansu",

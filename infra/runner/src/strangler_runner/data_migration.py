@@ -35,6 +35,7 @@ from strangler_migration import (
 
 from strangler_runner.console import RunnerConsole
 from strangler_runner.migration_client import MigrationCallFailed, MigrationSide
+from strangler_runner.operator_credential import operator_headers
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
 from strangler_runner.status import live_run_record
@@ -80,10 +81,13 @@ def run_migration(
         settings, "legacy-monolith", settings.monolith_url, settings.monolith_port
     )
     new_url = _component_url(settings, "billing", settings.billing_url, settings.billing_port)
+    operator = operator_headers(settings)
     try:
         with (
-            MigrationSide(LEGACY, legacy_url, BILLING_RECORDS.capability) as legacy,
-            MigrationSide(NEW, new_url, BILLING_RECORDS.capability) as new,
+            MigrationSide(
+                LEGACY, legacy_url, BILLING_RECORDS.capability, headers=operator
+            ) as legacy,
+            MigrationSide(NEW, new_url, BILLING_RECORDS.capability, headers=operator) as new,
         ):
             return command(legacy, new, console)
     except MigrationCallFailed as failure:

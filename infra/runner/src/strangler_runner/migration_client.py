@@ -7,7 +7,7 @@ answering, a problem document it sent (after the side's name), or an answer that
 migration API.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import httpx
 from strangler_migration import (
@@ -19,6 +19,7 @@ from strangler_migration import (
     RecordsFound,
     SyncStatus,
 )
+from strangler_migration.wire import SYNC_NOT_RUNNING
 
 from strangler_runner.component_api import (
     ComponentApi,
@@ -37,7 +38,8 @@ NotAnswering = ComponentNotAnswering
 
 
 class MigrationSide:
-    """One side of a capability's migration (``name`` is how messages call it), at ``url``."""
+    """One side of a capability's migration (``name`` is how messages call it), at ``url``;
+    ``headers`` carry the operator token its internal API requires."""
 
     def __init__(
         self,
@@ -45,6 +47,7 @@ class MigrationSide:
         url: str,
         capability: str,
         *,
+        headers: Mapping[str, str] | None = None,
         timeout_seconds: float = 120.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -52,6 +55,7 @@ class MigrationSide:
             name,
             url,
             "data-migration API",
+            headers=headers,
             timeout_seconds=timeout_seconds,
             transport=transport,
             name_problems=True,
@@ -89,7 +93,7 @@ class MigrationSide:
         try:
             answer = self._api.call("GET", f"{self.records_prefix}/sync")
         except ComponentProblem as problem:
-            if problem.status == 404 and problem.problem_type is not None:
+            if problem.problem_type == SYNC_NOT_RUNNING.uri:
                 return None
             raise
         return self._api.read(SyncStatus, answer)

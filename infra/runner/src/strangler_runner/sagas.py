@@ -1,22 +1,24 @@
 """`strangler sagas [id]`: the billing service's sagas (checkouts), from a terminal.
 
 Billing serves them to operators at `/internal/sagas` (outside `/api`: the gateway does not
-route it). Without an id: the most recently updated sagas, one row each. With an id: that
+route it), to callers with the operator token only; the answers are `strangler_sagas.wire`.
+Without an id: the most recently updated sagas, one row each. With an id: that
 saga's data, where each step stands, and every attempt of every action and compensation.
 
 Every failure — billing not running, an unknown id, an answer that is not billing's — is one
 line on stderr and exit code 1; nobody sees a traceback.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from strangler_sagas.wire import SAGAS_PATH, SagaDetail, SagaList, SagaRow
 
 from strangler_runner.component_api import ComponentApi, ComponentCallFailed
 from strangler_runner.console import RunnerConsole
+from strangler_runner.operator_credential import operator_headers
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
 from strangler_runner.status import live_run_record
@@ -32,55 +34,10 @@ __all__ = [
     "show_sagas",
 ]
 
-SAGAS_PATH = "/internal/sagas"
 NOTHING = "—"
 
 # Billing could not be asked, or refused; ``str()`` is the line to show.
 SagasUnavailable = ComponentCallFailed
-
-
-# What the commands read from billing's answers; keys it adds later are ignored.
-
-
-class SagaRow(BaseModel):
-    id: str
-    type: str
-    status: str
-    step: str | None
-    attempts: int
-    failure: str | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
-class SagaList(BaseModel):
-    items: list[SagaRow]
-
-
-class StepState(BaseModel):
-    name: str
-    state: str
-    attempts: int
-    compensation_attempts: int
-    has_compensation: bool = True
-
-
-class Attempt(BaseModel):
-    at: datetime
-    step: str
-    phase: str
-    outcome: str
-    attempt: int
-    error: str | None = None
-
-
-class SagaDetail(SagaRow):
-    data: dict[str, Any] = {}
-    next_attempt_at: datetime | None = None
-    owner: str | None = None
-    lease_expires_at: datetime | None = None
-    steps: list[StepState] = []
-    history: list[Attempt] = []
 
 
 def billing_url(settings: RunnerSettings, given: str | None) -> str:
@@ -102,6 +59,7 @@ class BillingSagas:
         self,
         url: str,
         *,
+        headers: Mapping[str, str] | None = None,
         timeout_seconds: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -109,6 +67,7 @@ class BillingSagas:
             "billing",
             url,
             "saga endpoints",
+            headers=headers,
             timeout_seconds=timeout_seconds,
             transport=transport,
             prefix=SAGAS_PATH,
@@ -140,7 +99,7 @@ def show_sagas(
     limit: int,
 ) -> int:
     """The recent sagas, or one saga in full, from the billing service found by ``url``."""
-    with BillingSagas(billing_url(settings, url)) as billing:
+    with BillingSagas(billing_url(settings, url), headers=operator_headers(settings)) as billing:
         return describe_sagas(billing, console, saga_id, status, limit)
 
 

@@ -24,7 +24,7 @@ Set-aside records live in this process: a backfill stopped meanwhile leaves them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,18 +72,20 @@ class ExportUnavailable(Exception):
 
 
 class HttpExportSource:
-    """Pages from ``GET {base_url}/export/{entity}?after=&limit=`` of the other side."""
+    """Pages from ``GET {base_url}/export/{entity}?after=&limit=`` of the other side; the
+    export is internal, so ``headers`` carry the operator credential."""
 
     def __init__(
         self,
         base_url: str,
         *,
+        headers: Mapping[str, str] | None = None,
         timeout_seconds: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout_seconds, transport=transport
+            base_url=self.base_url, headers=headers, timeout=timeout_seconds, transport=transport
         )
 
     async def page(self, entity: str, after: str | None, limit: int) -> ExportPage:

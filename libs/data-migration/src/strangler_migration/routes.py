@@ -10,11 +10,11 @@ route them: they are for the other side and for operators, on the internal netwo
 
 # No `from __future__ import annotations` here: FastAPI must see the dependency aliases the
 # router factories define, not their names as strings.
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from http_platform import Problem
 from pydantic import BaseModel
 
@@ -39,21 +39,21 @@ __all__ = ["MAX_EXPORT_PAGE", "MigrationStatus", "backfill_router", "records_rou
 
 MAX_EXPORT_PAGE = 1000
 
-
-def _from_state(name: str) -> Callable[[Request], Any]:
-    def read(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    return read
+T = TypeVar("T")
 
 
-def records_router(prefix: str, *, records: str, sync: str) -> APIRouter:
-    """The endpoints over the ``SqlRecords`` at ``app.state.<records>``, and the status of
-    the ``SyncConsumer`` at ``app.state.<sync>`` (None: this process does not sync); the
-    lifespan puts both there."""
+def records_router(
+    prefix: str,
+    *,
+    records: Callable[[], SqlRecords],
+    sync: Callable[[], SyncConsumer | None],
+) -> APIRouter:
+    """The endpoints over the ``SqlRecords`` that ``records()`` answers, and the status of
+    the ``SyncConsumer`` that ``sync()`` answers (None: this process does not sync): both
+    read from the app's composition root. Include it with the operator token required."""
     router = APIRouter(prefix=prefix, tags=["data migration"])
-    Records = Annotated[SqlRecords, Depends(_from_state(records))]
-    Sync = Annotated[SyncConsumer | None, Depends(_from_state(sync))]
+    Records = Annotated[SqlRecords, Depends(_async(records))]
+    Sync = Annotated[SyncConsumer | None, Depends(_async(sync))]
 
     @router.get("/export/{entity}")
     async def export(
@@ -96,6 +96,15 @@ def records_router(prefix: str, *, records: str, sync: str) -> APIRouter:
     return router
 
 
+def _async(provide: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """``provide`` as an async dependency: FastAPI runs a plain function in a thread."""
+
+    async def provided() -> T:
+        return provide()
+
+    return provided
+
+
 @contextmanager
 def _known_entity() -> Iterator[None]:
     try:
@@ -109,9 +118,14 @@ class MigrationStatus(BaseModel):
     sync: SyncStatus | None
 
 
-def backfill_router(prefix: str, *, backfill: str, sync: str) -> APIRouter:
-    """The receiving side's endpoints over the ``Backfill`` at ``app.state.<backfill>``: its
-    progress and steps, with the sync's status (``app.state.<sync>``).
+def backfill_router(
+    prefix: str,
+    *,
+    backfill: Callable[[], Backfill],
+    sync: Callable[[], SyncConsumer | None],
+) -> APIRouter:
+    """The receiving side's endpoints over the ``Backfill`` that ``backfill()`` answers: its
+    progress and steps, with the sync's status (``sync()``).
 
     ``GET  {prefix}``                                 backfill progress per entity, and sync
     ``POST {prefix}/backfill?pages=N&restart=false``  copy up to N pages, then answer progress
@@ -120,8 +134,8 @@ def backfill_router(prefix: str, *, backfill: str, sync: str) -> APIRouter:
     caller that stops (Ctrl-C) leaves a checkpoint, not a half-done request.
     """
     router = APIRouter(prefix=prefix, tags=["data migration"])
-    Running = Annotated[Backfill, Depends(_from_state(backfill))]
-    Sync = Annotated[SyncConsumer | None, Depends(_from_state(sync))]
+    Running = Annotated[Backfill, Depends(_async(backfill))]
+    Sync = Annotated[SyncConsumer | None, Depends(_async(sync))]
 
     @router.get("")
     async def status(running: Running, consumer: Sync) -> MigrationStatus:

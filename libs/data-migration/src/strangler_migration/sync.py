@@ -128,9 +128,17 @@ class SyncConsumer:
             waits_for=ARRIVED_TOO_EARLY,
         )
         self._running = False
+        self._broker = broker
+        self._runs = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set, the dead-letter producer started around it."""
+        """Consume until ``stop`` is set, the dead-letter producer started around it.
+
+        A run after one that failed (the loop supervisor restarts it) gets a new producer:
+        a stopped one cannot be started again."""
+        if self._runs:
+            self.consumer.producer = create_producer(self._broker)
+        self._runs += 1
         await self.consumer.producer.start()
         try:
             self._running = True

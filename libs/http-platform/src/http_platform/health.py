@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from http_platform.loops import LoopSupervisor
 from http_platform.problem_catalogue import NOT_READY
 from http_platform.problem_writer import Problem
 
@@ -15,10 +16,17 @@ __all__ = ["ReadinessCheck", "health_router"]
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def health_router(component: str, checks: Mapping[str, ReadinessCheck] | None = None) -> APIRouter:
-    """``/health/live`` answers while the process runs; ``/health/ready`` runs every check.
+def health_router(
+    component: str,
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    *,
+    loops: LoopSupervisor | None = None,
+) -> APIRouter:
+    """``/health/live`` answers while the process runs; ``/health/ready`` runs every check
+    and looks at every supervised background loop.
 
-    A check signals failure by raising; readiness then answers 503 naming the failed checks.
+    A check signals failure by raising; readiness then answers 503 naming the failed checks,
+    and the loops that are down (restarting after a failure) with why.
     """
     router = APIRouter(tags=["health"])
     readiness = dict(checks or {})
@@ -38,8 +46,15 @@ def health_router(component: str, checks: Mapping[str, ReadinessCheck] | None = 
                 results[name] = "ok"
             except Exception as exc:  # a failing dependency must not fail the probe itself
                 results[name] = f"failed: {type(exc).__name__}"
-        if all(result == "ok" for result in results.values()):
-            return {"status": "ok", "component": component, "checks": results}
-        return Problem(NOT_READY, component=component, checks=results).to_response()
+        report: dict[str, object] = {"component": component, "checks": results}
+        down = loops.down() if loops is not None else {}
+        if loops is not None:
+            report["loops"] = {name: down.get(name, "running") for name in loops.names}
+        if not down and all(result == "ok" for result in results.values()):
+            return {"status": "ok", **report}
+        failed = [name for name, result in results.items() if result != "ok"] + list(down)
+        problem = Problem(NOT_READY, "Not ready: " + ", ".join(failed) + ".")
+        problem.extensions.update(report)
+        return problem.to_response()
 
     return router

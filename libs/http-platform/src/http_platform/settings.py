@@ -1,15 +1,33 @@
-"""Reading a deployable's settings at the command line: every bad variable named, no traceback."""
+"""A deployable's settings: what every one shares, and reading them at the command line with
+every bad variable named and no traceback."""
 
 from __future__ import annotations
 
 import sys
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings
 
-__all__ = ["settings_or_exit"]
+__all__ = ["ServiceSettings", "settings_or_exit"]
 
 S = TypeVar("S", bound=BaseModel)
+
+
+class ServiceSettings(BaseSettings):
+    """What every deployable serving HTTP is configured with, under its own env prefix."""
+
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, description="Larger bodies are a 413.")
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A client that stops sending the body it declared is answered 408.",
+    )
+    operator_token: SecretStr = Field(
+        min_length=16,
+        description="The bearer token /internal/* requires (the runner's admin token). "
+        "Required: there is no safe default.",
+    )
 
 
 def settings_or_exit(settings_class: type[S]) -> S:

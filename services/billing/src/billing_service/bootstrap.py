@@ -1,10 +1,37 @@
-"""The composition root: the service layer with real adapters, or with the fakes a test gives."""
+"""The composition root: the one place billing's adapters are chosen and built.
+
+- ``bootstrap``: the service layer (``Billing``) with real adapters, or with the fakes a test
+  gives; what the CLI and unit tests use.
+- ``bootstrap_process``: everything the HTTP process holds while it runs (``BillingProcess``):
+  the database engine, ``Billing`` on it, and the data migration's pieces (billing's records
+  for reconciliation, the backfill from the monolith's export, the sync of the monolith's
+  changes). The app holds it and its routes read it (``http_platform.service_app``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from strangler_persistence import SessionFactory, utcnow
+from http_platform.operator import operator_headers
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_contracts.records import BILLING_RECORDS
+from strangler_eventing import BrokerConfig
+from strangler_migration import (
+    Backfill,
+    ExportSource,
+    HttpExportSource,
+    Side,
+    SqlRecords,
+    SyncConsumer,
+    upsert_sink,
+)
+from strangler_persistence import (
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    utcnow,
+)
 from strangler_sagas import (
     InMemorySagaStore,
     OrchestratorSettings,
@@ -13,10 +40,12 @@ from strangler_sagas import (
     SqlSagaStore,
 )
 
+from billing_service.adapters.orm import checkpoints, inbox, start_mappers
 from billing_service.adapters.orm import sagas as saga_tables
-from billing_service.adapters.orm import start_mappers
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
+from billing_service.adapters.records import BINDINGS
 from billing_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from billing_service.domain.records import BILLING
 from billing_service.service_layer.billing import Billing
 from billing_service.service_layer.checkout import CheckoutPolicy, CheckoutSteps, checkout_saga
 from billing_service.service_layer.handlers import Clock, PaymentPolicy
@@ -24,7 +53,18 @@ from billing_service.service_layer.payment_provider import PaymentProvider
 from billing_service.service_layer.unit_of_work import UnitOfWorkFactory
 from billing_service.settings import BillingSettings
 
-__all__ = ["bootstrap"]
+__all__ = [
+    "MIGRATION",
+    "SERVICE_NAME",
+    "BillingProcess",
+    "bootstrap",
+    "bootstrap_process",
+    "broker_config",
+    "legacy_changes",
+]
+
+SERVICE_NAME = "billing"
+MIGRATION = "billing"
 
 
 def bootstrap(
@@ -79,4 +119,87 @@ def bootstrap(
         clock=clock,
         payment_policy=PaymentPolicy(timedelta(seconds=settings.payment_timeout_seconds)),
         sagas=sagas,
+    )
+
+
+def broker_config(settings: BillingSettings) -> BrokerConfig:
+    return BrokerConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kind=settings.kafka_kind,
+        client_id=SERVICE_NAME,
+    )
+
+
+def legacy_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -> SyncConsumer:
+    """The consumer of ``strangler.billing`` that applies the monolith's changes here."""
+    return SyncConsumer(
+        Side(BILLING),
+        BILLING_RECORDS,
+        BINDINGS,
+        group=group,
+        broker=broker,
+        sessions=sessions,
+        inbox=inbox,
+    )
+
+
+@dataclass
+class BillingProcess:
+    """What billing's HTTP process holds while it runs."""
+
+    settings: BillingSettings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    billing: Billing
+    records: SqlRecords
+    """Billing's records, for the reconciliation (``/internal/billing``)."""
+    legacy_backfill: Backfill
+    """The backfill from the monolith's export (``/internal/migration/billing``)."""
+    legacy_sync: SyncConsumer | None
+    """The consumer applying the monolith's billing changes; None when it is off."""
+    _owned_export: HttpExportSource | None = None
+
+    async def aclose(self) -> None:
+        if self._owned_export is not None:
+            await self._owned_export.aclose()
+        await self.billing.aclose()
+        await self.engine.dispose()
+
+
+def bootstrap_process(
+    settings: BillingSettings,
+    *,
+    payments: PaymentProvider | None = None,
+    clock: Clock = utcnow,
+    legacy_export: ExportSource | None = None,
+) -> BillingProcess:
+    """Everything on real adapters; ``payments`` and ``legacy_export`` (the client of the
+    monolith's export, which is sent the operator token) may be given by tests."""
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    owned_export = None
+    if legacy_export is None:
+        legacy_export = owned_export = HttpExportSource(
+            f"{settings.monolith_url}/internal/billing",
+            headers=operator_headers(settings.operator_token.get_secret_value()),
+        )
+    return BillingProcess(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        billing=bootstrap(settings, sessions, payments=payments, clock=clock),
+        records=SqlRecords(engine, BINDINGS),
+        legacy_backfill=Backfill(
+            migration=MIGRATION,
+            entities=BILLING_RECORDS.entities,
+            source=legacy_export,
+            sink=upsert_sink(BINDINGS, BILLING_RECORDS.precedence),
+            sessions=sessions,
+            checkpoints=checkpoints,
+            page_size=settings.backfill_page_size,
+        ),
+        legacy_sync=legacy_changes(broker_config(settings), settings.legacy_sync_group, sessions)
+        if settings.legacy_sync_enabled
+        else None,
+        _owned_export=owned_export,
     )

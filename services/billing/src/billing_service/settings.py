@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+from http_platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 __all__ = ["BillingSettings"]
 
 
-class BillingSettings(BaseSettings):
+class BillingSettings(ServiceSettings):
+    """``BILLING_*``; the body limits and the operator token are ``ServiceSettings``'."""
+
     model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/billing.db"
@@ -25,13 +28,6 @@ class BillingSettings(BaseSettings):
 
     payment_provider_url: str = "http://127.0.0.1:8009"
     payment_timeout_seconds: float = Field(default=10.0, gt=0)
-
-    max_body_bytes: int = 64 * 1024
-    body_timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        description="A client that stops sending its body this long is answered 408.",
-    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_kind: Literal["tansu", "kafka"] = Field(

@@ -1,4 +1,5 @@
-"""``billing-service``: serve, migrate, seed the plan catalogue, and look after the outbox.
+"""``billing-service``: prepare, migrate, serve (``http_platform.cli``), seed the plan
+catalogue, and look after the outbox.
 
 Each command imports what it needs when it runs: the runner calls ``prepare`` on every
 start, and a migration should not wait for the whole web stack to import.
@@ -7,40 +8,26 @@ start, and a migration should not wait for the whole web stack to import.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
-from http_platform import settings_or_exit
+from http_platform.cli import deployable_cli
+from http_platform.settings import settings_or_exit
 from sqlalchemy import Table
 from strangler_eventing import outbox_commands
 
 from billing_service.settings import BillingSettings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 __all__ = ["main"]
 
-cli = typer.Typer(
-    help="The billing service.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-
-def _settings() -> BillingSettings:
-    return settings_or_exit(BillingSettings)
-
-
-@cli.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8003,
-) -> None:
-    """Serve the HTTP API (and publish and consume events in the background)."""
-    from http_platform import serve as serve_app
-
+def _app(settings: BillingSettings) -> FastAPI:
     from billing_service.entrypoints.app import create_app
 
-    serve_app(create_app(_settings()), host, port)
+    return create_app(settings)
 
 
 def _migrate(settings: BillingSettings) -> None:
@@ -68,24 +55,14 @@ def _seed(settings: BillingSettings) -> None:
     typer.echo(f"plan catalogue holds {asyncio.run(run())} plans")
 
 
-@cli.command()
-def migrate() -> None:
-    """Create or upgrade billing's database schema (alembic upgrade head)."""
-    _migrate(_settings())
-
-
-@cli.command()
-def seed() -> None:
-    """Write the plan catalogue (idempotent)."""
-    _seed(_settings())
-
-
-@cli.command()
-def prepare() -> None:
-    """Migrate, then seed: what a fresh or existing database needs before ``serve``."""
-    settings = _settings()
-    _migrate(settings)
-    _seed(settings)
+cli = deployable_cli(
+    help="The billing service.",
+    settings=BillingSettings,
+    serve=_app,
+    migrate=_migrate,
+    seed=_seed,
+    default_port=8003,
+)
 
 
 def _outbox() -> Table:
@@ -94,7 +71,10 @@ def _outbox() -> Table:
     return outbox
 
 
-cli.add_typer(outbox_commands(lambda: _settings().database_url, _outbox), name="outbox")
+cli.add_typer(
+    outbox_commands(lambda: settings_or_exit(BillingSettings).database_url, _outbox),
+    name="outbox",
+)
 
 
 def main() -> None:

@@ -19,6 +19,9 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from http_platform import Problem
+from http_platform.service_app import root_of
+
+from billing_service.bootstrap import BillingProcess
 
 __all__ = ["CustomerId", "InvalidToken", "TokenVerifier"]
 
@@ -77,7 +80,8 @@ def _customer_id(
 ) -> str:
     if credentials is None:
         raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
-    verifier: TokenVerifier = request.app.state.tokens
+    settings = root_of(request, BillingProcess).settings
+    verifier = TokenVerifier(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     try:
         return verifier.user_id(credentials.credentials)
     except InvalidToken as exc:

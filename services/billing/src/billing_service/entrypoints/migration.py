@@ -1,64 +1,37 @@
-"""Billing's side of the data migration from the monolith (the README's "Data migration").
+"""Billing's side of the data migration from the monolith (the README's "Data migration"),
+as internal endpoints over what ``bootstrap_process`` built:
 
 - ``/internal/billing/…``: billing's records, for the reconciliation (and as an export).
 - ``/internal/migration/billing``: the backfill from the monolith's export, driven a few
   pages per call (``strangler migrate billing backfill``), and the sync's status.
-- ``legacy_changes``: the consumer that applies the monolith's billing events.
 
-All three write or read the tables through ``adapters/records``, below the domain.
+Both read or write the tables through ``adapters/records``, below the domain; the consumer
+applying the monolith's events (``BillingProcess.legacy_sync``) runs as a background loop.
 """
 
 from __future__ import annotations
 
-from strangler_contracts.records import BILLING_RECORDS
-from strangler_eventing import BrokerConfig
-from strangler_migration import (
-    Backfill,
-    ExportSource,
-    Side,
-    SyncConsumer,
-    backfill_router,
-    records_router,
-    upsert_sink,
-)
-from strangler_persistence import SessionFactory
+from collections.abc import Callable
 
-from billing_service.adapters.orm import checkpoints, inbox
-from billing_service.adapters.records import BINDINGS
-from billing_service.domain.records import BILLING
+from fastapi import APIRouter
+from strangler_migration import backfill_router, records_router
 
-__all__ = ["MIGRATION", "legacy_backfill", "legacy_changes", "migration_router", "records"]
+from billing_service.bootstrap import MIGRATION, BillingProcess, legacy_changes
 
-MIGRATION = "billing"
+__all__ = ["legacy_changes", "migration_routers"]
 
 
-def legacy_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -> SyncConsumer:
-    """The consumer of ``strangler.billing`` that applies the monolith's changes here."""
-    return SyncConsumer(
-        Side(BILLING),
-        BILLING_RECORDS,
-        BINDINGS,
-        group=group,
-        broker=broker,
-        sessions=sessions,
-        inbox=inbox,
-    )
-
-
-def legacy_backfill(source: ExportSource, sessions: SessionFactory, page_size: int) -> Backfill:
-    """Copies every billing entity from the monolith's export, parents first."""
-    return Backfill(
-        migration=MIGRATION,
-        entities=BILLING_RECORDS.entities,
-        source=source,
-        sink=upsert_sink(BINDINGS, BILLING_RECORDS.precedence),
-        sessions=sessions,
-        checkpoints=checkpoints,
-        page_size=page_size,
-    )
-
-
-records = records_router("/internal/billing", records="billing_records", sync="legacy_sync")
-migration_router = backfill_router(
-    f"/internal/migration/{MIGRATION}", backfill="legacy_backfill", sync="legacy_sync"
-)
+def migration_routers(process: Callable[[], BillingProcess]) -> list[APIRouter]:
+    """The records and backfill endpoints over the ``process`` the app holds."""
+    return [
+        records_router(
+            "/internal/billing",
+            records=lambda: process().records,
+            sync=lambda: process().legacy_sync,
+        ),
+        backfill_router(
+            f"/internal/migration/{MIGRATION}",
+            backfill=lambda: process().legacy_backfill,
+            sync=lambda: process().legacy_sync,
+        ),
+    ]

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from http_platform import Page, PageQuery
 from http_platform.edge_input import IdempotencyKeyHeader
 from http_platform.openapi import problem_responses
+from http_platform.service_app import root_of
 
+from billing_service.bootstrap import BillingProcess
 from billing_service.domain.commands import (
     CancelSubscription,
     PayInvoice,
@@ -36,9 +38,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/billing", tags=["billing"])
 
 
-def _billing(request: Request) -> Billing:
-    billing: Billing = request.app.state.billing
-    return billing
+async def _billing(request: Request) -> Billing:
+    return root_of(request, BillingProcess).billing
 
 
 BillingDep = Annotated[Billing, Depends(_billing)]

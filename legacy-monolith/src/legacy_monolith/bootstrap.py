@@ -1,0 +1,72 @@
+"""The monolith's composition root: the one place its adapters are chosen and built.
+
+``build_runtime`` builds real adapters by default; tests pass fakes for the payment provider
+and the mailer. It connects to nothing: the engine opens connections on first use, the
+provider's client on its first request, the billing ACL's consumer when its loop runs.
+"""
+
+from __future__ import annotations
+
+from strangler_eventing import BrokerConfig
+from strangler_migration import SqlRecords
+
+from legacy_monolith.billing.payment_provider import HttpPaymentProvider, PaymentProvider
+from legacy_monolith.billing_sync.acl import billing_changes
+from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
+from legacy_monolith.database import create_engine, create_session_factory
+from legacy_monolith.notifications.mailer import Mailer, SmtpMailer
+from legacy_monolith.runtime import Runtime
+from legacy_monolith.security import PasswordHashing, TokenIssuer
+from legacy_monolith.settings import MonolithSettings
+
+__all__ = ["SERVICE_NAME", "broker_config", "build_runtime"]
+
+SERVICE_NAME = "legacy-monolith"
+
+
+def broker_config(settings: MonolithSettings) -> BrokerConfig:
+    return BrokerConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kind=settings.kafka_kind,
+        client_id=SERVICE_NAME,
+    )
+
+
+def build_runtime(
+    settings: MonolithSettings,
+    *,
+    payments: PaymentProvider | None = None,
+    mailer: Mailer | None = None,
+) -> Runtime:
+    """Real adapters by default; tests pass fakes for the provider and the mailer."""
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_overflow=settings.database_pool_overflow,
+        pool_timeout_seconds=settings.database_pool_timeout_seconds,
+    )
+    sessions = create_session_factory(engine)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        tokens=TokenIssuer(
+            settings.jwt_secret.get_secret_value(),
+            settings.jwt_issuer,
+            settings.access_token_ttl_seconds,
+        ),
+        passwords=PasswordHashing(),
+        payments=payments
+        or HttpPaymentProvider(settings.payment_provider_url, settings.payment_timeout_seconds),
+        mailer=mailer
+        or SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_sender,
+            settings.smtp_timeout_seconds,
+        ),
+        billing_records=SqlRecords(engine, BILLING_RECORDS),
+        billing_sync=billing_changes(broker_config(settings), settings.billing_sync_group, sessions)
+        if settings.billing_sync_enabled
+        else None,
+    )

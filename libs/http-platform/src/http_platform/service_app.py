@@ -1,0 +1,128 @@
+"""The app every deployable starts from, and the composition root it holds.
+
+A deployable (the monolith, billing, and auth and notifications next) writes only what is
+its own:
+
+- ``class BillingSettings(ServiceSettings)`` (``http_platform.settings``) with its env
+  prefix: the limits and the operator token are the same on every process;
+- ``bootstrap.py``, the composition root, building one object (the *root*) from settings;
+- ``create_app``: ``service_app(...)`` gives a :class:`ServiceApp` with problem documents,
+  the door guards (NUL, body size and time), ``/health/*`` (with the loops), ``/metrics``;
+  its lifespan builds the root and runs the background loops (``http_platform.loops``)::
+
+      @asynccontextmanager
+      async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+          root = bootstrap(settings)
+          async with root.closing(), loops.running({"outbox-relay": ...}):
+              with app.composed(root):
+                  yield
+
+- routes read the root through a dependency, never from string keys on ``app.state``:
+  ``root_of(request, Bootstrapped).billing``, or a closure over ``app`` for a router built
+  by a factory (``sagas_router(lambda: app.root.billing.sagas)``);
+- ``/internal/*`` routers go through ``app.include_internal(router)``: operator token only;
+- the CLI: ``http_platform.cli.deployable_cli`` gives ``prepare | migrate | serve``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, cast
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import SecretStr
+from starlette.types import ASGIApp
+
+from http_platform.body_limit import BodySizeLimitMiddleware
+from http_platform.health import ReadinessCheck, health_router
+from http_platform.loops import LoopSupervisor
+from http_platform.metrics import mount_metrics
+from http_platform.nul_guard import NulCharacterGuard
+from http_platform.openapi import install_problem_openapi, problem_responses
+from http_platform.operator import operator_credential
+from http_platform.problems import install_problem_handlers
+from http_platform.redirects import RelativeRedirects
+from http_platform.settings import ServiceSettings
+
+__all__ = ["ServiceApp", "root_of", "service_app"]
+
+R = TypeVar("R")
+
+
+class ServiceApp(FastAPI, Generic[R]):
+    """A FastAPI app holding the root its bootstrap built, while its lifespan runs."""
+
+    def __init__(self, *, operator_token: SecretStr, **options: Any) -> None:
+        super().__init__(**options)
+        self._root: R | None = None
+        self._operator = operator_credential(operator_token)
+
+    @property
+    def root(self) -> R:
+        """What ``bootstrap`` built; only while the app runs (inside its lifespan)."""
+        if self._root is None:
+            raise RuntimeError("the app is not started: its lifespan builds the root")
+        return self._root
+
+    @contextlib.contextmanager
+    def composed(self, root: R) -> Iterator[R]:
+        """Hold ``root`` for the routes while the block runs."""
+        self._root = root
+        try:
+            yield root
+        finally:
+            self._root = None
+
+    def include_internal(self, router: APIRouter) -> None:
+        """Serve ``router`` (``/internal/*``) to callers with the operator token only."""
+        self.include_router(
+            router,
+            dependencies=[Depends(self._operator)],
+            responses=problem_responses(401, 403),
+        )
+
+
+def root_of(request: Request, kind: type[R]) -> R:
+    """The root of the app serving ``request``, checked to be a ``kind``."""
+    app = request.app
+    if not isinstance(app, ServiceApp):
+        raise TypeError(f"{type(app).__name__} is not a ServiceApp: it holds no root")
+    root = app.root
+    if not isinstance(root, kind):
+        raise TypeError(f"the app's root is a {type(root).__name__}, not a {kind.__name__}")
+    return root
+
+
+def service_app(
+    settings: ServiceSettings,
+    *,
+    component: str,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
+    loops: LoopSupervisor | None = None,
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    middleware: Sequence[Callable[..., ASGIApp]] = (),
+    **options: Any,
+) -> ServiceApp[Any]:
+    """The app every deployable starts from; ``options`` go to FastAPI (title, version …).
+
+    ``middleware`` wraps everything else, outermost first (correlation ids, tracing); only
+    ``RelativeRedirects`` is outside it, so no redirect repeats the client's ``Host``.
+    """
+    app: ServiceApp[Any] = ServiceApp(
+        operator_token=settings.operator_token, lifespan=lifespan, **options
+    )
+    install_problem_handlers(app)
+    install_problem_openapi(app)
+    app.add_middleware(NulCharacterGuard)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
+    for outer in reversed(middleware):
+        app.add_middleware(cast(Any, outer))
+    app.add_middleware(RelativeRedirects)
+    app.include_router(health_router(component, checks, loops=loops))
+    mount_metrics(app)
+    return app
