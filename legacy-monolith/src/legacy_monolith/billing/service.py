@@ -315,7 +315,7 @@ async def _replay_or_refuse(
             invoice.id, payment.id, payment.failure_code or "", payment.failure_message or ""
         )
     if payment.status == "pending" and not _abandoned(runtime, payment):
-        raise _not_payable(invoice)
+        raise _in_progress(invoice.id)  # whatever the invoice read a moment before said
     return None
 
 

@@ -272,7 +272,7 @@ async def _claim_for_payment(
                     payment.failure_message or "",
                 )
             if not _may_resume(payment, now, policy, take_over_pending):
-                raise invoice.refusal_to_pay()
+                raise PaymentInProgress(invoice.id)  # pending: another request runs it
         else:
             attempt = payment_attempt_id(
                 invoice.id, next_attempt(await uow.payments.declined_attempts(invoice.id))
