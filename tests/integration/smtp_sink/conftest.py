@@ -47,7 +47,7 @@ async def sink() -> AsyncIterator[Sink]:
             serving.result()
             pytest.fail("the sink stopped while starting")
         await asyncio.sleep(0.01)
-    listener: SmtpListener = app.state.smtp
+    listener: SmtpListener = app.root.listener
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as http:
             yield Sink(http, listener.address[1])

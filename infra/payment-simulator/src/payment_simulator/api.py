@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from http_platform import PROBLEM_CONTENT_TYPE, Page, PageQuery, Problem
+from http_platform.service_app import root_of
 from pydantic import BaseModel
 
+from payment_simulator.bootstrap import Simulator
 from payment_simulator.idempotency import IdempotencyStore, StoredResponse
 from payment_simulator.ledger import Charge
 from payment_simulator.problems import card_declined
@@ -24,14 +26,12 @@ MAX_KEY_LENGTH = 255
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_CONTENT_TYPE: {}}}
 
 
-def _processor(request: Request) -> PaymentProcessor:
-    processor: PaymentProcessor = request.app.state.processor
-    return processor
+async def _processor(request: Request) -> PaymentProcessor:
+    return root_of(request, Simulator).processor
 
 
-def _idempotency(request: Request) -> IdempotencyStore:
-    store: IdempotencyStore = request.app.state.idempotency
-    return store
+async def _idempotency(request: Request) -> IdempotencyStore:
+    return root_of(request, Simulator).idempotency
 
 
 _KEY_DESCRIPTION = (

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from http_platform import PROBLEM_CONTENT_TYPE, Page, PageQuery, Problem, ProblemCatalogue
+from http_platform.service_app import root_of
 from pydantic import BaseModel, ConfigDict, Field
 
+from smtp_sink.bootstrap import Sink
 from smtp_sink.mailbox import Mailbox, MessageNotFound
 from smtp_sink.message import ReceivedMessage
 
@@ -46,9 +48,8 @@ class MessageResponse(BaseModel):
         )
 
 
-def _mailbox(request: Request) -> Mailbox:
-    mailbox: Mailbox = request.app.state.mailbox
-    return mailbox
+async def _mailbox(request: Request) -> Mailbox:
+    return root_of(request, Sink).mailbox
 
 
 MailboxDep = Annotated[Mailbox, Depends(_mailbox)]

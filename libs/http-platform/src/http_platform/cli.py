@@ -58,7 +58,7 @@ def deployable_cli(
 
     @cli.command("prepare")
     def prepare_command() -> None:
-        """What a fresh or existing database needs before ``serve``: migrate, then seed."""
+        """What a fresh or existing database needs before serve: migrate, then seed."""
         resolved = read()
         migrate(resolved)
         if seed is not None:

@@ -53,10 +53,15 @@ R = TypeVar("R")
 class ServiceApp(FastAPI, Generic[R]):
     """A FastAPI app holding the root its bootstrap built, while its lifespan runs."""
 
-    def __init__(self, *, operator_token: SecretStr, **options: Any) -> None:
+    def __init__(
+        self, *, operator_token: SecretStr | None = None, root: R | None = None, **options: Any
+    ) -> None:
+        """``root``: for an app whose root is built with it (no connections to open);
+        otherwise the lifespan gives it with ``composed``. Without ``operator_token`` the app
+        serves no internal endpoint."""
         super().__init__(**options)
-        self._root: R | None = None
-        self._operator = operator_credential(operator_token)
+        self._root = root
+        self._operator = None if operator_token is None else operator_credential(operator_token)
 
     @property
     def root(self) -> R:
@@ -76,6 +81,8 @@ class ServiceApp(FastAPI, Generic[R]):
 
     def include_internal(self, router: APIRouter) -> None:
         """Serve ``router`` (``/internal/*``) to callers with the operator token only."""
+        if self._operator is None:
+            raise RuntimeError("an app without an operator token serves no internal endpoint")
         self.include_router(
             router,
             dependencies=[Depends(self._operator)],
