@@ -1,6 +1,10 @@
 """Schemathesis against every API of a running system, bounded: a regression of what the
 full ``make fuzz`` run holds (no 5xx, no undocumented status or content type, every body as
-documented) fails CI here."""
+documented) fails CI here.
+
+Only schemathesis's coverage phase runs: its cases are derived from the documents, not
+drawn at random (boundaries, wrong types, missing and extra fields, NUL and control
+characters), so the run is the same every time and takes about a minute on one core."""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ import pytest
 from tests.fuzz.apis import FuzzTarget, run_schemathesis, signed_in_token, targets
 from tests.support.running_system import RunningSystem, start_system, stop_system
 
-MAX_EXAMPLES = 3
+MAX_EXAMPLES = 1
 SEED = 20261206
+PHASES = "coverage"
 TIMEOUT_SECONDS = 240
 APIS = ["monolith", "billing", "payment-simulator", "gateway", "smtp-sink"]
 
@@ -44,6 +49,7 @@ def test_fuzzing_finds_no_server_error_and_nothing_undocumented(
         timeout_seconds=TIMEOUT_SECONDS,
         report_dir=tmp_path,
         seed=SEED,
+        phases=PHASES,
     )
 
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]

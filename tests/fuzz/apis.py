@@ -95,6 +95,7 @@ def run_schemathesis(
     timeout_seconds: int,
     report_dir: Path,
     seed: int | None = None,
+    phases: str = "examples,coverage,fuzzing",
 ) -> subprocess.CompletedProcess[str]:
     """``st run`` against one target; its whole output is returned, never raised."""
     command = [
@@ -108,7 +109,7 @@ def run_schemathesis(
         "--max-examples",
         str(max_examples),
         "--phases",
-        "examples,coverage,fuzzing",
+        phases,
         # One worker: CPython 3.11's ast.parse is not thread-safe, and hypothesis parses
         # lambdas while schemathesis draws cases ("AST constructor recursion depth mismatch").
         "--workers",
