@@ -65,8 +65,10 @@ def test_the_monolith_is_migrated_then_seeded_before_it_serves(settings: RunnerS
     monolith = _component("legacy-monolith", settings)
     program = str(Path(sys.executable).parent / "legacy-monolith")
 
-    assert [step.argv for step in monolith.prepare] == [(program, "prepare")]
-    assert monolith.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18001")
+    assert monolith.prepare == ()
+    assert monolith.argv == (
+        program, "serve", "--prepare", "--host", "127.0.0.1", "--port", "18001"
+    )  # fmt: skip
     assert monolith.health_url == "http://127.0.0.1:18001/health/ready"
     assert monolith.urls["api"] == "http://127.0.0.1:18001/api"
 
@@ -98,8 +100,8 @@ def test_billing_gets_its_own_database_the_shared_jwt_secret_and_the_broker(
         "BILLING_MONOLITH_URL": "http://127.0.0.1:18001",
         "BILLING_LEGACY_SYNC_ENABLED": "true",
     }
-    assert [step.argv for step in billing.prepare] == [(program, "prepare")]
-    assert billing.argv == (program, "serve", "--host", "127.0.0.1", "--port", "18003")
+    assert billing.prepare == ()
+    assert billing.argv == (program, "serve", "--prepare", "--host", "127.0.0.1", "--port", "18003")
     assert billing.health_url == "http://127.0.0.1:18003/health/ready"
     assert billing.outbox_replay == (program, "outbox", "replay")
     assert _component("gateway", settings).env["GATEWAY_BILLING_URL"] == "http://127.0.0.1:18003"

@@ -13,8 +13,13 @@ _POLL_INTERVAL_SECONDS = 0.1
 
 
 def probe_client() -> httpx.AsyncClient:
-    # Proxies from the environment must not intercept probes of local processes.
-    return httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, trust_env=False)
+    # Proxies from the environment must not intercept probes of local processes, and no
+    # probe connection is kept open: a server stopping would wait for it to close.
+    return httpx.AsyncClient(
+        timeout=PROBE_TIMEOUT_SECONDS,
+        trust_env=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
 
 
 async def is_healthy(health_url: str, client: httpx.AsyncClient) -> bool:

@@ -41,15 +41,30 @@ def deployable_cli(
     def read() -> S:
         return settings_or_exit(settings)
 
+    def prepare_database(resolved: S) -> None:
+        migrate(resolved)
+        if seed is not None:
+            seed(resolved)
+
     @cli.command("serve")
     def serve_command(
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to bind.")] = default_port,
+        prepare: Annotated[
+            bool,
+            typer.Option(
+                "--prepare",
+                help="First do what `prepare` does, in this process: one start-up, not two.",
+            ),
+        ] = False,
     ) -> None:
         """Serve the HTTP API (and run the background loops)."""
         from http_platform.server import serve as serve_app
 
-        serve_app(serve(read()), host, port)
+        resolved = read()
+        if prepare:
+            prepare_database(resolved)
+        serve_app(serve(resolved), host, port)
 
     @cli.command("migrate")
     def migrate_command() -> None:
@@ -59,10 +74,7 @@ def deployable_cli(
     @cli.command("prepare")
     def prepare_command() -> None:
         """What a fresh or existing database needs before serve: migrate, then seed."""
-        resolved = read()
-        migrate(resolved)
-        if seed is not None:
-            seed(resolved)
+        prepare_database(read())
 
     if seed is not None:
         seeding = seed
