@@ -20,7 +20,15 @@ MAX_EXAMPLES = 1
 SEED = 20261206
 PHASES = "coverage"
 TIMEOUT_SECONDS = 240
-APIS = ["monolith", "billing", "payment-simulator", "gateway", "smtp-sink"]
+APIS = [
+    "monolith",
+    "billing",
+    "payment-simulator",
+    "gateway",
+    "monolith-internal",
+    "billing-internal",
+    "smtp-sink",
+]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(5 * TIMEOUT_SECONDS)]
 

@@ -39,6 +39,7 @@ class FuzzTarget:
     headers: dict[str, str] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
     excluded_paths: str | None = None
+    included_paths: str | None = None
     examples: int = 60
     """Cases per operation in a full run: enough for 1,000+ cases on each API."""
 
@@ -59,11 +60,14 @@ def signed_in_token(system: RunningSystem) -> str:
 
 
 def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
+    """The public APIs with a customer's bearer; ``/internal/*`` again with the operator's."""
     bearer = {"Authorization": f"Bearer {token}"}
+    operator = {"Authorization": f"Bearer {system.secrets()['admin_token']}"}
     monolith_document = f"{system.monolith_url}/openapi.json"
+    billing_document = f"{system.billing_url}/openapi.json"
     return [
         FuzzTarget("monolith", monolith_document, system.monolith_url, bearer, examples=60),
-        FuzzTarget("billing", f"{system.billing_url}/openapi.json", system.billing_url, bearer),
+        FuzzTarget("billing", billing_document, system.billing_url, bearer),
         FuzzTarget(
             "payment-simulator",
             f"{system.payment_simulator_url}/openapi.json",
@@ -77,6 +81,22 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
             system.gateway_url,
             bearer,
             excluded_paths="^/internal/",
+        ),
+        FuzzTarget(
+            "monolith-internal",
+            monolith_document,
+            system.monolith_url,
+            operator,
+            included_paths="^/internal/",
+            examples=100,
+        ),
+        FuzzTarget(
+            "billing-internal",
+            billing_document,
+            system.billing_url,
+            operator,
+            included_paths="^/internal/",
+            examples=100,
         ),
         FuzzTarget(
             "smtp-sink",
@@ -132,6 +152,8 @@ def run_schemathesis(
         command += ["--exclude-operation-id", operation_id]
     if target.excluded_paths is not None:
         command += ["--exclude-path-regex", target.excluded_paths]
+    if target.included_paths is not None:
+        command += ["--include-path-regex", target.included_paths]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=timeout_seconds, check=False
     )
