@@ -15,7 +15,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup bench-soak clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-saga: install  ## checkout sagas/s and p50/p99 beside the event path and r
 
 bench-startup: install  ## `strangler up` time to healthy and RSS per component, median of 5 (BENCH_STARTUP_ARGS="--quick")
 	$(UV) run --frozen python bench/startup.py $(BENCH_STARTUP_ARGS)
+
+bench-soak: install  ## 10 min of steady traffic: RSS, fds, sockets per component, p99; flat? (BENCH_SOAK_ARGS="--quick")
+	$(UV) run --frozen python bench/soak.py $(BENCH_SOAK_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache
