@@ -15,7 +15,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup bench-soak clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup bench-soak bench-reads clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ bench-startup: install  ## `strangler up` time to healthy and RSS per component,
 
 bench-soak: install  ## 10 min of steady traffic: RSS, fds, sockets per component, p99; flat? (BENCH_SOAK_ARGS="--quick")
 	$(UV) run --frozen python bench/soak.py $(BENCH_SOAK_ARGS)
+
+bench-reads: install  ## a one-query read beside /health/live, monolith and billing, SQLite and PostgreSQL (BENCH_READS_ARGS="--quick")
+	$(UV) run --frozen python bench/reads.py $(BENCH_READS_ARGS)
 
 clean:  ## remove local state (databases, secrets, tools) and caches
 	rm -rf .strangler .venv .pytest_cache .mypy_cache .ruff_cache
