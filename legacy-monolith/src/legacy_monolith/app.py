@@ -9,11 +9,9 @@ dies is logged, restarted with a backoff, and named on ``/health/ready`` until i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
-from fastapi import FastAPI
-from http_platform.loops import Loop, LoopSupervisor
+from http_platform.loops import Loop
 from http_platform.service_app import ServiceApp, service_app
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
@@ -63,17 +61,6 @@ def create_app(
 
     ``runtime_factory`` replaces ``build_runtime`` (tests give fakes to it)."""
     resolved = settings or MonolithSettings()
-    loops = LoopSupervisor(SERVICE_NAME)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        runtime = (runtime_factory or build_runtime)(resolved)
-        try:
-            with app.composed(runtime):
-                async with loops.running(_loops(runtime)):
-                    yield
-        finally:
-            await runtime.aclose()
 
     async def database_answers() -> None:
         async with app.root.engine.connect() as connection:
@@ -83,8 +70,8 @@ def create_app(
     app: ServiceApp[Runtime] = service_app(
         resolved,
         component=SERVICE_NAME,
-        lifespan=lifespan,
-        loops=loops,
+        root=lambda: (runtime_factory or build_runtime)(resolved),
+        loops=_loops,
         checks={"database": database_answers},
         middleware=[CorrelationMiddleware],
         title="Legacy monolith",

@@ -6,16 +6,18 @@ its own:
 - ``class BillingSettings(ServiceSettings)`` (``http_platform.settings``) with its env
   prefix: the limits and the operator token are the same on every process;
 - ``bootstrap.py``, the composition root, building one object (the *root*) from settings;
-- ``create_app``: ``service_app(...)`` gives a :class:`ServiceApp` with problem documents,
-  the door guards (NUL, body size and time), ``/health/*`` (with the loops), ``/metrics``;
-  its lifespan builds the root and runs the background loops (``http_platform.loops``)::
+- ``create_app``: ``service_app(settings, component=, root=, loops=)`` gives a
+  :class:`ServiceApp` with problem documents, the door guards (NUL, body size and time),
+  ``/health/*`` (with the loops), ``/metrics``; its lifespan builds the root, runs the
+  background loops under one supervisor (``http_platform.loops``) and closes the root::
 
-      @asynccontextmanager
-      async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-          root = bootstrap(settings)
-          async with root.closing(), loops.running({"outbox-relay": ...}):
-              with app.composed(root):
-                  yield
+      app = service_app(
+          settings,
+          component="billing",
+          root=lambda: bootstrap_process(settings),
+          loops=lambda process: {"outbox-relay": ..., "sagas": process.billing.sagas.run},
+          title="Billing",
+      )
 
 - routes read the root through a dependency, never from string keys on ``app.state``:
   ``root_of(request, Bootstrapped).billing``, or a closure over ``app`` for a router built
@@ -27,8 +29,8 @@ its own:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import SecretStr
@@ -36,7 +38,7 @@ from starlette.types import ASGIApp
 
 from http_platform.body_limit import BodySizeLimitMiddleware
 from http_platform.health import ReadinessCheck, health_router
-from http_platform.loops import LoopSupervisor
+from http_platform.loops import Loop, LoopSupervisor
 from http_platform.metrics import mount_metrics
 from http_platform.nul_guard import NulCharacterGuard
 from http_platform.openapi import install_problem_openapi, problem_responses
@@ -101,22 +103,50 @@ def root_of(request: Request, kind: type[R]) -> R:
     return root
 
 
+class ClosableRoot(Protocol):
+    """A root that releases what it opened (engine, clients) when the app stops."""
+
+    async def aclose(self) -> None: ...
+
+
+C = TypeVar("C", bound=ClosableRoot)
+
+
+def _no_loops(_: object) -> Mapping[str, Loop]:
+    return {}
+
+
 def service_app(
     settings: ServiceSettings,
     *,
     component: str,
-    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
-    loops: LoopSupervisor | None = None,
+    root: Callable[[], C],
+    loops: Callable[[C], Mapping[str, Loop]] = _no_loops,
     checks: Mapping[str, ReadinessCheck] | None = None,
     middleware: Sequence[Callable[..., ASGIApp]] = (),
     **options: Any,
-) -> ServiceApp[Any]:
+) -> ServiceApp[C]:
     """The app every deployable starts from; ``options`` go to FastAPI (title, version …).
 
+    Its lifespan builds the root (``root()``, the deployable's bootstrap), holds it for the
+    routes, runs ``loops(root)`` under one ``LoopSupervisor`` (named on ``/health/ready``,
+    counted in ``/metrics``), and on the way out stops the loops, then closes the root.
     ``middleware`` wraps everything else, outermost first (correlation ids, tracing); only
     ``RelativeRedirects`` is outside it, so no redirect repeats the client's ``Host``.
     """
-    app: ServiceApp[Any] = ServiceApp(
+    supervisor = LoopSupervisor(component)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        built = root()
+        try:
+            with app.composed(built):
+                async with supervisor.running(loops(built)):
+                    yield
+        finally:
+            await built.aclose()
+
+    app: ServiceApp[C] = ServiceApp(
         operator_token=settings.operator_token, lifespan=lifespan, **options
     )
     install_problem_handlers(app)
@@ -130,6 +160,6 @@ def service_app(
     for outer in reversed(middleware):
         app.add_middleware(cast(Any, outer))
     app.add_middleware(RelativeRedirects)
-    app.include_router(health_router(component, checks, loops=loops))
+    app.include_router(health_router(component, checks, loops=supervisor))
     mount_metrics(app)
     return app

@@ -12,11 +12,8 @@ runs again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from http_platform.loops import Loop, LoopSupervisor
+from http_platform.loops import Loop
 from http_platform.service_app import ServiceApp, service_app
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
@@ -87,19 +84,6 @@ def create_app(
     ``legacy_export`` the client of the monolith's export that the backfill reads.
     """
     resolved = settings or BillingSettings()
-    loops = LoopSupervisor(SERVICE_NAME)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        process = bootstrap_process(
-            resolved, payments=payments, clock=clock, legacy_export=legacy_export
-        )
-        try:
-            with app.composed(process):
-                async with loops.running(_loops(process)):
-                    yield
-        finally:
-            await process.aclose()
 
     async def database_answers() -> None:
         async with app.root.engine.connect() as connection:
@@ -109,8 +93,10 @@ def create_app(
     app: ServiceApp[BillingProcess] = service_app(
         resolved,
         component=SERVICE_NAME,
-        lifespan=lifespan,
-        loops=loops,
+        root=lambda: bootstrap_process(
+            resolved, payments=payments, clock=clock, legacy_export=legacy_export
+        ),
+        loops=_loops,
         checks={"database": database_answers},
         middleware=[CorrelationMiddleware],
         title="Billing",
