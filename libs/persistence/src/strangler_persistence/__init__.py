@@ -108,9 +108,18 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 async def paginate(
     session: AsyncSession, statement: Select[Row], limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    """One page of ``statement``'s rows and the total row count, in two queries."""
+    """One page of ``statement``'s rows (one entity each) and the total row count.
+
+    One query when the page has rows: the total rides on each row as ``count(*) OVER ()``.
+    Only a page past the end (no row to carry it) asks for the count on its own.
+    """
+    counted = statement.add_columns(func.count().over()).limit(limit).offset(offset)
+    page = (await session.execute(counted)).all()
+    if page:
+        return [row[0] for row in page], int(page[0][-1])
+    if offset == 0:
+        return [], 0
     total = await session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
-    rows = await session.scalars(statement.limit(limit).offset(offset))
-    return list(rows), total or 0
+    return [], total or 0
