@@ -31,8 +31,14 @@ def serve(
         str | None, typer.Option(help="Interface of the operator listener.")
     ] = None,
     admin_port: Annotated[int | None, typer.Option(help="Port of the operator listener.")] = None,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare", help="First migrate, as `prepare` does, in this process: one start-up."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the gateway until interrupted; its database must be migrated first.
+    """Serve the gateway until interrupted; its database must be migrated first (``--prepare``).
 
     The public entry proxies the API; the operator listener serves ``/_strangler/*`` and
     ``/metrics``. Headers a little over ``max_header_bytes`` get the proxy's 431 naming the
@@ -42,6 +48,8 @@ def serve(
     from strangler_gateway.listeners import Listener, serve_gateway
 
     settings = _settings()
+    if prepare:
+        migrate()
     serve_gateway(
         create_app(settings),
         Listener(host or settings.host, port if port is not None else settings.port),

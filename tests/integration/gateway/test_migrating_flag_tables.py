@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from local_processes import ChildProcess
 from strangler_gateway import Mode, RouteFlag, SqlFlagStore
 from strangler_gateway.migrate import upgrade_to_head
 from strangler_gateway.sql_store import Base, FlagTablesMissing
@@ -13,7 +14,15 @@ from strangler_persistence import create_engine
 from strangler_persistence.migrations import schema_differences
 
 from tests.integration.conftest import FreshDatabase
-from tests.support.gateway_process import launch_gateway, run_gateway_command
+from tests.support.gateway_process import (
+    HOST,
+    gateway_env,
+    launch_gateway,
+    run_gateway_command,
+    wait_until_ready,
+)
+from tests.support.service_process import ServiceProcess, console_script
+from tests.support.serving import free_port
 
 from .conftest import ADMIN_TOKEN
 
@@ -98,3 +107,24 @@ def test_a_gateway_process_on_an_unmigrated_database_exits_naming_the_command(
 
     assert returncode != 0
     assert "run `strangler-gateway migrate` first" in gateway.output()
+
+
+async def test_serve_with_prepare_migrates_an_empty_database_then_serves(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    port, admin_port = free_port(), free_port()
+    log_path = tmp_path / "gateway.log"
+    with log_path.open("ab") as log:
+        child = ChildProcess.start(
+            [console_script("strangler-gateway"), "serve", "--prepare", "--host", HOST,
+             "--port", str(port), "--admin-port", str(admin_port)],
+            env=gateway_env({"database_url": database, "admin_token": ADMIN_TOKEN}),
+            stdout=log,
+        )  # fmt: skip
+    gateway = ServiceProcess("the gateway", child.process, port, log_path, "/health/ready")
+    try:
+        await wait_until_ready(gateway)
+    finally:
+        gateway.stop()
+
+    assert "flag tables are at head" in gateway.output()
+    assert await _differences(database) == []

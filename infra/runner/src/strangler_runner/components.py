@@ -214,9 +214,11 @@ def system_components(
         ),
         Component(
             name="gateway",
+            # `serve --prepare` migrates the flag tables first, in the serving process.
             argv=(
                 strangler_gateway,
                 "serve",
+                "--prepare",
                 *_options(host=host, port=settings.gateway_port, admin_port=operator_port),
             ),
             env={
@@ -225,7 +227,6 @@ def system_components(
                 "GATEWAY_LEGACY_URL": monolith,
                 "GATEWAY_BILLING_URL": billing,
             },
-            prepare=(Step("migrate the flag tables", (strangler_gateway, "prepare")),),
             talks_to=("legacy-monolith", "billing"),
             ports=(
                 PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),
