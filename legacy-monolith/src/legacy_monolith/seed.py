@@ -15,11 +15,16 @@ from strangler_identity import parse_email_address
 from legacy_monolith.billing.periods import next_period_end
 from legacy_monolith.database import SessionFactory, utcnow
 from legacy_monolith.models import Invoice, Payment, Plan, Subscription, User, new_id
-from legacy_monolith.security import PasswordHashing
 
-__all__ = ["DEMO_PASSWORD", "PLANS", "DemoUser", "seed"]
+__all__ = ["DEMO_PASSWORD", "DEMO_PASSWORD_HASH", "PLANS", "DemoUser", "seed"]
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (published demo credentials)
+DEMO_PASSWORD_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$"  # noqa: S105  (the published demo password, hashed)
+    "CvYMkhg2YHSy/gOfC9h9mA$LgOOjyprtcHE8gpWWgiYuGXb0aqeieJsp/UTCf1yXRk"
+)
+"""``DEMO_PASSWORD`` hashed once, here: each argon2 hash costs ~0.1-0.2 CPU-s and 64 MiB by design,
+and the seed runs on every start, so a fresh system would pay it once per demo user."""
 
 PLANS = (
     Plan(
@@ -56,7 +61,6 @@ DEMO_USERS = (
 
 async def seed(sessions: SessionFactory) -> tuple[int, int]:
     """Insert what is missing; returns (plans upserted, users created)."""
-    hashing = PasswordHashing()
     created = 0
     async with sessions() as session, session.begin():
         for plan in PLANS:
@@ -82,7 +86,7 @@ async def seed(sessions: SessionFactory) -> tuple[int, int]:
                 email=address.address,
                 email_key=address.key,
                 name=demo.name,
-                password_hash=hashing.hash(DEMO_PASSWORD),
+                password_hash=DEMO_PASSWORD_HASH,
                 password_changed_at=joined,
                 created_at=joined,
             )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from legacy_monolith.database import create_engine, create_session_factory
 from legacy_monolith.migrate import upgrade_to_head
-from legacy_monolith.seed import seed
+from legacy_monolith.seed import DEMO_PASSWORD, DEMO_USERS, seed
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.conftest import FreshDatabase
+from tests.support.monolith_api import log_in
 from tests.support.monolith_database import database_state
 
 pytestmark = pytest.mark.integration
@@ -40,3 +43,14 @@ async def test_seeding_twice_changes_nothing_the_second_time(
         "processed_events": 0,
     }
     assert reseeded == seeded
+
+
+async def test_every_seeded_demo_user_logs_in_with_the_published_demo_password(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    await seed(create_session_factory(engine))
+
+    for demo in DEMO_USERS:
+        login = await log_in(client, demo.email, DEMO_PASSWORD)
+        assert login.status_code == 200, (demo.email, login.text)
+        assert (await log_in(client, demo.email, "not-the-demo-password")).status_code == 401
