@@ -9,16 +9,26 @@ says where it is and how to call it.
 """
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from embedded_broker import broker_argv, new_cluster_id
 
+from strangler_runner.console import RunnerConsole
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import LocalSecrets, StateDir
 
-__all__ = ["Component", "PortBinding", "Step", "console_script", "start_argv", "system_components"]
+__all__ = [
+    "Component",
+    "InProcessStep",
+    "PortBinding",
+    "Step",
+    "console_script",
+    "start_argv",
+    "system_components",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class InProcessStep:
+    """Work the runner awaits in its own process, with no Python start-up of its own; it
+    answers why it failed, or None."""
+
+    label: str
+    run: Callable[[RunnerConsole], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     argv: tuple[str, ...]
@@ -49,7 +68,7 @@ class Component:
     env: Mapping[str, str] = field(default_factory=dict)
     prepare: tuple[Step, ...] = ()
     """Run before the component starts (migrations, seed data)."""
-    once_healthy: tuple[Step, ...] = ()
+    once_healthy: tuple[Step | InProcessStep, ...] = ()
     """Run once the component is healthy, before the next one starts (creating topics)."""
     outbox_replay: tuple[str, ...] = ()
     """The command that marks a time range of its outbox unpublished (`--since`, `--until`)."""
@@ -91,6 +110,12 @@ def _options(**values: str | int) -> tuple[str, ...]:
     )
 
 
+async def _create_topics(bootstrap_servers: str, console: RunnerConsole) -> str | None:
+    from strangler_runner.events import create_topics_in_runner  # aiokafka once the broker is up
+
+    return await create_topics_in_runner(bootstrap_servers, console)
+
+
 def system_components(
     settings: RunnerSettings, local_secrets: LocalSecrets, state: StateDir
 ) -> list[Component]:
@@ -118,15 +143,7 @@ def system_components(
             health_url=f"tcp://{bootstrap_servers}",
             urls={"kafka": f"kafka://{bootstrap_servers}"},
             once_healthy=(
-                Step(
-                    "create every topic",
-                    (
-                        console_script("strangler"),
-                        "events",
-                        "create-topics",
-                        *_options(bootstrap_servers=bootstrap_servers),
-                    ),
-                ),
+                InProcessStep("create every topic", partial(_create_topics, bootstrap_servers)),
             ),
         ),
         Component(

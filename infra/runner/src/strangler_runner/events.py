@@ -33,6 +33,7 @@ __all__ = [
     "UnknownTopics",
     "broker_config",
     "create_topics",
+    "create_topics_in_runner",
     "default_tail_topics",
     "describe_topics",
     "follow",
@@ -74,13 +75,31 @@ def create_topics(bootstrap_servers: str, console: RunnerConsole) -> int:
     except (KafkaError, TimeoutError) as failure:
         console.error(f"could not create the topics on {config.bootstrap_servers}: {failure!r}")
         return 1
+    _report_created(created, console)
+    return 0
+
+
+async def create_topics_in_runner(bootstrap_servers: str, console: RunnerConsole) -> str | None:
+    """What `create-topics` does, awaited in the runner's own process; why it failed, if it did.
+
+    `strangler up` runs it once the broker accepts: a Python process of its own for it cost
+    more CPU than the topics, on the path every other component waits on."""
+    config = broker_config(bootstrap_servers)
+    try:
+        created = await ensure_topics(config, ALL_TOPICS, CONNECT_TIMEOUT_SECONDS)
+    except (KafkaError, TimeoutError) as failure:
+        return f"could not create the topics on {config.bootstrap_servers}: {failure!r}"
+    _report_created(created, console)
+    return None
+
+
+def _report_created(created: Sequence[str], console: RunnerConsole) -> None:
     partitions = {spec.name: spec.partitions for spec in ALL_TOPICS}
     for name in created:
         count = partitions[name]
         console.message(f"created {name} ({count} partition{'' if count == 1 else 's'})")
     if not created:
         console.message(f"all {len(ALL_TOPICS)} topics exist already")
-    return 0
 
 
 @dataclass(frozen=True)

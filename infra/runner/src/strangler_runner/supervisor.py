@@ -32,7 +32,7 @@ import httpx
 from local_processes import describe_exit, start_ticks
 
 from strangler_runner.child import RunnerChild
-from strangler_runner.components import Component, Step, start_argv
+from strangler_runner.components import Component, InProcessStep, Step, start_argv
 from strangler_runner.console import ComponentStatus, RunnerConsole
 from strangler_runner.control import ControlReply, ControlRequest, serve_control
 from strangler_runner.health import wait_until_healthy
@@ -190,9 +190,15 @@ class Supervisor:
             raise _StartFailed
         self._keep(entry)
 
-    async def _run_steps(self, component: Component, steps: Sequence[Step]) -> bool:
+    async def _run_steps(self, component: Component, steps: Sequence[Step | InProcessStep]) -> bool:
         for step in steps:
             self._console.note(f"{component.name}: {step.label}")
+            if isinstance(step, InProcessStep):
+                why = await step.run(self._console)
+                if why is not None:
+                    self._console.failure(component.name, f"{step.label} failed: {why}", ())
+                    return False
+                continue
             child = await RunnerChild.start(component.name, step.argv, component.env, self._console)
             try:
                 returncode = await child.wait()
