@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.polling import eventually
+
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
 HANGING_CARD = "4000 0000 0000 0077"
@@ -82,11 +84,23 @@ async def test_customer_registers_subscribes_pays_and_is_refunded(system: Any) -
         assert still_open.json()["status"] == "open"
         assert not [c for c in await _charges_for(paysim, invoice_id) if c["status"] == "succeeded"]
 
-        paid = await api.post(
-            f"/api/billing/invoices/{invoice_id}/pay",
-            json={"card_number": GOOD_CARD},
-            headers={"Idempotency-Key": "journey-pay-1"},
-        )
+        # The provider may still be running the hanging attempt: until it lets go, another
+        # card for the same attempt is refused (409 payment-in-progress), never charged beside it.
+        answers: list[httpx.Response] = []
+
+        async def paid_with_another_card() -> bool:
+            answer = await api.post(
+                f"/api/billing/invoices/{invoice_id}/pay",
+                json={"card_number": GOOD_CARD},
+                headers={"Idempotency-Key": "journey-pay-1"},
+            )
+            answers.append(answer)
+            if answer.status_code == 409:
+                assert answer.json()["type"].endswith("/payment-in-progress"), answer.text
+            return answer.status_code != 409
+
+        await eventually(paid_with_another_card, "the provider let go of the hanging attempt", 30)
+        paid = answers[-1]
         assert paid.status_code == 201, paid.text
         assert paid.json()["invoice"]["status"] == "paid"
 
