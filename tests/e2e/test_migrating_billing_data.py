@@ -76,6 +76,7 @@ def test_backfill_then_verify_finds_no_drift_and_status_shows_both_sides(
     assert "sync monolith → billing: running" in status.stdout
     assert "sync billing → monolith: running" in status.stdout
 
-    with httpx.Client(base_url=system.billing_url, timeout=30) as billing:
+    operator = {"Authorization": f"Bearer {system.secrets()['admin_token']}"}
+    with httpx.Client(base_url=system.billing_url, timeout=30, headers=operator) as billing:
         found = billing.post("/internal/billing/records/invoices", json={"ids": [invoice_id]})
     assert [record["data"]["status"] for record in json.loads(found.text)["records"]] == ["paid"]

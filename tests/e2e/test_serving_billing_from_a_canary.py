@@ -288,7 +288,11 @@ async def test_a_50_percent_canary_under_traffic_leaves_both_sides_holding_the_s
     async with (
         httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as client,
         httpx.AsyncClient(base_url=system.monolith_url, timeout=30) as monolith,
-        httpx.AsyncClient(base_url=system.billing_url, timeout=30) as billing,
+        httpx.AsyncClient(
+            base_url=system.billing_url,
+            timeout=30,
+            headers={"Authorization": f"Bearer {system.secrets()['admin_token']}"},
+        ) as billing,
     ):
         customers = await _customers_on_both_sides(client)
 
