@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from local_processes import stopped_within
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
@@ -54,7 +55,6 @@ from strangler_eventing.correlation import use_correlation_id
 from strangler_eventing.dead_letters import dead_letter_headers
 from strangler_eventing.kafka import BrokerConfig, create_consumer
 from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PARKED
-from strangler_eventing.stopping import stopped_within
 from strangler_eventing.tracing import context_from_headers, tracer
 
 __all__ = ["ConsumerSettings", "EventHandler", "IdempotentConsumer", "Outcome"]

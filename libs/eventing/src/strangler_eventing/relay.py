@@ -31,6 +31,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.protocol.metadata import MetadataRequest
+from local_processes import stopped_within
 from sqlalchemy import ColumnElement, Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strangler_persistence import utcnow
@@ -42,7 +43,6 @@ from strangler_eventing.metrics import (
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
-from strangler_eventing.stopping import stopped_within
 
 __all__ = ["OutboxRelay", "RelaySettings", "outbox_backlog", "replay"]
 

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from local_processes import stopped_within
 from prometheus_client import Counter, Gauge
 
 __all__ = ["Loop", "LoopState", "LoopSupervisor"]
@@ -161,15 +162,7 @@ class LoopSupervisor:
                 "%s: restarting %s in %.1fs (restart %d)", self.component, name, backoff,
                 state.restarts,
             )  # fmt: skip
-            if await _stopped_within(self._stop, backoff):
+            if await stopped_within(self._stop, backoff):
                 break
             backoff = min(backoff * 2, self.max_backoff)
         state.status = "stopped"
-
-
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True

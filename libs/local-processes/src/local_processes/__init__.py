@@ -9,6 +9,7 @@ child.stop()  # SIGTERM to its process group, SIGKILL after a bound, then reaped
 
 `AsyncChildProcess` is the same for asyncio code. `port_is_free` says whether a server could
 listen on a port now; `process_tree` and `resident_bytes` measure what a child holds.
+`stopped_within` is the pause of a loop inside a process that ends as soon as it is asked to stop.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from local_processes.groups import (
     signal_group,
     start_ticks,
 )
+from local_processes.stopping import stopped_within
 
 __all__ = [
     "STOP_TIMEOUT_SECONDS",
@@ -44,6 +46,7 @@ __all__ = [
     "resident_bytes",
     "signal_group",
     "start_ticks",
+    "stopped_within",
 ]
 
 

@@ -1,4 +1,6 @@
-"""Waiting that ends early when the background loop is asked to stop."""
+"""Waiting that ends early when the process is asked to stop: the one pause every background
+loop takes (a relay when idle, a consumer between retries, the loop supervisor between
+restarts), so that shutting down never waits a backoff out."""
 
 from __future__ import annotations
 
