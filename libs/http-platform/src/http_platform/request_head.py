@@ -15,6 +15,12 @@ close is done as nginx's ``lingering_close``: the answer is flushed, the sending
 (FIN), and what still arrives is read and thrown away, without parsing, until the client
 closes too — for at most ``LINGER_SECONDS`` and ``LINGER_BYTES``, then the socket is closed.
 A refused head is not lingered over: a client sending an endless header is cut off.
+
+**One write per answer.** uvicorn writes a response's head and its body with two calls, and
+each is a ``send`` system call: on a small answer that is most of the server's own CPU per
+request (measured by ``bench/gateway.py``). The writes an app makes in one step of the event
+loop are joined and written once, at the end of that step (or at once past
+``COALESCE_BYTES``, and always before the connection is shut or closed).
 """
 
 from __future__ import annotations
@@ -27,11 +33,18 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from http_platform.problem_catalogue import REQUEST_HEAD_TOO_LARGE
 from http_platform.problem_writer import Problem, raw_problem_response
 
-__all__ = ["DEFAULT_MAX_HEAD_BYTES", "LINGER_BYTES", "LINGER_SECONDS", "bounded_head_protocol"]
+__all__ = [
+    "COALESCE_BYTES",
+    "DEFAULT_MAX_HEAD_BYTES",
+    "LINGER_BYTES",
+    "LINGER_SECONDS",
+    "bounded_head_protocol",
+]
 
 DEFAULT_MAX_HEAD_BYTES = 64 * 1024
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
+COALESCE_BYTES = 64 * 1024
 
 _END_OF_HEAD = b"\r\n\r\n"
 
@@ -45,17 +58,21 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         self._reading_head = True
         self._tail = b""
         self._socket: asyncio.Transport | None = None
+        self._writer: _LingeringTransport | None = None
         self._lingered: int | None = None
         self._linger_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._socket = transport
-        super().connection_made(cast(asyncio.Transport, _LingeringTransport(transport, self)))
+        self._writer = _LingeringTransport(transport, self)
+        super().connection_made(cast(asyncio.Transport, self._writer))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger_deadline is not None:
             self._linger_deadline.cancel()
         self._lingered = None
+        if self._writer is not None:
+            self._writer.discard()
         super().connection_lost(exc)
 
     def eof_received(self) -> None:
@@ -67,6 +84,7 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         socket = self._socket
         if socket is None or self._lingered is not None or socket.is_closing():
             return
+        self._flush()
         if not socket.can_write_eof():
             socket.close()
             return
@@ -77,7 +95,12 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
 
     def _close_now(self) -> None:
         if self._socket is not None:
+            self._flush()
             self._socket.close()
+
+    def _flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
 
     def data_received(self, data: bytes) -> None:
         if self._lingered is not None:
@@ -123,19 +146,56 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
 
 
 class _LingeringTransport:
-    """The socket's transport as uvicorn sees it: ``close()`` lingers instead."""
+    """The socket's transport as uvicorn sees it: ``close()`` lingers instead, and the writes
+    of one event-loop step go out as one."""
 
     def __init__(self, transport: asyncio.Transport, protocol: _BoundedHeadProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._flush_soon: asyncio.Handle | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        self._pending.append(bytes(data))
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= COALESCE_BYTES:
+            self.flush()
+        elif self._flush_soon is None:
+            self._flush_soon = self._protocol.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write what is pending, in one call."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        if pending and not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def discard(self) -> None:
+        """The connection is gone: nothing pending can be written any more."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        self._pending, self._pending_bytes = [], 0
+
+    def get_write_buffer_size(self) -> int:
+        return self._pending_bytes + self._transport.get_write_buffer_size()
 
     def close(self) -> None:
+        self.flush()
         self._protocol.linger()
 
     def is_closing(self) -> bool:
         return self._protocol._lingered is not None or self._transport.is_closing()
 
     def __getattr__(self, name: str) -> Any:
+        # Anything else uvicorn asks of the socket (write_eof, pause_reading, ...) sees the
+        # pending writes made first.
+        self.flush()
         return getattr(self._transport, name)
 
 
