@@ -163,6 +163,23 @@ async def test_a_client_that_stalls_its_body_gets_a_408_and_the_route_stays_open
     await _assert_still_serving(gateway)
 
 
+async def test_a_client_that_declares_a_body_and_sends_none_of_it_is_answered_408(
+    flag_database: str,
+    gateway_process: GatewayProcessFactory,
+    raw_connections: list[RawConnection],
+) -> None:
+    gateway = await gateway_process(flag_database, client_body_timeout_seconds="0.5")
+    silent = await RawConnection.open(gateway)
+    raw_connections.append(silent)
+
+    await silent.send(_request_head("POST", "/api/billing/uploads", "Content-Length: 100"))
+    answer = await silent.answer()
+
+    _assert_problem(answer, 408, "billing")
+    assert answer.json()["type"].endswith("/request-timeout")
+    await _assert_still_serving(gateway)
+
+
 async def test_clients_that_abandon_their_uploads_do_not_open_the_circuit(
     flag_database: str, gateway_process: GatewayProcessFactory
 ) -> None:

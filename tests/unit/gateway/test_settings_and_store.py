@@ -26,6 +26,15 @@ def test_settings_come_from_gateway_variables(monkeypatch: pytest.MonkeyPatch) -
     assert settings.max_body_bytes == 1024 * 1024
 
 
+def test_by_default_a_client_that_never_sends_its_body_is_not_held_20_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEWAY_ADMIN_TOKEN", "s3cret")
+    monkeypatch.delenv("GATEWAY_CLIENT_BODY_TIMEOUT_SECONDS", raising=False)
+
+    assert GatewaySettings().client_body_timeout_seconds < 20
+
+
 async def test_every_change_is_recorded_with_old_and_new_values_latest_first() -> None:
     store = InMemoryFlagStore()
 
