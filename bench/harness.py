@@ -9,8 +9,10 @@ sys.exit(run_bench(lambda folder, children: measure(settings, folder, children),
 
 `run_bench` gives the measuring function a temporary folder and a `Children` whose processes
 are all stopped when it returns, raises, is interrupted (Ctrl-C, SIGTERM) or runs out of time.
-`print_table` prints rows of figures with ratio columns (a figure ÷ a baseline) and a verdict
-column (`yes` / `NO`) for each target.
+`print_table` prints rows of figures with ratio columns (a figure ÷ a baseline);
+`print_verdicts` prints a table whose last column is a verdict (`yes` / `NO`) for each target.
+Every bench prints both, and `machine_note` (the load average before and after the run):
+tests/e2e/test_running_every_bench.py runs each one's `--quick` mode and checks exactly that.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "BenchFailed",
     "Children",
     "Column",
+    "Target",
     "bench_arguments",
     "console_script",
     "cpu_seconds",
@@ -47,6 +50,7 @@ __all__ = [
     "machine_note",
     "print_notes",
     "print_table",
+    "print_verdicts",
     "ratio",
     "run_bench",
     "run_captured",
@@ -312,3 +316,23 @@ def print_notes(notes: Mapping[str, str]) -> None:
     width = max((len(name) for name in notes), default=0) + 2
     for name, value in notes.items():
         print(f"{name + ':':<{width}}{value}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of an issue and the figure measured against it, both as printed."""
+
+    label: str
+    measured: str
+    target: str
+    met: bool
+
+
+def print_verdicts(heading: str, targets: Sequence[Target]) -> None:
+    """The targets table: what was measured, the target, and `yes` or `NO` in the last column."""
+    width = max([len(heading), *(len(t.label) for t in targets)]) + 2
+    print_table(
+        [Column(heading, width, left=True), Column("measured", 12), Column("target", 14),
+         Column("met", 6)],
+        [(t.label, t.measured, t.target, verdict(t.met)) for t in targets],
+    )  # fmt: skip
