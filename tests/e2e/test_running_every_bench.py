@@ -22,12 +22,16 @@ BENCH_TIMEOUT_SECONDS = 240
 KILL_AFTER_SECONDS = BENCH_TIMEOUT_SECONDS + 120
 """The harness gives a bench 60 s more for its cleanup; past this, the test stops it."""
 VERDICTS = {"yes", "NO"}
+STRANGLER = str(Path(sys.executable).parent / "strangler")
+SAME_RUN_BASELINE = {"startup": ["--baseline", STRANGLER]}
+"""startup.py's baseline is another `strangler` (a before/after): here the same one."""
 
 
 def run_quick(bench: Path) -> subprocess.CompletedProcess[str]:
     """`python bench/NAME.py --quick`, its output; SIGTERM (the bench then stops its own
     children), then SIGKILL, if it overruns."""
-    argv = [sys.executable, str(bench), "--quick", "--timeout", str(BENCH_TIMEOUT_SECONDS)]
+    argv = [sys.executable, str(bench), "--quick", "--timeout", str(BENCH_TIMEOUT_SECONDS),
+            *SAME_RUN_BASELINE.get(bench.stem, [])]  # fmt: skip
     process = subprocess.Popen(
         argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
@@ -45,24 +49,33 @@ def run_quick(bench: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(argv, process.returncode, output)
 
 
+def is_rule(line: str) -> bool:
+    return len(line) >= 10 and set(line) == {"-"}
+
+
 def tables(output: str) -> list[tuple[str, list[str]]]:
-    """Each printed table: its heading (the line above a rule of dashes) and its rows (the
-    lines below it, up to a blank line or the closing rule)."""
+    """Each printed table: its heading (the lines above a rule of dashes, back to a blank
+    line) and its rows (the lines below it, up to a blank line or the closing rule)."""
     lines = output.splitlines()
     found: list[tuple[str, list[str]]] = []
-    for i, line in enumerate(lines[1:], start=1):
-        if len(line) >= 10 and set(line) == {"-"} and lines[i - 1].strip():
-            rows: list[str] = []
-            for row in lines[i + 1 :]:
-                if not row.strip() or set(row.strip()) == {"-"}:
-                    break
-                rows.append(row)
-            found.append((lines[i - 1], rows))
+    for i, line in enumerate(lines):
+        if i == 0 or not is_rule(line) or not lines[i - 1].strip() or is_rule(lines[i - 1]):
+            continue
+        top = i - 1
+        while top > 0 and lines[top - 1].strip() and not is_rule(lines[top - 1]):
+            top -= 1
+        rows: list[str] = []
+        for row in lines[i + 1 :]:
+            if not row.strip() or is_rule(row.strip()):
+                break
+            rows.append(row)
+        found.append(("\n".join(lines[top:i]), rows))
     return found
 
 
 def test_tables_are_read_from_a_bench_s_output() -> None:
     output = (
+        "one run, one broker\n"
         "figure      event path  ratio\n"
         "------------------------------\n"
         "end to end        40.8  0.007\n"
@@ -74,7 +87,10 @@ def test_tables_are_read_from_a_bench_s_output() -> None:
     )
 
     assert tables(output) == [
-        ("figure      event path  ratio", ["end to end        40.8  0.007"]),
+        (
+            "one run, one broker\nfigure      event path  ratio",
+            ["end to end        40.8  0.007"],
+        ),
         (
             "target            measured  met",
             ["end to end (/s)         41   NO", "p99 (ms)              12.0  yes"],
