@@ -15,7 +15,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench bench-gateway bench-saga bench-startup bench-soak bench-reads clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench-smoke bench bench-gateway bench-saga bench-startup bench-soak bench-reads clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,11 @@ integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sock
 
 e2e:  ## end-to-end tests: real processes started on free ports
 	$(PYTEST) tests/e2e -q
+
+# Also part of `e2e` (tests/e2e/test_running_every_bench.py): every bench's --quick completes
+# and prints its ratios, the load and its yes/NO verdicts; no figure is judged.
+bench-smoke: install  ## run every bench/ script's --quick once as a smoke test (a few minutes)
+	$(PYTEST) tests/e2e/test_running_every_bench.py -q
 
 fuzz: install  ## schemathesis on every API of a running system: no 5xx, nothing undocumented (FUZZ_ARGS="--output FILE")
 	$(UV) run --frozen python -m tests.fuzz.run $(FUZZ_ARGS)
