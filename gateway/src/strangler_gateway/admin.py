@@ -15,18 +15,18 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from http_platform import health_router, install_problem_handlers, mount_metrics
 from http_platform.openapi import install_problem_openapi, problem_responses
 from http_platform.problem_catalogue import OPERATOR_TOKEN_REQUIRED, OPERATOR_TOKEN_WRONG
 from http_platform.problem_writer import Problem
+from http_platform.service_app import ServiceApp, root_of
 from pydantic import BaseModel, Field
 from strangler_flags import Mode, RouteFlag
 
 from strangler_gateway.problem_types import ROUTE_BORN_NEW, UNKNOWN_ROUTE
-from strangler_gateway.routes import RouteTable
-from strangler_gateway.shadow import Shadow
-from strangler_gateway.store import KILL_SWITCH_SUBJECT, FlagStore
+from strangler_gateway.root import GatewayRoot
+from strangler_gateway.store import KILL_SWITCH_SUBJECT
 
 __all__ = ["ADMIN_PREFIX", "create_admin_app"]
 
@@ -75,7 +75,7 @@ def require_admin(
     x_strangler_actor: Annotated[str | None, Header()] = None,
 ) -> str:
     """The caller's name for the audit trail (``X-Strangler-Actor``), once authenticated."""
-    expected: str = request.app.state.admin_token
+    expected = root_of(request, GatewayRoot).admin_token.get_secret_value()
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(
@@ -131,9 +131,9 @@ class RouteView(BaseModel):
     rollback_max_p99_seconds: float
 
 
-def create_admin_app(
-    routes: RouteTable, store: FlagStore, shadow: Shadow, admin_token: str
-) -> FastAPI:
+def create_admin_app(root: GatewayRoot) -> ServiceApp[GatewayRoot]:
+    """The operator surface over ``root``; ``/health/ready`` names the background loops."""
+    routes, store, shadow = root.routes, root.store, root.shadow
 
     def view() -> FlagsView:
         state = store.current()
@@ -252,12 +252,12 @@ def create_admin_app(
         await store.set_kill_switch(change.state == "on", who=who, reason=change.reason)
         return view()
 
-    app = FastAPI(title="Strangler gateway admin", openapi_url=f"{ADMIN_PREFIX}/openapi.json",
-                  docs_url=f"{ADMIN_PREFIX}/docs", redoc_url=None)  # fmt: skip
-    app.state.admin_token = admin_token
+    app = ServiceApp(root=root, title="Strangler gateway admin",
+                     openapi_url=f"{ADMIN_PREFIX}/openapi.json",
+                     docs_url=f"{ADMIN_PREFIX}/docs", redoc_url=None)  # fmt: skip
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(router)
-    app.include_router(health_router("gateway"))
+    app.include_router(health_router("gateway", loops=root.loops))
     mount_metrics(app)
     return app

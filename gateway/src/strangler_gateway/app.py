@@ -7,13 +7,21 @@ The gateway has two faces, served on two listeners of one process (listeners.py)
   no route serves — a 404 problem, like any unknown path.
 - ``operator``: the admin API ``/_strangler/*`` (bearer token), ``/metrics`` and ``/health/*``,
   on a loopback port by default.
+
+What both faces read is one ``GatewayRoot`` (root.py). The background loop — the flag poller
+(``FlagStore.follow``) — runs under the kit's ``LoopSupervisor``: one that dies is logged,
+started again with backoff, named on ``/health/ready`` and counted in ``/metrics``
+(``strangler_loop_restarts_total{component="gateway"}``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from http_platform.loops import Loop, LoopSupervisor
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strangler_persistence import create_engine
 
@@ -24,6 +32,7 @@ from strangler_gateway.forwarding import Forwarder
 from strangler_gateway.locations import PublicLocations
 from strangler_gateway.proxy import ProxyApp
 from strangler_gateway.rollback import RollbackWatch
+from strangler_gateway.root import GatewayRoot
 from strangler_gateway.routes import RouteTable, default_routes
 from strangler_gateway.settings import GatewaySettings
 from strangler_gateway.shadow import Shadow
@@ -36,22 +45,30 @@ __all__ = ["Gateway", "PublicEntry", "create_app"]
 
 logger = logging.getLogger(__name__)
 
+# A flag poller that failed (its database unreachable) tries again at least this often, so
+# flags changed meanwhile arrive soon after the database is back.
+LOOP_MAX_BACKOFF_SECONDS = 5.0
+
 
 class PublicEntry:
     """``/health/*`` to the admin app's health routes; everything else to the proxy.
 
     It answers the ASGI lifespan for the whole gateway: the flag store and the upstream pool
-    open on startup and close on shutdown, so nothing connects at import time.
+    open on startup, then the background loops start under the root's supervisor; on shutdown
+    the loops stop first, then everything closes. Nothing connects at import time.
     """
 
-    def __init__(
-        self, proxy: ProxyApp, health: ASGIApp, pool: UpstreamPool, store: FlagStore, shadow: Shadow
-    ) -> None:
+    def __init__(self, proxy: ProxyApp, health: ASGIApp, root: GatewayRoot) -> None:
         self._proxy = proxy
         self._health = health
-        self._pool = pool
-        self._store = store
-        self._shadow = shadow
+        self._root = root
+        self._pool = root.pool
+        self._store = root.store
+        self._shadow = root.shadow
+
+    def loops(self) -> Mapping[str, Loop]:
+        """The gateway's background loops, by the name readiness and metrics give them."""
+        return {"flag-poller": self._store.follow}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -62,18 +79,21 @@ class PublicEntry:
             await self._proxy(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        background = contextlib.AsyncExitStack()
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
                     await self._store.start()
                     await self._pool.start()
+                    await background.enter_async_context(self._root.loops.running(self.loops()))
                 except Exception as exc:
                     logger.exception("gateway failed to start")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await background.aclose()
                 await self._shadow.close()
                 await self._pool.close()
                 await self._store.close()
@@ -124,5 +144,9 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
-    admin = create_admin_app(routes, store, shadow, settings.admin_token.get_secret_value())
-    return Gateway(PublicEntry(proxy, admin, pool, store, shadow), admin)
+    root = GatewayRoot(
+        routes, store, shadow, pool,
+        LoopSupervisor("gateway", max_backoff=LOOP_MAX_BACKOFF_SECONDS), settings.admin_token,
+    )  # fmt: skip
+    admin = create_admin_app(root)
+    return Gateway(PublicEntry(proxy, admin, root), admin)

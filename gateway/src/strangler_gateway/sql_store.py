@@ -3,7 +3,8 @@
 Each gateway replica keeps the whole flag set in memory and re-reads it every
 ``poll_seconds`` (0.5 s by default). The set is a handful of rows, so a full re-read is
 cheaper and simpler than change notification, works the same on SQLite and PostgreSQL, and
-bounds how stale a replica can be: a change reaches every replica within one poll.
+bounds how stale a replica can be: a change reaches every replica within one poll. The
+polling is ``follow``, run by the gateway as its supervised ``flag-poller`` loop (app.py).
 
 Every change writes the new value and its audit row in one transaction. The tables come from
 the gateway's migrations (``strangler-gateway migrate``); the store never creates them.
@@ -12,14 +13,13 @@ the gateway's migrations (``strangler-gateway migrate``); the store never create
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from local_processes import stopped_within
 from sqlalchemy import Boolean, Integer, String, Text, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -30,8 +30,6 @@ from strangler_persistence import UTCDateTime, create_session_factory, utcnow
 from strangler_gateway.store import KILL_SWITCH_SUBJECT, AuditEntry
 
 __all__ = ["FlagTablesMissing", "SqlFlagStore"]
-
-logger = logging.getLogger(__name__)
 
 KILL_SWITCH_ROW = 1
 
@@ -85,19 +83,12 @@ class SqlFlagStore:
         self._poll_seconds = poll_seconds
         self._state = FlagState()
         self._seen: tuple[tuple[tuple[str, str], ...], bool] | None = None
-        self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._require_tables()
         await self.refresh()
-        self._poller = asyncio.create_task(self._poll(), name="flag-poller")
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
         await self._engine.dispose()
 
     def current(self) -> FlagState:
@@ -130,13 +121,15 @@ class SqlFlagStore:
         self._state = FlagState(MappingProxyType(flags), seen[1])
         self._seen = seen
 
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll_seconds)
-            try:
-                await self.refresh()
-            except Exception:  # a database hiccup must not stop routing on the last known flags
-                logger.exception("could not refresh flags; keeping the last known ones")
+    async def follow(self, stop: asyncio.Event) -> None:
+        """Re-read the flags every ``poll_seconds`` until ``stop`` is set.
+
+        A refresh that fails (the database unreachable) ends the run: routing goes on with the
+        last known flags, and the supervisor logs why, names ``flag-poller`` on
+        ``/health/ready`` until it runs again, and starts it again after a backoff.
+        """
+        while not await stopped_within(stop, self._poll_seconds):
+            await self.refresh()
 
     async def set_flag(self, name: str, flag: RouteFlag, *, who: str, reason: str) -> None:
         new = flag_to_document(flag)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,15 @@ class FlagStore(Protocol):
 
     async def close(self) -> None: ...
 
+    async def follow(self, stop: asyncio.Event) -> None:
+        """Take in changes made elsewhere (another replica, the CLI) until ``stop`` is set.
+
+        The gateway runs it as its ``flag-poller`` loop under its ``LoopSupervisor``: if it
+        raises, routing goes on with the last known flags while the supervisor says so on
+        ``/health/ready`` and starts it again.
+        """
+        ...
+
     def current(self) -> FlagState:
         """The latest known flags; must not block or do I/O."""
         ...
@@ -75,6 +85,10 @@ class InMemoryFlagStore:
 
     async def close(self) -> None:
         return None
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        """Nothing changes elsewhere: wait for the stop."""
+        await stop.wait()
 
     def current(self) -> FlagState:
         return self._state

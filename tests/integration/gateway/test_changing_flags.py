@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from http_platform.loops import LoopSupervisor
 from strangler_gateway import Mode, RouteFlag, SqlFlagStore
 from strangler_persistence import create_engine
 
@@ -101,15 +102,20 @@ async def test_a_change_on_one_replica_reaches_another_within_a_poll(database_ur
     await writer.start()
     await reader.start()
     try:
-        await writer.set_flag("billing", RouteFlag(Mode.CANARY, 30), who="ops", reason="ramp to 30")
-        await writer.set_kill_switch(True, who="ops", reason="drill")
+        async with LoopSupervisor("gateway").running({"flag-poller": reader.follow}):
+            await writer.set_flag(
+                "billing", RouteFlag(Mode.CANARY, 30), who="ops", reason="ramp to 30"
+            )
+            await writer.set_kill_switch(True, who="ops", reason="drill")
 
-        await eventually(
-            lambda: reader.current().flag("billing").percent == 30 and reader.current().kill_switch,
-            "the other replica reads the new flag and the kill switch",
-            within=5.0,
-            every=0.05,
-        )
+            await eventually(
+                lambda: (
+                    reader.current().flag("billing").percent == 30 and reader.current().kill_switch
+                ),
+                "the other replica reads the new flag and the kill switch",
+                within=5.0,
+                every=0.05,
+            )
         history = await reader.history()
     finally:
         await reader.close()
