@@ -181,7 +181,8 @@ def print_report(subjects: Sequence[Subject], notes: dict[str, str]) -> None:
     baseline = subjects[1] if len(subjects) > 1 else None
     columns = [Column("figure (median)", 34, left=True), Column(current.label, 12)]
     if baseline is not None:
-        columns += [Column(baseline.label, 12), Column("ratio", 8)]
+        width = max(12, len(baseline.label) + 1)  # a long --baseline-label keeps its column apart
+        columns += [Column(baseline.label, width), Column("ratio", 8)]
     columns.append(Column("target", 12))
     columns.append(Column("met", 6))
 
