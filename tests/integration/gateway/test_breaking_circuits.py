@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import urllib.parse
 
 import httpx
 from strangler_gateway import InMemoryFlagStore, Mode, RouteFlag
+
+from tests.support.polling import eventually
 
 from .conftest import GatewayFactory, dead_url, echo_upstream, serving
 
@@ -71,10 +71,12 @@ async def test_an_open_circuit_closes_by_itself_once_new_answers_its_health_chec
 
 
 async def _first_answer_from_new(client: httpx.AsyncClient) -> httpx.Response:
-    """GET until new answers again (or the deadline passes): the last answer."""
-    deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
-    answer = await client.get("/api/billing/x")
-    while answer.headers["x-strangler-reason"] != "flag:new" and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        answer = await client.get("/api/billing/x")
-    return answer
+    """GET until new answers again: that answer."""
+    answers: list[httpx.Response] = []
+
+    async def new_answers() -> bool:
+        answers.append(await client.get("/api/billing/x"))
+        return answers[-1].headers["x-strangler-reason"] == "flag:new"
+
+    await eventually(new_answers, "new answers again", RECOVERY_DEADLINE_SECONDS, every=0.05)
+    return answers[-1]
