@@ -82,5 +82,7 @@ def create_app(
     app.include_router(billing_router)
     app.include_router(notifications_router)
     app.include_internal(billing_records_router(lambda: app.root))
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
+    )
     return app

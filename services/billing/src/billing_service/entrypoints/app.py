@@ -109,5 +109,7 @@ def create_app(
     app.include_internal(sagas_router(lambda: app.root.billing.sagas))
     for internal in migration_routers(lambda: app.root):
         app.include_internal(internal)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
+    )
     return app
