@@ -228,6 +228,7 @@ def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[s
             for r in results
         ],
     )  # fmt: skip
+    print()
     print("CPU µs: the process's CPU per request (utime + stime); its ratio is the cost of the "
           "read over the framework's floor, whatever the machine's load.")  # fmt: skip
     print()
