@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from http_platform import Problem
-from http_platform.problem_catalogue import NOT_FOUND
+from http_platform.problem_catalogue import ProblemCatalogue
 
 from strangler_sagas.orchestrator import SagaOrchestrator
 from strangler_sagas.state import HistoryEntry, SagaStatus, SagaSummary, SagaView, StepView
@@ -28,9 +28,14 @@ from strangler_sagas.wire import (
     SagaStep,
 )
 
-__all__ = ["MAX_LIST_LIMIT", "sagas_router"]
+__all__ = ["MAX_LIST_LIMIT", "SAGA_NOT_FOUND", "SAGA_PROBLEMS", "sagas_router"]
 
 MAX_LIST_LIMIT = 500
+
+SAGA_PROBLEMS = ProblemCatalogue("sagas")
+SAGA_NOT_FOUND = SAGA_PROBLEMS.define(
+    "saga-not-found", "Saga not found", 404, "The operator API has no saga with this id."
+)
 
 
 def _row(summary: SagaSummary) -> SagaRow:
@@ -107,7 +112,7 @@ def sagas_router(
         """One saga with its steps and its whole history."""
         view = await sagas.view(saga_id)
         if view is None:
-            raise Problem(NOT_FOUND, f"No saga with id '{saga_id}'.")
+            raise Problem(SAGA_NOT_FOUND, f"No saga with id '{saga_id}'.")
         return _detail(view)
 
     return router
