@@ -23,6 +23,7 @@ from strangler_eventing import (
     IdempotentConsumer,
     consumer_lag,
     create_producer,
+    stop_client,
 )
 from strangler_persistence import SessionFactory, utcnow
 
@@ -145,7 +146,7 @@ class SyncConsumer:
             await self.consumer.run(stop)
         finally:
             self._running = False
-            await self.consumer.producer.stop()
+            await stop_client(self.consumer.producer)
 
     def status(self) -> SyncStatus:
         return self.applier.status(running=self._running)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         create_consumer,
         create_producer,
         ensure_topics,
+        stop_client,
     )
     from strangler_eventing.metrics import consumer_lag
     from strangler_eventing.outbox import Outbox, outbox_table
@@ -56,6 +57,7 @@ __all__ = [
     "read_dead_letters",
     "redrive",
     "replay",
+    "stop_client",
 ]
 
 _HOMES = {
@@ -72,6 +74,7 @@ _HOMES = {
     "create_consumer": "kafka",
     "create_producer": "kafka",
     "ensure_topics": "kafka",
+    "stop_client": "kafka",
     "consumer_lag": "metrics",
     "Outbox": "outbox",
     "outbox_table": "outbox",

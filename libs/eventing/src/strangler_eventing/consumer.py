@@ -53,7 +53,7 @@ from strangler_persistence import utcnow
 
 from strangler_eventing.correlation import use_correlation_id
 from strangler_eventing.dead_letters import dead_letter_headers
-from strangler_eventing.kafka import BrokerConfig, create_consumer
+from strangler_eventing.kafka import BrokerConfig, create_consumer, stop_client
 from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PARKED
 from strangler_eventing.tracing import context_from_headers, tracer
 
@@ -144,7 +144,7 @@ class IdempotentConsumer:
                 await self._record_lag(consumer)
         finally:
             self._forget(set(self._parked))
-            await consumer.stop()
+            await stop_client(consumer)
 
     async def _take(self, tp: TopicPartition, message: ConsumerRecord, stop: asyncio.Event) -> bool:
         """Process one message as it arrives; False when stopping."""

@@ -9,6 +9,7 @@ the session timeout).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -17,9 +18,35 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from strangler_contracts import TopicSpec
 
-__all__ = ["BrokerConfig", "create_consumer", "create_producer", "ensure_topics"]
+__all__ = [
+    "CLIENT_STOP_SECONDS",
+    "BrokerConfig",
+    "create_consumer",
+    "create_producer",
+    "ensure_topics",
+    "stop_client",
+]
 
 TOPIC_ALREADY_EXISTS = 36
+CLIENT_STOP_SECONDS = 2.0
+
+logger = logging.getLogger(__name__)
+
+
+async def stop_client(
+    client: AIOKafkaProducer | AIOKafkaConsumer, seconds: float = CLIENT_STOP_SECONDS
+) -> None:
+    """Stop a Kafka client, giving up after ``seconds``.
+
+    With the broker gone, a producer's ``stop()`` waits for its unsent batches and a
+    consumer's for its group leave, each until a request timeout (tens of seconds): a
+    process asked to stop would outlive the runner's SIGTERM bound and be killed. What the
+    client had not sent is still in the outbox, and an uncommitted offset is read again.
+    """
+    try:
+        await asyncio.wait_for(client.stop(), seconds)
+    except TimeoutError:
+        logger.warning("the Kafka client did not stop within %gs; leaving it", seconds)
 
 
 @dataclass(frozen=True)

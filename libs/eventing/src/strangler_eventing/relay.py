@@ -36,6 +36,7 @@ from sqlalchemy import ColumnElement, Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strangler_persistence import utcnow
 
+from strangler_eventing.kafka import stop_client
 from strangler_eventing.metrics import (
     BROKER_LOG_LOSSES,
     OUTBOX_BACKLOG,
@@ -100,7 +101,7 @@ class OutboxRelay:
             await self._run(stop)
         finally:
             if self._producer_started:
-                await self.producer.stop()
+                await stop_client(self.producer)
 
     async def _run(self, stop: asyncio.Event) -> None:
         failures = 0

@@ -77,7 +77,7 @@ class LoopSupervisor:
         *,
         first_backoff: float = 0.5,
         max_backoff: float = 30.0,
-        stop_timeout: float = 10.0,
+        stop_timeout: float = 3.0,
     ) -> None:
         self.component = component
         self.first_backoff = first_backoff
@@ -128,7 +128,7 @@ class LoopSupervisor:
             )
             task.cancel()
         if late:
-            await asyncio.wait(late)
+            await asyncio.wait(late, timeout=self.stop_timeout)
         self._tasks = []
 
     async def _supervise(self, name: str, loop: Loop) -> None:

@@ -18,6 +18,7 @@ from strangler_eventing import (
     ConsumerSettings,
     IdempotentConsumer,
     create_producer,
+    stop_client,
 )
 from strangler_persistence import SessionFactory
 
@@ -67,4 +68,4 @@ async def consume_registrations(consumer: IdempotentConsumer, stop: asyncio.Even
     try:
         await consumer.run(stop)
     finally:
-        await consumer.producer.stop()
+        await stop_client(consumer.producer)
