@@ -396,5 +396,7 @@ async def test_operators_see_every_saga_with_its_whole_history_outside_the_api(
     odd = await client.get("/internal/sagas", params={"status": "odd"}, headers=OPERATOR_HEADERS)
     assert_problem(odd, 422, "validation-failed")
     assert_problem(
-        await client.get("/internal/sagas/no-such-saga", headers=OPERATOR_HEADERS), 404, "not-found"
+        await client.get("/internal/sagas/no-such-saga", headers=OPERATOR_HEADERS),
+        404,
+        "saga-not-found",
     )
