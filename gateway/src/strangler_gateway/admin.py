@@ -11,14 +11,14 @@ through this app.
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from http_platform import health_router, install_problem_handlers, mount_metrics
 from http_platform.openapi import install_problem_openapi, problem_responses
-from http_platform.problem_catalogue import OPERATOR_TOKEN_REQUIRED, OPERATOR_TOKEN_WRONG
+from http_platform.operator import operator_bearer, verify_operator_token
 from http_platform.problem_writer import Problem
 from http_platform.service_app import ServiceApp, root_of
 from pydantic import BaseModel, Field
@@ -71,19 +71,11 @@ class KillSwitchChange(BaseModel):
 
 def require_admin(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(operator_bearer)],
     x_strangler_actor: Annotated[str | None, Header()] = None,
 ) -> str:
     """The caller's name for the audit trail (``X-Strangler-Actor``), once authenticated."""
-    expected = root_of(request, GatewayRoot).admin_token.get_secret_value()
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(
-            OPERATOR_TOKEN_REQUIRED, "Send Authorization: Bearer <admin token>.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )  # fmt: skip
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise Problem(OPERATOR_TOKEN_WRONG, "This bearer token is not the gateway's admin token.")
+    verify_operator_token(credentials, root_of(request, GatewayRoot).admin_token)
     return (x_strangler_actor or "admin")[:200]
 
 

@@ -24,34 +24,48 @@ from pydantic import SecretStr
 from http_platform.problem_catalogue import OPERATOR_TOKEN_REQUIRED, OPERATOR_TOKEN_WRONG
 from http_platform.problem_writer import Problem
 
-__all__ = ["OPERATOR_SCHEME", "operator_credential", "operator_headers"]
+__all__ = [
+    "OPERATOR_SCHEME",
+    "operator_bearer",
+    "operator_credential",
+    "operator_headers",
+    "verify_operator_token",
+]
 
 OPERATOR_SCHEME = "OperatorToken"
 
-_bearer = HTTPBearer(
+operator_bearer = HTTPBearer(
     auto_error=False,
     scheme_name=OPERATOR_SCHEME,
     description="The operator token (`.strangler/secrets.json`, `admin_token`).",
 )
+"""The bearer scheme every operator surface reads its credential with (and documents)."""
+
+
+def verify_operator_token(
+    credentials: HTTPAuthorizationCredentials | None, token: SecretStr
+) -> None:
+    """Let through only a caller presenting ``token``; otherwise a 401 or 403 problem."""
+    if credentials is None:
+        raise Problem(
+            OPERATOR_TOKEN_REQUIRED,
+            "Send 'Authorization: Bearer <operator token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="operator"'},
+        )
+    expected = token.get_secret_value().encode()
+    if not hmac.compare_digest(credentials.credentials.encode(), expected):
+        raise Problem(OPERATOR_TOKEN_WRONG, "The bearer token is not the operator token.")
 
 
 def operator_credential(token: SecretStr) -> Callable[..., None]:
     """A FastAPI dependency that lets only callers presenting ``token`` through."""
-    expected = token.get_secret_value().encode()
-    if not expected:
+    if not token.get_secret_value():
         raise ValueError("the operator token must not be empty")
 
     def require_operator(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(operator_bearer)],
     ) -> None:
-        if credentials is None:
-            raise Problem(
-                OPERATOR_TOKEN_REQUIRED,
-                "Send 'Authorization: Bearer <operator token>'.",
-                headers={"WWW-Authenticate": 'Bearer realm="operator"'},
-            )
-        if not hmac.compare_digest(credentials.credentials.encode(), expected):
-            raise Problem(OPERATOR_TOKEN_WRONG, "The bearer token is not the operator token.")
+        verify_operator_token(credentials, token)
 
     return require_operator
 
