@@ -7,6 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from strangler_contracts import (
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
     PaymentFailed,
@@ -80,4 +85,41 @@ def example_events() -> list[IntegrationEvent]:
             status="sent",
             occurred_at=now,
         ),
+        *_closure_events(user, subscription, invoice, now),
+    ]
+
+
+def _closure_events(
+    user: str, subscription: str, invoice: str, now: datetime
+) -> list[IntegrationEvent]:
+    """One closure of ``user``'s account: requested, each participant's outcome, closed."""
+    closure = {"closure_id": _id("cls"), "user_id": user}
+    return [
+        AccountClosureRequested(
+            **closure, email=f"{user}@example.com", display_name="Erin", requested_at=now
+        ),
+        AccountClosureRefundDeclined(
+            **closure,
+            subscription_id=subscription,
+            invoice_id=invoice,
+            amount_cents=1450,
+            currency="EUR",
+            reason="The refund was declined by the card issuer.",
+            declined_at=now,
+        ),
+        BillingClosedForAccount(
+            **closure,
+            cancelled_subscription_id=subscription,
+            refund_id=_id("ref"),
+            refunded_cents=1450,
+            currency="EUR",
+            closed_at=now,
+        ),
+        FarewellSentAndDataErased(
+            **closure,
+            farewell_message_id=f"<{_id('msg')}@strangler-fig>",
+            erased_records=4,
+            erased_at=now,
+        ),
+        AccountClosed(**closure, closed_at=now),
     ]

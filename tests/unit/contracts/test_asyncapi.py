@@ -10,6 +10,11 @@ import yaml
 from strangler_contracts import (
     ALL_EVENTS,
     ALL_TOPICS,
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
     IntegrationEvent,
     SubscriptionActivated,
     UserRegistered,
@@ -21,6 +26,14 @@ from tests.support.contract_events import CONTRACTS_LIB
 
 BILLING_ONLY = (SubscriptionActivated,)
 """Events of what the monolith never did (the checkout saga)."""
+ACCOUNT_CLOSURE = (
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    AccountClosureRefundDeclined,
+    FarewellSentAndDataErased,
+    AccountClosed,
+)
+"""A flow the monolith never had: the services close an account among themselves."""
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +111,9 @@ def test_every_producer_sends_its_events(
 
 
 def test_the_monolith_publishes_every_event_and_billing_its_own_while_it_is_extracted() -> None:
-    legacy_events = [event for event in ALL_EVENTS if event not in BILLING_ONLY]
+    legacy_events = [
+        event for event in ALL_EVENTS if event not in (*BILLING_ONLY, *ACCOUNT_CLOSURE)
+    ]
     assert set(CATALOGUE) == {event.name for event in ALL_EVENTS}
     assert all(participants(event).producers[0] == "legacy-monolith" for event in legacy_events)
     assert {event.name for event in ALL_EVENTS if "billing" in participants(event).producers} == {
@@ -108,6 +123,16 @@ def test_the_monolith_publishes_every_event_and_billing_its_own_while_it_is_extr
 
 def test_what_only_the_billing_service_does_only_it_publishes() -> None:
     assert all(participants(event).producers == ("billing",) for event in BILLING_ONLY)
+
+
+def test_closing_an_account_is_published_by_the_services_that_take_part() -> None:
+    producers = {event.name: participants(event).producers for event in ACCOUNT_CLOSURE}
+    consumed = [event.name for event in ACCOUNT_CLOSURE if participants(event).consumers]
+
+    assert all("legacy-monolith" not in who for who in producers.values())
+    assert producers[BillingClosedForAccount.name] == ("billing",)
+    assert producers[FarewellSentAndDataErased.name] == ("notifications",)
+    assert consumed == [event.name for event in ACCOUNT_CLOSURE if event is not AccountClosed]
 
 
 def test_billing_consumes_registrations(document: dict[str, Any]) -> None:

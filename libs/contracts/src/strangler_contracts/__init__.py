@@ -6,6 +6,11 @@ A service depends on this package, never on another service's code.
 from strangler_contracts.base import IntegrationEvent
 from strangler_contracts.envelope import CloudEvent, new_event_id
 from strangler_contracts.events import (
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
     PaymentFailed,
@@ -29,7 +34,12 @@ from strangler_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_topic
 __all__ = [
     "ALL_EVENTS",
     "ALL_TOPICS",
+    "AccountClosed",
+    "AccountClosureRefundDeclined",
+    "AccountClosureRequested",
+    "BillingClosedForAccount",
     "CloudEvent",
+    "FarewellSentAndDataErased",
     "IntegrationEvent",
     "InvalidEventData",
     "InvoiceIssued",

@@ -14,6 +14,11 @@ from types import MappingProxyType
 
 from strangler_contracts.base import IntegrationEvent
 from strangler_contracts.events import (
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
     PaymentFailed,
@@ -26,9 +31,11 @@ from strangler_contracts.events import (
 )
 
 __all__ = [
+    "AUTH",
     "BILLING",
     "CATALOGUE",
     "LEGACY_MONOLITH",
+    "NOTIFICATIONS",
     "NotInCatalogue",
     "Participants",
     "participants",
@@ -36,6 +43,8 @@ __all__ = [
 
 LEGACY_MONOLITH = "legacy-monolith"
 BILLING = "billing"
+AUTH = "auth"
+NOTIFICATIONS = "notifications"
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,17 @@ CATALOGUE: Mapping[str, Participants] = MappingProxyType(
             producers=(BILLING,), consumers=(LEGACY_MONOLITH,)
         ),
         NotificationSent.name: Participants(producers=(LEGACY_MONOLITH,)),
+        # Closing an account is a choreography (events/account_closure.py): every participant
+        # consumes what it reacts to and publishes its own outcome; nobody orchestrates.
+        AccountClosureRequested.name: Participants(
+            producers=(AUTH,), consumers=(BILLING, NOTIFICATIONS, AUTH)
+        ),
+        BillingClosedForAccount.name: Participants(producers=(BILLING,), consumers=(AUTH,)),
+        AccountClosureRefundDeclined.name: Participants(
+            producers=(BILLING,), consumers=(AUTH, NOTIFICATIONS)
+        ),
+        FarewellSentAndDataErased.name: Participants(producers=(NOTIFICATIONS,), consumers=(AUTH,)),
+        AccountClosed.name: Participants(producers=(AUTH,)),
     }
 )
 

@@ -9,6 +9,11 @@ from pydantic import ValidationError
 from strangler_contracts.base import IntegrationEvent
 from strangler_contracts.envelope import CloudEvent
 from strangler_contracts.events import (
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
     PaymentFailed,
@@ -39,6 +44,11 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     PaymentFailed,
     RefundIssued,
     NotificationSent,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    AccountClosureRefundDeclined,
+    FarewellSentAndDataErased,
+    AccountClosed,
 )
 
 _BY_TYPE = {event.cloud_event_type(): event for event in ALL_EVENTS}

@@ -1,5 +1,12 @@
 """Every integration event, by the capability that publishes it."""
 
+from strangler_contracts.events.account_closure import (
+    AccountClosed,
+    AccountClosureRefundDeclined,
+    AccountClosureRequested,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
+)
 from strangler_contracts.events.accounts import UserRegistered
 from strangler_contracts.events.billing import (
     InvoiceIssued,
@@ -13,6 +20,11 @@ from strangler_contracts.events.billing import (
 from strangler_contracts.events.notifications import NotificationSent
 
 __all__ = [
+    "AccountClosed",
+    "AccountClosureRefundDeclined",
+    "AccountClosureRequested",
+    "BillingClosedForAccount",
+    "FarewellSentAndDataErased",
     "InvoiceIssued",
     "NotificationSent",
     "PaymentFailed",
