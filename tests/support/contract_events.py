@@ -14,12 +14,15 @@ from strangler_contracts import (
     FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
+    UserAccountChanged,
+    UserProfileChanged,
     UserRegistered,
 )
 from strangler_contracts.base import IntegrationEvent
@@ -44,6 +47,20 @@ def example_events() -> list[IntegrationEvent]:
     return [
         UserRegistered(
             user_id=user, email=f"{user}@example.com", display_name="Erin", registered_at=now
+        ),
+        PasswordChanged(user_id=user, changed_at=now, origin="auth"),
+        UserProfileChanged(user_id=user, display_name="Erin E.", changed_at=now, origin="auth"),
+        UserAccountChanged(
+            user_id=user,
+            user_version=3,
+            origin="auth",
+            change="profile-changed",
+            email=f"{user}@example.com",
+            email_key=f"{user}@example.com",
+            display_name="Erin E.",
+            password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+            password_changed_at=now,
+            registered_at=now - timedelta(days=1),
         ),
         SubscriptionStarted(**billed, plan_id="pro", started_at=now, **period),
         InvoiceIssued(invoice_id=invoice, **billed, **money, issued_at=now, **period),

@@ -57,6 +57,7 @@ class UserRegisteredWithLocale(IntegrationEvent):
     email: str
     display_name: str
     registered_at: datetime
+    origin: str | None = None
     locale: str | None = None
 
 

@@ -21,12 +21,15 @@ from strangler_contracts.events import (
     FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
+    UserAccountChanged,
+    UserProfileChanged,
     UserRegistered,
 )
 
@@ -61,7 +64,15 @@ _BOTH_SIDES_OF_BILLING = Participants(
 
 CATALOGUE: Mapping[str, Participants] = MappingProxyType(
     {
-        UserRegistered.name: Participants(producers=(LEGACY_MONOLITH,), consumers=(BILLING,)),
+        # Auth is being extracted: a registration, a password change or a profile change is
+        # published by whichever side served it; the whole record, hash included, crosses
+        # between the two on strangler.credentials only (strangler_contracts.user_records).
+        UserRegistered.name: Participants(producers=(LEGACY_MONOLITH, AUTH), consumers=(BILLING,)),
+        PasswordChanged.name: Participants(producers=(LEGACY_MONOLITH, AUTH)),
+        UserProfileChanged.name: Participants(producers=(LEGACY_MONOLITH, AUTH)),
+        UserAccountChanged.name: Participants(
+            producers=(LEGACY_MONOLITH, AUTH), consumers=(LEGACY_MONOLITH, AUTH)
+        ),
         # Billing is being extracted: both sides publish billing's events while both serve,
         # and each applies the other's (two-way sync: strangler_contracts.records).
         SubscriptionStarted.name: _BOTH_SIDES_OF_BILLING,

@@ -16,12 +16,15 @@ from strangler_contracts.events import (
     FarewellSentAndDataErased,
     InvoiceIssued,
     NotificationSent,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionActivated,
     SubscriptionCancelled,
     SubscriptionStarted,
+    UserAccountChanged,
+    UserProfileChanged,
     UserRegistered,
 )
 
@@ -36,6 +39,9 @@ __all__ = [
 
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     UserRegistered,
+    PasswordChanged,
+    UserProfileChanged,
+    UserAccountChanged,
     SubscriptionStarted,
     SubscriptionActivated,
     SubscriptionCancelled,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACCOUNTS", "ALL_TOPICS", "BILLING", "NOTIFICATIONS", "TopicSpec", "dead_letter_topic"]
+__all__ = [
+    "ACCOUNTS",
+    "ALL_TOPICS",
+    "BILLING",
+    "CREDENTIALS",
+    "NOTIFICATIONS",
+    "TopicSpec",
+    "dead_letter_topic",
+]
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,12 @@ class TopicSpec:
 
 
 ACCOUNTS = TopicSpec("strangler.accounts", 4, "Users: registration and account changes.")
+CREDENTIALS = TopicSpec(
+    "strangler.credentials",
+    4,
+    "Account records with their password hashes, keyed by user: only the sides that hold "
+    "credentials (the monolith, auth) read it.",
+)
 BILLING = TopicSpec(
     "strangler.billing", 4, "Subscriptions, invoices, payments and refunds, keyed by customer."
 )
@@ -34,4 +48,4 @@ def _with_dead_letters(*specs: TopicSpec) -> tuple[TopicSpec, ...]:
     return (*specs, *dead_letters)
 
 
-ALL_TOPICS = _with_dead_letters(ACCOUNTS, BILLING, NOTIFICATIONS)
+ALL_TOPICS = _with_dead_letters(ACCOUNTS, CREDENTIALS, BILLING, NOTIFICATIONS)

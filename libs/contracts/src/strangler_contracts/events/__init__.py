@@ -7,7 +7,12 @@ from strangler_contracts.events.account_closure import (
     BillingClosedForAccount,
     FarewellSentAndDataErased,
 )
-from strangler_contracts.events.accounts import UserRegistered
+from strangler_contracts.events.accounts import (
+    PasswordChanged,
+    UserAccountChanged,
+    UserProfileChanged,
+    UserRegistered,
+)
 from strangler_contracts.events.billing import (
     InvoiceIssued,
     PaymentFailed,
@@ -27,11 +32,14 @@ __all__ = [
     "FarewellSentAndDataErased",
     "InvoiceIssued",
     "NotificationSent",
+    "PasswordChanged",
     "PaymentFailed",
     "PaymentSucceeded",
     "RefundIssued",
     "SubscriptionActivated",
     "SubscriptionCancelled",
     "SubscriptionStarted",
+    "UserAccountChanged",
+    "UserProfileChanged",
     "UserRegistered",
 ]
