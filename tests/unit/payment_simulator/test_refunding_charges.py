@@ -99,3 +99,17 @@ async def test_retrying_a_refund_with_the_same_key_refunds_once(
     assert other.status_code == 422
     assert other.json()["type"].endswith("/idempotency-key-reused")
     assert (await client.get(f"/v1/charges/{charge_id}")).json()["amount_refunded"] == 1000
+
+
+async def test_a_card_whose_issuer_refuses_refunds_keeps_the_money_where_it_is(
+    client: httpx.AsyncClient, charge: Charge, refund: Refund
+) -> None:
+    charge_id = (await charge(amount=5000, card_number="4000 0000 0000 5126")).json()["id"]
+
+    declined = await refund(charge_id=charge_id, amount=1000)
+
+    assert declined.status_code == 402
+    assert declined.headers["content-type"].startswith(PROBLEM)
+    assert declined.json()["type"].endswith("/refund-declined")
+    assert declined.json()["charge_id"] == charge_id
+    assert (await client.get(f"/v1/charges/{charge_id}")).json()["amount_refunded"] == 0

@@ -128,7 +128,7 @@ async def get_charge(charge_id: str, processor: Processor) -> ChargeResponse:
     "/refunds",
     status_code=201,
     response_model=RefundResponse,
-    responses={code: _PROBLEM for code in (400, 404, 409, 422)},
+    responses={code: _PROBLEM for code in (400, 402, 404, 409, 422)},
 )
 async def create_refund(
     payload: RefundRequest,

@@ -7,6 +7,9 @@ card number          outcome
 4000000000000002     declined: 402 ``card-declined``, ``decline_code: generic_decline``
 4000000000009995     declined: 402 ``card-declined``, ``decline_code: insufficient_funds``
 4000000000000077     hangs ``hang_seconds``, then 504 ``processor-timeout``; nothing recorded
+4000000000005126     approved, but every refund of its charges is declined: 402
+                     ``refund-declined`` (the ledger keeps a card's last four digits only,
+                     so any card ending in 5126 does so)
 any other valid      approved, like 4242424242424242
 ===================  ===================================================================
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 __all__ = [
     "APPROVED",
     "HANGS",
+    "REFUNDS_DECLINED",
     "TEST_CARDS",
     "Approve",
     "CardBehaviour",
@@ -28,6 +32,7 @@ __all__ = [
     "Hang",
     "InvalidCardNumber",
     "behaviour_of",
+    "declines_refunds",
     "luhn_valid",
     "parse_card_number",
 ]
@@ -52,12 +57,14 @@ CardBehaviour = Approve | Decline | Hang
 
 APPROVED = "4242424242424242"
 HANGS = "4000000000000077"
+REFUNDS_DECLINED = "4000000000005126"
 
 TEST_CARDS: dict[str, CardBehaviour] = {
     APPROVED: Approve(),
     "4000000000000002": Decline("generic_decline"),
     "4000000000009995": Decline("insufficient_funds"),
     HANGS: Hang(),
+    REFUNDS_DECLINED: Approve(),
 }
 
 
@@ -88,3 +95,8 @@ def parse_card_number(raw: str) -> str:
 
 def behaviour_of(card_number: str) -> CardBehaviour:
     return TEST_CARDS.get(card_number, Approve())
+
+
+def declines_refunds(card_last4: str) -> bool:
+    """Whether the issuer of the card a charge was made with refuses to take money back."""
+    return card_last4 == REFUNDS_DECLINED[-4:]

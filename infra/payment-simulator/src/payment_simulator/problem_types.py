@@ -14,6 +14,7 @@ __all__ = [
     "INVALID_CARD_NUMBER",
     "PAYMENT_SIMULATOR_PROBLEMS",
     "PROCESSOR_TIMEOUT",
+    "REFUND_DECLINED",
     "REFUND_EXCEEDS_CHARGE",
 ]
 
@@ -62,4 +63,10 @@ IDEMPOTENCY_KEY_REUSED = PAYMENT_SIMULATOR_PROBLEMS.define(
     "Idempotency key reused",
     422,
     "The Idempotency-Key was used before for a different request.",
+)
+REFUND_DECLINED = PAYMENT_SIMULATOR_PROBLEMS.define(
+    "refund-declined",
+    "Refund declined",
+    402,
+    "The issuer of the charged card refused the refund; no money moved.",
 )

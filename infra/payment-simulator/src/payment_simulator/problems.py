@@ -11,7 +11,7 @@ from http_platform import Problem, ProblemResponse
 from payment_simulator.cards import InvalidCardNumber
 from payment_simulator.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from payment_simulator.ledger import ChargeNotFound, ChargeNotRefundable, RefundExceedsCharge
-from payment_simulator.processor import ProcessorTimeout
+from payment_simulator.processor import ProcessorTimeout, RefundDeclined
 
 __all__ = ["card_declined", "install_payment_problems"]
 
@@ -52,6 +52,10 @@ def _charge_not_refundable(exc: ChargeNotRefundable) -> Problem:
     )
 
 
+def _refund_declined(exc: RefundDeclined) -> Problem:
+    return Problem(402, "refund-declined", "Refund declined", str(exc), charge_id=exc.charge.id)
+
+
 def _refund_exceeds_charge(exc: RefundExceedsCharge) -> Problem:
     return Problem(
         422,
@@ -78,6 +82,7 @@ def install_payment_problems(app: FastAPI) -> None:
     _map(app, ChargeNotFound, _charge_not_found)
     _map(app, ChargeNotRefundable, _charge_not_refundable)
     _map(app, RefundExceedsCharge, _refund_exceeds_charge)
+    _map(app, RefundDeclined, _refund_declined)
     _map(app, IdempotencyKeyInUse, _key_in_use)
     _map(app, IdempotencyKeyReused, _key_reused)
 

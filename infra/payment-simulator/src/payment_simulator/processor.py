@@ -5,14 +5,28 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from payment_simulator.cards import Decline, Hang, behaviour_of, parse_card_number
+from payment_simulator.cards import (
+    Decline,
+    Hang,
+    behaviour_of,
+    declines_refunds,
+    parse_card_number,
+)
 from payment_simulator.ledger import Charge, Ledger, Refund
 
-__all__ = ["PaymentProcessor", "ProcessorTimeout"]
+__all__ = ["PaymentProcessor", "ProcessorTimeout", "RefundDeclined"]
 
 
 class ProcessorTimeout(Exception):
     """The card network never answered; no charge was recorded, so a retry is safe."""
+
+
+class RefundDeclined(Exception):
+    """The card's issuer refused the refund; no money moved, and asking again changes nothing."""
+
+    def __init__(self, charge: Charge) -> None:
+        super().__init__(f"The issuer of the card of charge {charge.id} declined the refund.")
+        self.charge = charge
 
 
 @dataclass
@@ -42,4 +56,8 @@ class PaymentProcessor:
         )
 
     def refund(self, charge_id: str, amount: int | None) -> Refund:
+        """A refund of ``amount`` (all that is left when None), or ``RefundDeclined``."""
+        charge = self.ledger.charge(charge_id)
+        if charge.status == "succeeded" and declines_refunds(charge.card_last4):
+            raise RefundDeclined(charge)
         return self.ledger.refund(charge_id, amount)
