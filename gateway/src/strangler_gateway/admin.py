@@ -22,10 +22,11 @@ from http_platform.operator import operator_bearer, verify_operator_token
 from http_platform.problem_writer import Problem
 from http_platform.service_app import ServiceApp, root_of
 from pydantic import BaseModel, Field
-from strangler_flags import Mode, RouteFlag
+from strangler_flags import SIDE_EFFECT_MODES, Mode, RouteFlag
 
-from strangler_gateway.problem_types import ROUTE_BORN_NEW, UNKNOWN_ROUTE
+from strangler_gateway.problem_types import ROUTE_BORN_NEW, SIDE_EFFECT_MODE, UNKNOWN_ROUTE
 from strangler_gateway.root import GatewayRoot
+from strangler_gateway.side_effects import SIDE_EFFECTS, SideEffect, side_effect_named
 from strangler_gateway.store import KILL_SWITCH_SUBJECT
 
 __all__ = ["ADMIN_PREFIX", "create_admin_app"]
@@ -42,9 +43,21 @@ class FlagView(BaseModel):
     force_new_email_domains: list[str]
 
 
+class SideEffectView(BaseModel):
+    """A side-effect flag (side_effects.py): who does the work, ``legacy`` or ``new``."""
+
+    name: str
+    mode: Mode
+    legacy: str
+    new: str
+    force_new_user_ids: list[str]
+    force_new_email_domains: list[str]
+
+
 class FlagsView(BaseModel):
     kill_switch: bool
     flags: list[FlagView]
+    side_effects: list[SideEffectView] = Field(default_factory=list)
 
 
 class FlagChange(BaseModel):
@@ -143,19 +156,48 @@ def create_admin_app(root: GatewayRoot) -> ServiceApp[GatewayRoot]:
                 for route in sorted(routes.routes, key=lambda r: r.name)
                 if not route.born_new
             ],
+            side_effects=[
+                SideEffectView(
+                    name=effect.name,
+                    mode=state.flag(effect.name).mode,
+                    legacy=effect.legacy,
+                    new=effect.new,
+                    force_new_user_ids=sorted(state.flag(effect.name).force_new_user_ids),
+                    force_new_email_domains=sorted(state.flag(effect.name).force_new_email_domains),
+                )
+                for effect in SIDE_EFFECTS
+            ],
         )
+
+    def flag_of(change: FlagChange) -> RouteFlag:
+        return RouteFlag(
+            mode=change.mode,
+            percent=change.percent,
+            force_new_user_ids=frozenset(change.force_new_user_ids),
+            force_new_email_domains=frozenset(d.lower() for d in change.force_new_email_domains),
+        )
+
+    async def set_side_effect(effect: SideEffect, change: FlagChange, who: str) -> FlagsView:
+        if change.mode not in SIDE_EFFECT_MODES:
+            raise Problem(
+                SIDE_EFFECT_MODE,
+                f"{effect.name!r} is done by one side, legacy or new, not {change.mode.value}.",
+            )
+        await store.set_flag(effect.name, flag_of(change), who=who, reason=change.reason)
+        return view()
 
     # Every call may be refused for its token: 401 without one, 403 with a wrong one.
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], responses=problem_responses(401, 403))
 
     @router.get("/flags")
     async def list_flags(_: Admin) -> FlagsView:
-        """Every route's flag and the kill switch."""
+        """Every route's flag, every side-effect flag (``mail``) and the kill switch."""
         return view()
 
     @router.get("/flags/history")
     async def history(_: Admin, route: str | None = None, limit: int = 100) -> list[AuditView]:
-        """Flag and kill-switch changes, latest first; ``route=kill-switch`` for the switch."""
+        """Flag and kill-switch changes, latest first; ``route=kill-switch`` for the switch,
+        ``route=mail`` for a side-effect flag."""
         subject = route
         if route is not None and route != KILL_SWITCH_SUBJECT:
             subject = next((r.flag for r in routes.routes if r.name == route), route)
@@ -172,9 +214,12 @@ def create_admin_app(root: GatewayRoot) -> ServiceApp[GatewayRoot]:
             for e in entries
         ]
 
-    @router.put("/flags/{route_name}", responses=problem_responses(404, 409))
+    @router.put("/flags/{route_name}", responses=problem_responses(404, 409, 422))
     async def set_flag(route_name: str, change: FlagChange, who: Admin) -> FlagsView:
-        """Set one route's mode, canary percentage and targeting."""
+        """Set one route's mode, canary percentage and targeting, or a side effect's side."""
+        effect = side_effect_named(route_name)
+        if effect is not None:
+            return await set_side_effect(effect, change, who)
         route = next((r for r in routes.routes if r.name == route_name), None)
         if route is None:
             raise Problem(UNKNOWN_ROUTE, f"No route is named {route_name!r}.")
@@ -183,13 +228,7 @@ def create_admin_app(root: GatewayRoot) -> ServiceApp[GatewayRoot]:
                 ROUTE_BORN_NEW,
                 f"Route {route_name!r} was born in its service; it is always served by new.",
             )
-        flag = RouteFlag(
-            mode=change.mode,
-            percent=change.percent,
-            force_new_user_ids=frozenset(change.force_new_user_ids),
-            force_new_email_domains=frozenset(d.lower() for d in change.force_new_email_domains),
-        )
-        await store.set_flag(route.flag, flag, who=who, reason=change.reason)
+        await store.set_flag(route.flag, flag_of(change), who=who, reason=change.reason)
         return view()
 
     @router.get("/routes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http_platform.problem_catalogue import ProblemCatalogue
 
-__all__ = ["GATEWAY_PROBLEMS", "ROUTE_BORN_NEW", "UNKNOWN_ROUTE"]
+__all__ = ["GATEWAY_PROBLEMS", "ROUTE_BORN_NEW", "SIDE_EFFECT_MODE", "UNKNOWN_ROUTE"]
 
 GATEWAY_PROBLEMS = ProblemCatalogue("gateway")
 UNKNOWN_ROUTE = GATEWAY_PROBLEMS.define(
@@ -15,4 +15,10 @@ ROUTE_BORN_NEW = GATEWAY_PROBLEMS.define(
     "Route has no legacy side",
     409,
     "A flag change for a route born in its service: it is always served by new.",
+)
+SIDE_EFFECT_MODE = GATEWAY_PROBLEMS.define(
+    "side-effect-mode",
+    "Side effect is legacy or new",
+    422,
+    "A side-effect flag (`mail`) is done by one side: `legacy` or `new`, never shadow or canary.",
 )

@@ -41,7 +41,8 @@ dlq_app = typer.Typer(
 )
 app.add_typer(dlq_app, name="dlq")
 flags_app = typer.Typer(
-    help="The gateway's routing flags: which side, legacy or new, serves each route and user.",
+    help="The gateway's flags: which side, legacy or new, serves each route and user, and "
+    "which side sends e-mail (mail).",
     no_args_is_help=True,
 )
 app.add_typer(flags_app, name="flags")
@@ -290,7 +291,7 @@ def _against_gateway(gateway: str | None, token: str | None, command: "AdminComm
 
 @flags_app.command("list")
 def flags_list(gateway: GatewayUrl = None, token: AdminToken = None) -> None:
-    """Every route's flag (mode, canary percentage, targeting) and the kill switch."""
+    """Every route's flag (mode, canary percentage, targeting), mail's and the kill switch."""
     from strangler_runner.flag_control import list_flags
 
     _against_gateway(gateway, token, list_flags)
@@ -298,8 +299,16 @@ def flags_list(gateway: GatewayUrl = None, token: AdminToken = None) -> None:
 
 @flags_app.command("set")
 def flags_set(
-    route: Annotated[str, typer.Argument(help="auth, users, billing or notifications")],
-    mode: Annotated[str, typer.Argument(help="legacy, shadow, canary or new", show_default=False)],
+    route: Annotated[
+        str,
+        typer.Argument(help="auth, users, billing or notifications; or mail (who sends e-mail)"),
+    ],
+    mode: Annotated[
+        str,
+        typer.Argument(
+            help="legacy, shadow, canary or new (mail: legacy or new)", show_default=False
+        ),
+    ],
     percent: Annotated[
         int | None,
         typer.Option(help="canary only, and required there: the share of users on new (0..100)"),
@@ -319,7 +328,7 @@ def flags_set(
     gateway: GatewayUrl = None,
     token: AdminToken = None,
 ) -> None:
-    """Set a route's mode; targeting not given is kept (the flag is read, then changed).
+    """Set a route's mode, or who sends e-mail (`mail`); targeting not given is kept.
 
     `strangler flags set billing canary --percent 50` keeps the users and e-mail domains
     already sent to new; --user or --email-domain replaces that list; --clear-targeting

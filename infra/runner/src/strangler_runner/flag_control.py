@@ -20,6 +20,7 @@ from strangler_runner.gateway_admin import (
     GatewayAdmin,
     GatewayAdminError,
     GatewayProblem,
+    SideEffectView,
 )
 from strangler_runner.settings import RunnerSettings
 from strangler_runner.state import StateDir
@@ -112,27 +113,45 @@ def _percent(flag: FlagView) -> str:
     return f"{flag.percent} %" if flag.mode == Mode.CANARY else NOTHING
 
 
-def _show_flags(view: FlagsView, console: RunnerConsole, routes: Sequence[str] = ()) -> None:
-    console.table(
-        ["route", "prefix", "mode", "percent", "users on new", "e-mail domains on new"],
-        [
+def _show_flags(view: FlagsView, console: RunnerConsole, names: Sequence[str] = ()) -> None:
+    """The route flags, the side-effect flags and the kill switch; only ``names`` if given."""
+    flags = [flag for flag in view.flags if not names or flag.route in names]
+    if flags:
+        console.table(
+            ["route", "prefix", "mode", "percent", "users on new", "e-mail domains on new"],
             [
-                flag.route,
-                flag.prefix,
-                flag.mode,
-                _percent(flag),
-                ", ".join(flag.force_new_user_ids) or NOTHING,
-                ", ".join(flag.force_new_email_domains) or NOTHING,
-            ]
-            for flag in view.flags
-            if not routes or flag.route in routes
-        ],
-        right_aligned=["percent"],
-        unbroken=["route", "prefix", "mode", "percent"],
-    )
+                [
+                    flag.route,
+                    flag.prefix,
+                    flag.mode,
+                    _percent(flag),
+                    ", ".join(flag.force_new_user_ids) or NOTHING,
+                    ", ".join(flag.force_new_email_domains) or NOTHING,
+                ]
+                for flag in flags
+            ],
+            right_aligned=["percent"],
+            unbroken=["route", "prefix", "mode", "percent"],
+        )
+    effects = [effect for effect in view.side_effects if not names or effect.name in names]
+    if effects:
+        console.table(
+            ["side effect", "mode", "who does it", "users on new", "e-mail domains on new"],
+            [
+                [
+                    effect.name,
+                    effect.mode,
+                    effect.new if effect.mode == Mode.NEW else effect.legacy,
+                    ", ".join(effect.force_new_user_ids) or NOTHING,
+                    ", ".join(effect.force_new_email_domains) or NOTHING,
+                ]
+                for effect in effects
+            ],
+            unbroken=["side effect", "mode"],
+        )
     if view.kill_switch:
         console.message(
-            "kill switch: ON — every route is served by legacy whatever its flag "
+            "kill switch: ON — every route and side effect is legacy whatever its flag "
             "(`strangler kill-switch off` hands control back to the flags)"
         )
     else:
@@ -178,7 +197,7 @@ class FlagRequest:
         self.email_domains = [domain.lower().lstrip("@") for domain in email_domains]
         self.clear_targeting = clear_targeting
 
-    def applied_to(self, current: FlagView | None) -> RouteFlag:
+    def applied_to(self, current: FlagView | SideEffectView | None) -> RouteFlag:
         kept_users = current.force_new_user_ids if current and not self.clear_targeting else []
         kept_domains = (
             current.force_new_email_domains if current and not self.clear_targeting else []
@@ -196,7 +215,7 @@ def set_flag(
 ) -> int:
     current = admin.flags().flag(route)
     view = admin.set_flag(route, request.applied_to(current), reason)
-    _show_flags(view, console, routes=[route])
+    _show_flags(view, console, names=[route])
     return 0
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "GatewayNotAnswering",
     "GatewayProblem",
     "ShadowFigures",
+    "SideEffectView",
 ]
 
 ADMIN_PREFIX = "/_strangler"
@@ -55,12 +56,26 @@ class FlagView(BaseModel):
     force_new_email_domains: list[str] = []
 
 
+class SideEffectView(BaseModel):
+    """A side-effect flag (``mail``): who does the work, ``legacy`` or ``new``."""
+
+    name: str
+    mode: str
+    legacy: str = ""
+    new: str = ""
+    force_new_user_ids: list[str] = []
+    force_new_email_domains: list[str] = []
+
+
 class FlagsView(BaseModel):
     kill_switch: bool
     flags: list[FlagView]
+    side_effects: list[SideEffectView] = []
 
-    def flag(self, route: str) -> FlagView | None:
-        return next((flag for flag in self.flags if flag.route == route), None)
+    def flag(self, name: str) -> FlagView | SideEffectView | None:
+        """The route's flag, or the side-effect flag of that name."""
+        route = next((flag for flag in self.flags if flag.route == name), None)
+        return route or next((e for e in self.side_effects if e.name == name), None)
 
 
 class AuditEntry(BaseModel):

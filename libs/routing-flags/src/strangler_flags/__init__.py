@@ -6,6 +6,8 @@ answer through OpenFeature, without importing the gateway.
 
 from strangler_flags.decision import (
     BUCKETS,
+    MAIL,
+    SIDE_EFFECT_MODES,
     Decision,
     FlagState,
     Mode,
@@ -20,17 +22,21 @@ from strangler_flags.provider import PROVIDER_NAME, StranglerFlagProvider, openf
 from strangler_flags.sources import (
     FlagSource,
     FlagSourceUnavailable,
+    GatewayFlagPoller,
     GatewayFlagSource,
     InMemoryFlagSource,
 )
 
 __all__ = [
     "BUCKETS",
+    "MAIL",
     "PROVIDER_NAME",
+    "SIDE_EFFECT_MODES",
     "Decision",
     "FlagSource",
     "FlagSourceUnavailable",
     "FlagState",
+    "GatewayFlagPoller",
     "GatewayFlagSource",
     "InMemoryFlagSource",
     "Mode",

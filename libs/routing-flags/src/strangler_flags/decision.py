@@ -29,6 +29,8 @@ from types import MappingProxyType
 
 __all__ = [
     "BUCKETS",
+    "MAIL",
+    "SIDE_EFFECT_MODES",
     "Decision",
     "FlagState",
     "Mode",
@@ -52,6 +54,16 @@ class Mode(StrEnum):
 class Target(StrEnum):
     LEGACY = "legacy"
     NEW = "new"
+
+
+MAIL = "mail"
+"""The side-effect flag that says who sends the e-mails: the monolith inline, or the
+notifications service from events. Side-effect flags sit beside the route flags, in the same
+store and audit trail, and decide with the same ``decide``."""
+
+SIDE_EFFECT_MODES = frozenset({Mode.LEGACY, Mode.NEW})
+"""A side effect is done by exactly one side: never mirrored (shadow), never split by
+percentage (a mail sent by both, or by neither, is the failure the flag exists to prevent)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,14 @@ def flag_from_document(document: Mapping[str, Any]) -> RouteFlag:
 
 
 def state_from_flags_view(view: Mapping[str, Any]) -> FlagState:
-    """The snapshot behind ``GET /_strangler/flags``: each flag keyed by its route's name.
+    """The snapshot behind ``GET /_strangler/flags``: each route's flag keyed by the route's
+    name, each side-effect flag (``side_effects``, e.g. ``mail``) by its own.
 
     Raises ``KeyError``, ``TypeError`` or ``ValueError`` when the view is not such an answer.
     """
     flags = {str(item["route"]): flag_from_document(item) for item in view["flags"]}
+    flags |= {  # a side effect has no percentage: it is legacy or new
+        str(item["name"]): flag_from_document({**item, "percent": 0})
+        for item in view.get("side_effects", ())
+    }
     return FlagState(MappingProxyType(flags), bool(view["kill_switch"]))

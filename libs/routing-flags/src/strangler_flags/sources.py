@@ -10,6 +10,10 @@ That task runs on an event loop of its own, in a daemon thread. OpenFeature's li
 ``initialize`` from a thread of its own; a private loop lets the same source serve a
 synchronous worker and an asyncio service alike, without ever competing with the service's
 own event loop for time.
+
+An asyncio service that supervises its own background loops follows the gateway with
+``GatewayFlagPoller`` instead: the same polling, as a loop (``run(stop)``) on the service's
+event loop (the monolith reads the ``mail`` flag so).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "FLAGS_PATH",
     "FlagSource",
     "FlagSourceUnavailable",
+    "GatewayFlagPoller",
     "GatewayFlagSource",
     "InMemoryFlagSource",
 ]
@@ -83,12 +88,75 @@ class InMemoryFlagSource:
         self._state = FlagState(self._state.flags, on)
 
 
-class GatewayFlagSource:
-    """The gateway's flags, re-read every ``poll_seconds``; the last good snapshot is kept.
+class GatewayFlagPoller:
+    """Reads ``GET /_strangler/flags`` on each ``poll``; keeps the last good snapshot.
 
-    A failed poll (gateway restarting, network trouble) changes nothing: evaluations go on
-    with the last snapshot, and the next poll tries again.
+    A failed poll (gateway restarting, network trouble) changes nothing: the last snapshot
+    stays, the failure is logged once until the gateway answers again, and the next poll
+    tries again. ``run`` polls every ``poll_seconds`` until its stop event is set, so a
+    change at the gateway reaches ``current()`` within one poll while the gateway answers.
     """
+
+    def __init__(
+        self,
+        gateway_url: str,
+        admin_token: str,
+        *,
+        poll_seconds: float = 0.5,
+        request_timeout_seconds: float = 2.0,
+        actor: str = "openfeature-provider",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.gateway_url = gateway_url.rstrip("/")
+        self.poll_seconds = poll_seconds
+        self.request_timeout_seconds = request_timeout_seconds
+        self._headers = {"Authorization": f"Bearer {admin_token}", "X-Strangler-Actor": actor}
+        self._transport = transport
+        self._state: FlagState | None = None
+        self.last_problem = "no answer yet"
+
+    def current(self) -> FlagState | None:
+        return self._state
+
+    def client(self) -> httpx.AsyncClient:
+        """The client ``poll`` is given; one per run, closed by its caller."""
+        return httpx.AsyncClient(
+            base_url=self.gateway_url,
+            headers=self._headers,
+            timeout=self.request_timeout_seconds,
+            transport=self._transport,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every ``poll_seconds`` until ``stop`` is set; never raises for a failed poll."""
+        async with self.client() as client:
+            while not stop.is_set():
+                await self.poll(client)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.poll_seconds)
+
+    async def poll(self, client: httpx.AsyncClient) -> bool:
+        """Read the flags once; whether a snapshot came in."""
+        try:
+            response = await client.get(FLAGS_PATH)
+            response.raise_for_status()
+            state = state_from_flags_view(response.json())
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as problem:
+            description = f"{type(problem).__name__}: {problem}"
+            if description != self.last_problem:
+                logger.warning("cannot read flags from %s: %s", self.gateway_url, description)
+            self.last_problem = description
+            return False
+        if self.last_problem and self._state is not None:
+            logger.info("reading flags from %s again", self.gateway_url)
+        self.last_problem = ""
+        self._state = state
+        return True
+
+
+class GatewayFlagSource:
+    """The gateway's flags, re-read every ``poll_seconds`` by a ``GatewayFlagPoller`` on a
+    private event loop; the last good snapshot is kept."""
 
     def __init__(
         self,
@@ -101,17 +169,15 @@ class GatewayFlagSource:
         actor: str = "openfeature-provider",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._gateway_url = gateway_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"Bearer {admin_token}",
-            "X-Strangler-Actor": actor,
-        }
-        self._poll_seconds = poll_seconds
+        self._poller = GatewayFlagPoller(
+            gateway_url,
+            admin_token,
+            poll_seconds=poll_seconds,
+            request_timeout_seconds=request_timeout_seconds,
+            actor=actor,
+            transport=transport,
+        )
         self._startup_timeout_seconds = startup_timeout_seconds
-        self._request_timeout_seconds = request_timeout_seconds
-        self._transport = transport
-        self._state: FlagState | None = None
-        self._last_problem = "no answer yet"
         self._first_snapshot = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -120,10 +186,10 @@ class GatewayFlagSource:
 
     @property
     def gateway_url(self) -> str:
-        return self._gateway_url
+        return self._poller.gateway_url
 
     def current(self) -> FlagState | None:
-        return self._state
+        return self._poller.current()
 
     def start(self) -> None:
         if self._thread is None:
@@ -134,8 +200,8 @@ class GatewayFlagSource:
             self._thread.start()
         if not self._first_snapshot.wait(self._startup_timeout_seconds):
             raise FlagSourceUnavailable(
-                f"no flags from {self._gateway_url}{FLAGS_PATH} within "
-                f"{self._startup_timeout_seconds:g} s ({self._last_problem}); still trying"
+                f"no flags from {self.gateway_url}{FLAGS_PATH} within "
+                f"{self._startup_timeout_seconds:g} s ({self._poller.last_problem}); still trying"
             )
 
     def stop(self) -> None:
@@ -145,7 +211,7 @@ class GatewayFlagSource:
             with contextlib.suppress(RuntimeError):  # the loop has already closed
                 loop.call_soon_threadsafe(task.cancel)
         if self._thread is not None:
-            self._thread.join(timeout=self._request_timeout_seconds + 1)
+            self._thread.join(timeout=self._poller.request_timeout_seconds + 1)
             self._thread = None
         self._loop = self._task = None
 
@@ -157,29 +223,8 @@ class GatewayFlagSource:
         # Published before `_stopping` is read: `stop()` sets `_stopping` before reading
         # these, so either it cancels this task or this task sees it stopping.
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        async with httpx.AsyncClient(
-            base_url=self._gateway_url,
-            headers=self._headers,
-            timeout=self._request_timeout_seconds,
-            transport=self._transport,
-        ) as client:
+        async with self._poller.client() as client:
             while not self._stopping.is_set():
-                await self._poll(client)
-                await asyncio.sleep(self._poll_seconds)
-
-    async def _poll(self, client: httpx.AsyncClient) -> None:
-        try:
-            response = await client.get(FLAGS_PATH)
-            response.raise_for_status()
-            state = state_from_flags_view(response.json())
-        except (httpx.HTTPError, KeyError, TypeError, ValueError) as problem:
-            description = f"{type(problem).__name__}: {problem}"
-            if description != self._last_problem:
-                logger.warning("cannot read flags from %s: %s", self._gateway_url, description)
-            self._last_problem = description
-            return
-        if self._last_problem and self._first_snapshot.is_set():
-            logger.info("reading flags from %s again", self._gateway_url)
-        self._last_problem = ""
-        self._state = state
-        self._first_snapshot.set()
+                if await self._poller.poll(client):
+                    self._first_snapshot.set()
+                await asyncio.sleep(self._poller.poll_seconds)
