@@ -1,0 +1,1 @@
+"""Notifications, extracted from the monolith: nobody calls it, it reacts to events."""

@@ -1,0 +1,1 @@
+"""What notifications talks to: its database, the SMTP server, the broker (via the outbox)."""

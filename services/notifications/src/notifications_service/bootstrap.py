@@ -1,0 +1,102 @@
+"""The composition root: the one place notifications' adapters are chosen and built.
+
+``bootstrap_process`` builds everything the HTTP process holds while it runs
+(``NotificationsProcess``): the database engine, the stores on it, the user's API
+(``Notifications``), what turns events into mail (``MailChoreography``) and the mail sender
+with its SMTP mailer. Tests give a mailer, a sending switch or a clock of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_eventing import BrokerConfig
+from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
+
+from notifications_service.adapters.sending_switch import SettingSwitch
+from notifications_service.adapters.smtp import SmtpMailer
+from notifications_service.adapters.store import sql_stores
+from notifications_service.service_layer.choreography import MailChoreography
+from notifications_service.service_layer.notifications import Notifications
+from notifications_service.service_layer.ports import Clock, Mailer, SendingSwitch, Stores
+from notifications_service.service_layer.sender import MailSender, SendPolicy
+from notifications_service.settings import NotificationsSettings
+
+__all__ = [
+    "SERVICE_NAME",
+    "NotificationsProcess",
+    "bootstrap_process",
+    "broker_config",
+    "smtp_mailer",
+]
+
+SERVICE_NAME = "notifications"
+
+
+def broker_config(settings: NotificationsSettings) -> BrokerConfig:
+    return BrokerConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kind=settings.kafka_kind,
+        client_id=SERVICE_NAME,
+    )
+
+
+def smtp_mailer(settings: NotificationsSettings) -> SmtpMailer:
+    return SmtpMailer(
+        settings.smtp_host, settings.smtp_port, settings.mail_sender, settings.smtp_timeout_seconds
+    )
+
+
+def send_policy(settings: NotificationsSettings) -> SendPolicy:
+    return SendPolicy(
+        batch_size=settings.send_batch_size,
+        poll_seconds=settings.send_poll_seconds,
+        lease_seconds=settings.send_lease_seconds,
+        retry_first_seconds=settings.retry_first_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
+    )
+
+
+@dataclass
+class NotificationsProcess:
+    """What notifications' HTTP process holds while it runs."""
+
+    settings: NotificationsSettings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    stores: Stores
+    notifications: Notifications
+    choreography: MailChoreography
+    sender: MailSender
+    mailer: Mailer
+
+    async def aclose(self) -> None:
+        await self.mailer.aclose()
+        await self.engine.dispose()
+
+
+def bootstrap_process(
+    settings: NotificationsSettings,
+    *,
+    mailer: Mailer | None = None,
+    switch: SendingSwitch | None = None,
+    clock: Clock = utcnow,
+) -> NotificationsProcess:
+    """Everything on real adapters, but for what a test gives. Connects to nothing yet."""
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    stores = sql_stores(sessions)
+    resolved_mailer = mailer or smtp_mailer(settings)
+    return NotificationsProcess(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        stores=stores,
+        notifications=Notifications(stores, clock),
+        choreography=MailChoreography(
+            switch or SettingSwitch(settings.sending == "on"), clock, settings.message_id_domain
+        ),
+        sender=MailSender(stores, resolved_mailer, clock, send_policy(settings)),
+        mailer=resolved_mailer,
+    )

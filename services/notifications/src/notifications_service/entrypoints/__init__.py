@@ -1,0 +1,1 @@
+"""How notifications is reached: HTTP, the event consumer, the command line."""

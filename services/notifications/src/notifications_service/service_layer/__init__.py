@@ -1,0 +1,1 @@
+"""Notifications' use cases: mail asked for by events, the sender, the user's API."""

@@ -1,0 +1,77 @@
+"""Every setting of the notifications service, read once from ``NOTIFICATIONS_*`` variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from http_platform.settings import ServiceSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+__all__ = ["NotificationsSettings"]
+
+
+class NotificationsSettings(ServiceSettings):
+    """``NOTIFICATIONS_*``; the body limits and the operator token are ``ServiceSettings``'."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./.strangler/data/notifications.db"
+
+    jwt_secret: SecretStr = Field(
+        description="The HMAC key the monolith signs access tokens with. Required: there is "
+        "no safe default."
+    )
+    jwt_issuer: str = Field(
+        default="legacy-monolith", description="The issuer whose access tokens are trusted."
+    )
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_kind: Literal["tansu", "kafka"] = Field(
+        default="tansu", description="'kafka' turns on the idempotent producer."
+    )
+    outbox_relay_enabled: bool = Field(
+        default=True, description="Publish the outbox from this process (off in unit tests)."
+    )
+    consumer_enabled: bool = Field(
+        default=True,
+        description="Consume the events that cause mail (accounts, billing) from this process.",
+    )
+    consumer_group: str = "notifications"
+
+    sending: Literal["on", "off"] = Field(
+        default="off",
+        description="Whether this service sends the mails the events ask for ('on') or leaves "
+        "them to the monolith, which sends inline ('off'). Decided per event as it is "
+        "consumed; the mail flag replaces it.",
+    )
+    sender_enabled: bool = Field(
+        default=True, description="Deliver pending mails from this process (the mail sender)."
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_sender: str = Field(
+        default="Strangler Fig <no-reply@strangler-fig.dev>",
+        description="The From header, the monolith's.",
+    )
+    message_id_domain: str = Field(
+        default="notifications.strangler-fig.dev",
+        description="The right-hand side of every Message-ID this service writes.",
+    )
+    send_batch_size: int = Field(default=50, ge=1, le=1000)
+    send_poll_seconds: float = Field(
+        default=0.2, gt=0, description="How often the sender looks for due mail when idle."
+    )
+    send_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a mail the sender took stays its own: a sender that crashed "
+        "mid-send has its mails taken again (same Message-ID) after that.",
+    )
+    retry_first_seconds: float = Field(
+        default=1.0, gt=0, description="The first wait after a transient SMTP failure."
+    )
+    retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="Waits double per attempt up to this; never given up."
+    )
