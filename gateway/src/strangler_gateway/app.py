@@ -120,6 +120,8 @@ def create_app(
         routes.upstreams(),
         connect_timeout=settings.connect_timeout_seconds,
         read_timeout=settings.read_timeout_seconds,
+        connections_per_upstream=settings.upstream_connections,
+        keepalive_seconds=settings.upstream_keepalive_seconds,
         breaker=lambda: CircuitBreaker(
             settings.breaker_threshold, settings.breaker_cooldown_seconds
         ),

@@ -57,6 +57,12 @@ class GatewaySettings(BaseSettings):
 
     connect_timeout_seconds: float = Field(default=2.0, gt=0)
     read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # At most this many connections to each upstream, so its open descriptors have a ceiling;
+    # a request beyond it waits for a free one. 32: bench/gateway.py's load is never queued.
+    upstream_connections: int = Field(default=32, ge=1)
+    # An idle pooled connection is closed after this long, before the upstream's own idle
+    # timeout (uvicorn's 5 s) closes it under a request sent at the same moment.
+    upstream_keepalive_seconds: float = Field(default=4.0, gt=0)
     max_body_bytes: int = Field(default=MIB, ge=0)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)
     # A client that declares a body and sends none of it is answered 408 this soon (issue 10.6).

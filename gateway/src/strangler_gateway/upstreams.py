@@ -5,6 +5,13 @@ raw ASGI proxy reached ~0.9 times nginx's throughput with ``aiohttp.ClientSessio
 ~0.1 times with ``httpx.AsyncClient``. One session per upstream is created when the app starts
 and closed when it stops, so connections are reused across requests.
 
+Each session holds at most ``connections_per_upstream`` connections (a request beyond them waits
+for a free one, as long as it would wait for an answer), so what the gateway holds open — and
+each upstream accepts from it — has a ceiling however bursty the traffic. Idle ones are closed
+after ``keepalive_seconds``: before the upstream's own idle timeout, so a request is not sent on
+a connection the upstream is closing at that moment. The pool hands out its idle connections in
+turn, so a steady trickle keeps every one a burst opened alive: up to the ceiling, not beyond.
+
 What the breaker counts as the upstream being down: a connection that cannot be made or
 breaks, no answer in time, and a 502/503/504 that is not a problem document (what a dead
 process behind a load balancer looks like). A 5xx the application chose to answer — a problem
@@ -69,15 +76,20 @@ class UpstreamPool:
         *,
         connect_timeout: float,
         read_timeout: float,
+        connections_per_upstream: int = 32,
+        keepalive_seconds: float = 4.0,
         breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
         probe_path: str = "/health/live",
         probe_interval: float = 1.0,
     ) -> None:
         self._urls = sorted(set(upstreams))
         self._breakers = {url: breaker() for url in self._urls}
+        # sock_connect: making the connection; connect: that, or waiting for a pooled one.
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=connect_timeout, sock_read=read_timeout
+            total=None, connect=read_timeout, sock_connect=connect_timeout, sock_read=read_timeout
         )
+        self._connections = connections_per_upstream
+        self._keepalive_seconds = keepalive_seconds
         self._probe_path = probe_path
         self._probe_interval = probe_interval
         self._sessions: dict[str, aiohttp.ClientSession] = {}
@@ -90,7 +102,11 @@ class UpstreamPool:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=self._connections,  # one host per session: the limit per host
+                    keepalive_timeout=self._keepalive_seconds,
+                    ttl_dns_cache=300,
+                ),
             )
 
     async def close(self) -> None:
