@@ -23,5 +23,10 @@ def bootstrap(settings: Settings) -> Sink:
     """The mailbox and its listener; nothing listens until ``listener.start()``."""
     mailbox = Mailbox(settings.max_messages)
     return Sink(
-        mailbox, SmtpListener(MailboxHandler(mailbox), settings.smtp_host, settings.smtp_port)
+        mailbox,
+        SmtpListener(
+            MailboxHandler(mailbox, settings.refused_domain),
+            settings.smtp_host,
+            settings.smtp_port,
+        ),
     )

@@ -22,6 +22,7 @@ class ReceivedMessage:
     from_: str | None
     text: str | None
     received_at: datetime
+    message_id: str | None = None
 
     def is_for(self, address: str) -> bool:
         return address.casefold() in (rcpt.casefold() for rcpt in self.rcpt_tos)
@@ -39,6 +40,7 @@ def read_message(mail_from: str, rcpt_tos: list[str], raw: bytes) -> ReceivedMes
         from_=_header(parsed, "From"),
         text=_plain_text(parsed),
         received_at=datetime.now(UTC),
+        message_id=_header(parsed, "Message-ID"),
     )
 
 

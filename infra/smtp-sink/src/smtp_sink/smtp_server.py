@@ -24,10 +24,26 @@ class SmtpNotListening(RuntimeError):
 
 
 class MailboxHandler:
-    """aiosmtpd handler: accept every message for every recipient and keep it."""
+    """aiosmtpd handler: accept every message and keep it, for every recipient but those at
+    ``refused_domain`` (550 at RCPT, a permanent refusal)."""
 
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, refused_domain: str | None = None) -> None:
         self.mailbox = mailbox
+        self.refused_domain = refused_domain.casefold() if refused_domain else None
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        domain = address.rpartition("@")[2].casefold()
+        if self.refused_domain is not None and domain == self.refused_domain:
+            return "550 5.1.1 Mailbox unavailable: this domain refuses all mail"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = read_message(
