@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import pytest
 from strangler_contracts import ALL_EVENTS, IntegrationEvent, UserRegistered
+from strangler_contracts.mail import MailSentBy
 from strangler_contracts.schemas import (
     OUT_OF_DATE,
     UNRECORDED_VERSION,
@@ -58,6 +59,7 @@ class UserRegisteredWithLocale(IntegrationEvent):
     display_name: str
     registered_at: datetime
     origin: str | None = None
+    mail_sent_by: MailSentBy = None
     locale: str | None = None
 
 

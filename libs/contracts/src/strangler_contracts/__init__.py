@@ -24,6 +24,7 @@ from strangler_contracts.events import (
     UserProfileChanged,
     UserRegistered,
 )
+from strangler_contracts.mail import MailSender, who_sends_mail
 from strangler_contracts.registry import (
     ALL_EVENTS,
     InvalidEventData,
@@ -46,6 +47,7 @@ __all__ = [
     "IntegrationEvent",
     "InvalidEventData",
     "InvoiceIssued",
+    "MailSender",
     "NotificationSent",
     "PasswordChanged",
     "PaymentFailed",
@@ -64,4 +66,5 @@ __all__ = [
     "encode",
     "event_class_for",
     "new_event_id",
+    "who_sends_mail",
 ]

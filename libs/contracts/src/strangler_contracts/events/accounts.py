@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field
 
 from strangler_contracts.base import IntegrationEvent
+from strangler_contracts.mail import MailSentBy
 from strangler_contracts.topics import ACCOUNTS, CREDENTIALS
 
 __all__ = [
@@ -58,6 +59,7 @@ class UserRegistered(_AccountEvent):
         description=f"{_ORIGIN_DESCRIPTION} Absent in events written before auth was "
         "extracted: the envelope's source says it then.",
     )
+    mail_sent_by: MailSentBy = None
 
 
 class PasswordChanged(_AccountEvent):
@@ -69,6 +71,7 @@ class PasswordChanged(_AccountEvent):
     user_id: str
     changed_at: datetime
     origin: str = Field(description=_ORIGIN_DESCRIPTION)
+    mail_sent_by: MailSentBy = None
 
 
 class UserProfileChanged(_AccountEvent):

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import Field
 
 from strangler_contracts.base import IntegrationEvent
+from strangler_contracts.mail import MailSentBy
 from strangler_contracts.topics import BILLING
 
 __all__ = [
@@ -125,6 +126,7 @@ class InvoiceIssued(_BillingEvent):
         description="The subscription's version once this invoice's period became its "
         "current period (a renewal advances it; the first invoice leaves it as started).",
     )
+    mail_sent_by: MailSentBy = None
 
 
 class _PaymentOutcome(_BillingEvent):
@@ -142,6 +144,7 @@ class _PaymentOutcome(_BillingEvent):
     attempted_at: datetime | None = Field(
         default=None, description="When the attempt that ended this way started."
     )
+    mail_sent_by: MailSentBy = None
 
 
 class PaymentSucceeded(_PaymentOutcome):
@@ -202,3 +205,4 @@ class RefundIssued(_BillingEvent):
     )
     reason: str | None = None
     provider_refund_id: str | None = None
+    mail_sent_by: MailSentBy = None
