@@ -5,7 +5,8 @@
 - ``bootstrap_process``: everything the HTTP process holds while it runs (``BillingProcess``):
   the database engine, ``Billing`` on it, and the data migration's pieces (billing's records
   for reconciliation, the backfill from the monolith's export, the sync of the monolith's
-  changes). The app holds it and its routes read it (``http_platform.service_app``).
+  changes) and the one token verifier its routes use. The app holds it and its routes read it
+  (``http_platform.service_app``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from strangler_sagas import (
     SagaStore,
     SqlSagaStore,
 )
+from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
 from billing_service.adapters.orm import checkpoints, inbox, start_mappers
 from billing_service.adapters.orm import sagas as saga_tables
@@ -61,6 +63,7 @@ __all__ = [
     "bootstrap_process",
     "broker_config",
     "legacy_changes",
+    "token_verifier",
 ]
 
 SERVICE_NAME = "billing"
@@ -143,6 +146,15 @@ def legacy_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -
     )
 
 
+def token_verifier(settings: BillingSettings) -> TokenVerifier:
+    """Trusts the monolith's tokens and, once ``auth_jwks_url`` is set, the auth service's."""
+    return TokenVerifier(
+        JwksKeys(settings.auth_jwks_url) if settings.auth_jwks_url else None,
+        issuer=settings.auth_issuer,
+        legacy=LegacyIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
+    )
+
+
 @dataclass
 class BillingProcess:
     """What billing's HTTP process holds while it runs."""
@@ -157,12 +169,15 @@ class BillingProcess:
     """The backfill from the monolith's export (``/internal/migration/billing``)."""
     legacy_sync: SyncConsumer | None
     """The consumer applying the monolith's billing changes; None when it is off."""
+    tokens: TokenVerifier
+    """Who a bearer token names: built once, it keeps the auth service's keys between requests."""
     _owned_export: HttpExportSource | None = None
 
     async def aclose(self) -> None:
         if self._owned_export is not None:
             await self._owned_export.aclose()
         await self.billing.aclose()
+        await self.tokens.aclose()
         await self.engine.dispose()
 
 
@@ -201,5 +216,6 @@ def bootstrap_process(
         legacy_sync=legacy_changes(broker_config(settings), settings.legacy_sync_group, sessions)
         if settings.legacy_sync_enabled
         else None,
+        tokens=token_verifier(settings),
         _owned_export=owned_export,
     )

@@ -1,4 +1,5 @@
-"""Billing trusts the bearer tokens the monolith issues, and nothing else."""
+"""During the session bridge, the monolith's bearer tokens are trusted as the monolith issues
+them (its secret, its issuer), and nothing that only looks like them."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from billing_service.entrypoints.identity import InvalidToken, TokenVerifier
 from legacy_monolith.security import TokenIssuer
+from strangler_tokens import LegacyIssuer, TokenRefused, TokenVerifier
 
 SECRET = "a-shared-secret-with-at-least-32-bytes"
+BRIDGE = TokenVerifier(legacy=LegacyIssuer(SECRET, "legacy-monolith"))
 
 
-def test_a_token_the_monolith_issued_names_the_user_as_the_customer() -> None:
+async def test_a_token_the_monolith_issued_names_its_user() -> None:
     token = TokenIssuer(SECRET, "legacy-monolith", 3600).issue("user-1", "erin@example.com")
 
-    assert TokenVerifier(SECRET, "legacy-monolith").user_id(token) == "user-1"
+    assert (await BRIDGE.verify(token)).subject == "user-1"
 
 
 @pytest.mark.parametrize(
@@ -38,6 +40,6 @@ def test_a_token_the_monolith_issued_names_the_user_as_the_customer() -> None:
     ],
     ids=["other-secret", "other-issuer", "expired", "no-expiry", "unsigned", "garbage"],
 )
-def test_a_token_billing_cannot_trust_is_refused(token: str) -> None:
-    with pytest.raises(InvalidToken):
-        TokenVerifier(SECRET, "legacy-monolith").user_id(token)
+async def test_a_token_the_monolith_did_not_issue_is_refused(token: str) -> None:
+    with pytest.raises(TokenRefused):
+        await BRIDGE.verify(token)
