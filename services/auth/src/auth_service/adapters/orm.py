@@ -7,7 +7,7 @@
 SQLAlchemy's version counter: an update made from an outdated read fails).
 
 A refresh token is stored as the SHA-256 of its value only: a copy of the database gives
-nobody a usable token. A signing key's private half is stored here too (PKCS#8 PEM):
+nobody a usable token. A signing key's private half is stored here too (its raw bytes, base64url):
 whoever reads this database can sign tokens, so it is guarded like the password hashes.
 """
 
@@ -65,6 +65,7 @@ refresh_tokens = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("family_id", String(36), nullable=False, index=True),
     Column("user_id", String(36), nullable=False, index=True),
+    Column("access_token_id", String(64), nullable=False, index=True),
     Column("issued_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("used_at", UTCDateTime(), nullable=True),

@@ -7,8 +7,8 @@ Rules:
 - a used refresh token presented again means two parties hold it (the rightful client
   refreshed, or a thief did first): the whole family is revoked, so neither can go on;
 - logout revokes the family; a password change revokes every family of the user;
-- an access token names its family (``sid``), so auth refuses access tokens of a revoked
-  session too, not only its refresh tokens.
+- each refresh token remembers the ``jti`` of the access token issued with it, so auth
+  refuses the access tokens of a revoked session too, not only its refresh tokens.
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ class RefreshToken:
         token_hash: str,
         family_id: str,
         user_id: str,
+        access_token_id: str,
         issued_at: datetime,
         expires_at: datetime,
     ) -> None:
         self.token_hash = token_hash
         self.family_id = family_id
         self.user_id = user_id
+        self.access_token_id = access_token_id
+        """The ``jti`` of the access token issued with it: revoking the family refuses that
+        access token at auth too."""
         self.issued_at = issued_at
         self.expires_at = expires_at
         self.used_at: datetime | None = None

@@ -20,6 +20,8 @@ __all__ = ["KeyState", "SigningKey", "rotate"]
 
 
 class KeyState(StrEnum):
+    """Compared with ``==``: a key read from the database holds its state as text."""
+
     NEXT = "next"
     CURRENT = "current"
     RETIRED = "retired"
@@ -31,7 +33,7 @@ class SigningKey:
     ) -> None:
         self.kid = kid
         self.private_key = private_key
-        """The private half, PKCS#8 PEM."""
+        """The private half: base64url of its 32 raw bytes."""
         self.public_key = public_key
         """The public half, the JWK's ``x`` (base64url of the 32 raw bytes)."""
         self.state = state
@@ -52,10 +54,10 @@ def rotate(
     ``next``. Without a ``next`` (a first start), ``fresh`` becomes ``next`` and the current
     key keeps signing: nothing signs before it is published."""
     keys = list(keys)
-    upcoming = [key for key in keys if key.state is KeyState.NEXT]
+    upcoming = [key for key in keys if key.state == KeyState.NEXT]
     if upcoming:
         for key in keys:
-            if key.state is KeyState.CURRENT:
+            if key.state == KeyState.CURRENT:
                 key.state = KeyState.RETIRED
                 key.retire_after = now + longest_token
         promoted = upcoming[0]
