@@ -42,12 +42,22 @@ from strangler_sagas import (
 )
 from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
+from billing_service.adapters.closure_announcements import (
+    OutboxClosureAnnouncer,
+    RecordedClosureAnnouncements,
+)
 from billing_service.adapters.orm import checkpoints, inbox, start_mappers
 from billing_service.adapters.orm import sagas as saga_tables
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.adapters.records import BINDINGS
 from billing_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from billing_service.domain.records import BILLING
+from billing_service.service_layer.account_closure import (
+    ClosureAnnouncer,
+    ClosurePolicy,
+    ClosureSteps,
+    account_closure_saga,
+)
 from billing_service.service_layer.billing import Billing
 from billing_service.service_layer.checkout import CheckoutPolicy, CheckoutSteps, checkout_saga
 from billing_service.service_layer.handlers import Clock, PaymentPolicy
@@ -78,12 +88,14 @@ def bootstrap(
     payments: PaymentProvider | None = None,
     clock: Clock = utcnow,
     saga_store: SagaStore | None = None,
+    announcer: ClosureAnnouncer | None = None,
 ) -> Billing:
     """Billing on the database behind ``sessions``, or on ``unit_of_work`` (a fake) instead.
 
     Sagas are kept next to billing's tables, or in ``saga_store`` (in memory, when billing
-    runs on a fake unit of work and none is given). Connects to nothing: sessions open when
-    a unit of work starts, the provider's client on its first request.
+    runs on a fake unit of work and none is given); so are the outcomes of account closures
+    (the outbox, or ``announcer``). Connects to nothing: sessions open when a unit of work
+    starts, the provider's client on its first request.
     """
     if unit_of_work is None:
         if sessions is None:
@@ -108,9 +120,22 @@ def bootstrap(
         compensation_attempts=settings.checkout_compensation_attempts,
         first_retry_seconds=settings.checkout_retry_seconds,
     )
+    if announcer is None:
+        announcer = (
+            OutboxClosureAnnouncer(sessions)
+            if sessions is not None
+            else RecordedClosureAnnouncements()
+        )
+    closure = ClosurePolicy(
+        refund_timeout=timedelta(seconds=settings.payment_timeout_seconds),
+        first_retry_seconds=settings.checkout_retry_seconds,
+    )
     sagas = SagaOrchestrator(
         saga_store,
-        [checkout_saga(CheckoutSteps(unit_of_work, provider, clock, checkout), checkout)],
+        [
+            checkout_saga(CheckoutSteps(unit_of_work, provider, clock, checkout), checkout),
+            account_closure_saga(ClosureSteps(unit_of_work, provider, clock, announcer), closure),
+        ],
         settings=OrchestratorSettings(
             poll_seconds=settings.saga_poll_seconds, lease_seconds=settings.saga_lease_seconds
         ),

@@ -41,6 +41,8 @@ PUBLISHED_AS: Final[Mapping[type[events.DomainEvent], type[contract.IntegrationE
     events.PaymentSucceeded: contract.PaymentSucceeded,
     events.PaymentFailed: contract.PaymentFailed,
     events.RefundIssued: contract.RefundIssued,
+    events.BillingClosedForAccount: contract.BillingClosedForAccount,
+    events.AccountClosureRefundDeclined: contract.AccountClosureRefundDeclined,
 }
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = [
+    "AccountClosureRefundDeclined",
+    "BillingClosedForAccount",
     "DomainEvent",
     "InvoiceIssued",
     "PaymentFailed",
@@ -103,3 +105,31 @@ class RefundIssued(DomainEvent):
     currency: str
     invoice_refunded_cents: int
     refunded_at: datetime
+
+
+@dataclass(frozen=True)
+class BillingClosedForAccount(DomainEvent):
+    """Billing's part of an account closure is done: subscription cancelled, unused part of
+    its paid period refunded (either may be nothing)."""
+
+    closure_id: str
+    customer_id: str
+    cancelled_subscription_id: str | None
+    refund_id: str | None
+    refunded_cents: int
+    currency: str | None
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountClosureRefundDeclined(DomainEvent):
+    """The provider declined the refund a closure asked for: the closure is paused."""
+
+    closure_id: str
+    customer_id: str
+    subscription_id: str
+    invoice_id: str
+    amount_cents: int
+    currency: str
+    reason: str
+    declined_at: datetime

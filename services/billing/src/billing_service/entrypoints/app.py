@@ -36,6 +36,7 @@ from billing_service.bootstrap import (
     broker_config,
 )
 from billing_service.entrypoints import checkout
+from billing_service.entrypoints.account_closure import closure_requests
 from billing_service.entrypoints.consumer import consume_registrations, registrations
 from billing_service.entrypoints.migration import migration_routers
 from billing_service.entrypoints.problems import install_billing_problems
@@ -60,7 +61,10 @@ def _loops(process: BillingProcess) -> dict[str, Loop]:
     if settings.registrations_enabled:
 
         async def consume(stop: asyncio.Event) -> None:
-            consumer = registrations(broker, settings.consumer_group, process.sessions)
+            closures = closure_requests(lambda: process.billing)
+            consumer = registrations(
+                broker, settings.consumer_group, process.sessions, also=closures
+            )
             await consume_registrations(consumer, stop)
 
         loops["registrations"] = consume

@@ -10,12 +10,14 @@ data that breaks the contract, a handler failing past its retries — goes to
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strangler_contracts import CloudEvent, UserRegistered
+from strangler_contracts import CloudEvent, IntegrationEvent, UserRegistered
 from strangler_eventing import (
     BrokerConfig,
     ConsumerSettings,
+    EventHandler,
     IdempotentConsumer,
     create_producer,
     stop_client,
@@ -49,12 +51,14 @@ def registrations(
     group_id: str,
     sessions: SessionFactory,
     settings: ConsumerSettings | None = None,
+    also: Mapping[type[IntegrationEvent], EventHandler] | None = None,
 ) -> IdempotentConsumer:
-    """The consumer of ``strangler.accounts``, with a dead-letter producer of its own."""
+    """The consumer of ``strangler.accounts``, with a dead-letter producer of its own;
+    ``also`` handles more of the topic's events (account closures)."""
     return IdempotentConsumer(
         broker=broker,
         group_id=group_id,
-        handlers={UserRegistered: add_registered_customer},
+        handlers={UserRegistered: add_registered_customer, **(also or {})},
         sessions=sessions,
         inbox=inbox,
         producer=create_producer(broker),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from strangler_sagas import SagaOrchestrator, SagaView
+from strangler_sagas import SagaOrchestrator, SagaView, Started
 
 from billing_service.domain.commands import (
     AddCustomer,
@@ -17,7 +18,7 @@ from billing_service.domain.commands import (
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.plans import Plan
 from billing_service.domain.subscriptions import Subscription
-from billing_service.service_layer import checkout, handlers
+from billing_service.service_layer import account_closure, checkout, handlers
 from billing_service.service_layer.handlers import (
     Clock,
     PaymentOutcome,
@@ -41,13 +42,22 @@ class Billing:
     clock: Clock
     payment_policy: PaymentPolicy
     sagas: SagaOrchestrator
-    """Drives the checkout saga (``service_layer/checkout.py``); run in the app's lifespan."""
+    """Drives the checkout saga (``service_layer/checkout.py``) and billing's part of account
+    closures (``service_layer/account_closure.py``); run in the app's lifespan."""
 
     async def start_checkout(self, command: Checkout) -> checkout.CheckoutStarted:
         return await checkout.start_checkout(command, self.unit_of_work(), self.sagas)
 
     async def checkout(self, customer_id: str, checkout_id: str) -> SagaView:
         return await checkout.checkout_of(customer_id, checkout_id, self.sagas)
+
+    async def start_account_closure(
+        self, *, closure_id: str, customer_id: str, requested_at: datetime
+    ) -> Started:
+        """Billing's part of closing an account (``service_layer/account_closure.py``)."""
+        return await account_closure.start_account_closure(
+            self.sagas, closure_id=closure_id, customer_id=customer_id, requested_at=requested_at
+        )
 
     async def add_customer(self, command: AddCustomer) -> None:
         await handlers.add_customer(command, self.unit_of_work())

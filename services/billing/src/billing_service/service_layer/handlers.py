@@ -431,6 +431,8 @@ async def refund_invoice(
         )
     except ProviderRejected as exc:
         raise RefundRejected(exc.detail) from exc
+    except CardDeclined as exc:  # the card's issuer refused to take the money back
+        raise RefundRejected(exc.message) from exc
     except (ProviderTimeout, ProviderUnavailable) as exc:
         raise PaymentProviderUnavailable(
             f"The refund could not be confirmed ({exc}). Retry with the same Idempotency-Key."

@@ -1,0 +1,229 @@
+"""Billing's part in closing an account, through the real broker: it hears
+``AccountClosureRequested``, cancels the subscription, refunds the unused part of the paid
+period through the payment simulator, and publishes its outcome — or, when the card's
+issuer declines the refund, ``AccountClosureRefundDeclined``. Nobody calls billing.
+
+Each test has a consumer group of its own on the session's broker; assertions look only at
+this test's user (the events' subject).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from billing_service.adapters.orm import inbox, outbox
+from billing_service.adapters.payment_simulator import PaymentSimulatorClient
+from billing_service.domain.periods import unused_part_cents
+from billing_service.entrypoints.app import create_app
+from embedded_broker import EmbeddedBroker
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_contracts import AccountClosureRequested, encode
+from strangler_contracts.topics import BILLING
+from strangler_eventing import BrokerConfig, create_producer
+
+from tests.integration.billing_service.conftest import BASE_URL, SettingsFactory, known_customer
+from tests.support.asgi import started
+from tests.support.broker_records import events_about
+from tests.support.monolith_api import Customer, pay, subscribe
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+REFUSES_REFUNDS = "4000000000005126"
+EVENT_TYPE = "dev.strangler-fig.{}.v1"
+REQUESTED = EVENT_TYPE.format("accounts.account-closure-requested")
+CLOSED = EVENT_TYPE.format("billing.billing-closed-for-account")
+DECLINED = EVENT_TYPE.format("billing.account-closure-refund-declined")
+CANCELLED = EVENT_TYPE.format("billing.subscription-cancelled")
+REFUNDED = EVENT_TYPE.format("billing.refund-issued")
+WAIT_SECONDS = 45.0
+
+
+@pytest.fixture
+def group() -> str:
+    return f"billing-closure-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def billing(
+    settings: SettingsFactory,
+    broker: EmbeddedBroker,
+    payment_simulator_app: FastAPI,
+    group: str,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Billing with everything a participant needs running: the consumer of
+    ``strangler.accounts``, the saga loop and the outbox relay."""
+    resolved = settings(
+        registrations_enabled=True,
+        outbox_relay_enabled=True,
+        consumer_group=group,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        saga_poll_seconds=0.2,
+        checkout_retry_seconds=0.1,
+    )
+    payments = PaymentSimulatorClient(
+        resolved.payment_provider_url,
+        resolved.payment_timeout_seconds,
+        transport=httpx.ASGITransport(app=payment_simulator_app),
+    )
+    app = create_app(resolved, payments=payments)
+    async with started(app, BASE_URL) as client:
+        yield app, client
+
+
+@pytest.fixture
+async def producer(broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaProducer]:
+    producer = create_producer(BrokerConfig(bootstrap_servers=broker.bootstrap_servers))
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def _paying_subscriber(
+    app: FastAPI, client: httpx.AsyncClient, card_number: str
+) -> tuple[Customer, dict[str, Any]]:
+    customer = await known_customer(app, "closing")
+    invoice = (await subscribe(client, customer))["invoice"]
+    paid = await pay(client, customer, invoice["id"], card_number=card_number)
+    assert paid.status_code == 201, paid.text
+    return customer, paid.json()["invoice"]
+
+
+async def _ask_to_close(
+    producer: AIOKafkaProducer, customer: Customer, closure_id: str, requested_at: datetime
+) -> None:
+    """What auth publishes when the user closes their account."""
+    request = AccountClosureRequested(
+        closure_id=closure_id,
+        user_id=customer.id,
+        email=customer.email,
+        display_name="Closing",
+        requested_at=requested_at,
+    )
+    envelope = encode(request, source="/auth", correlation_id=closure_id)
+    await producer.send_and_wait(
+        request.topic, envelope.model_dump_json().encode(), key=envelope.subject.encode()
+    )
+
+
+async def _billing_events(
+    broker: EmbeddedBroker, customer: Customer, expected: int
+) -> dict[str, dict[str, Any]]:
+    found = await events_about(
+        broker.bootstrap_servers, BILLING.name, customer.id, expected, WAIT_SECONDS
+    )
+    assert len(found) >= expected, [envelope["type"] for envelope, _ in found]
+    return {envelope["type"]: envelope for envelope, _ in found}
+
+
+async def _heard(engine: AsyncEngine, group: str, times: int) -> bool:
+    async with engine.connect() as connection:
+        heard = await connection.scalar(
+            select(func.count())
+            .select_from(inbox)
+            .where(inbox.c.consumer_group == group, inbox.c.event_type == REQUESTED)
+        )
+    return heard == times
+
+
+async def _outcomes_written(engine: AsyncEngine, customer: Customer) -> int:
+    async with engine.connect() as connection:
+        written = await connection.scalar(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.key == customer.id, outbox.c.event_type.in_([CLOSED, DECLINED]))
+        )
+    return int(written or 0)
+
+
+async def test_closing_cancels_the_subscription_and_refunds_the_unused_part_once(
+    billing: tuple[FastAPI, httpx.AsyncClient],
+    engine: AsyncEngine,
+    group: str,
+    broker: EmbeddedBroker,
+    producer: AIOKafkaProducer,
+    payment_simulator: httpx.AsyncClient,
+) -> None:
+    app, client = billing
+    customer, invoice = await _paying_subscriber(app, client, "4242424242424242")
+    closure_id, requested_at = f"closure-{uuid.uuid4()}", datetime.now(UTC)
+
+    await _ask_to_close(producer, customer, closure_id, requested_at)
+    # started, issued, paid, then cancelled, refunded, closed
+    events = await _billing_events(broker, customer, 6)
+    await _ask_to_close(producer, customer, closure_id, requested_at)  # heard twice
+
+    closed = events[CLOSED]["data"]
+    expected = unused_part_cents(
+        invoice["amount_cents"],
+        datetime.fromisoformat(invoice["period_start"]),
+        datetime.fromisoformat(invoice["period_end"]),
+        requested_at,
+    )
+    assert 0 < expected < invoice["amount_cents"]
+    assert (closed["closure_id"], closed["refunded_cents"]) == (closure_id, expected)
+    assert closed["cancelled_subscription_id"] == invoice["subscription_id"]
+    assert events[REFUNDED]["data"]["amount_cents"] == expected
+    for caused in (CANCELLED, REFUNDED, CLOSED):
+        assert events[caused]["correlationid"] == closure_id
+    subscription = await client.get(
+        f"/api/billing/subscriptions/{invoice['subscription_id']}", headers=customer.auth
+    )
+    assert subscription.json()["status"] == "cancelled"
+    await eventually(
+        lambda: _heard(engine, group, 2), "billing heard the request twice", WAIT_SECONDS
+    )
+    assert await _outcomes_written(engine, customer) == 1  # the second changed nothing
+    charges = (await payment_simulator.get("/v1/charges", params={"limit": 100})).json()
+    charge = next(c for c in charges["items"] if c["amount_refunded"] == expected)
+    assert charge["amount"] == invoice["amount_cents"]
+
+
+async def test_a_refund_the_issuer_declines_pauses_the_closure_with_the_reason(
+    billing: tuple[FastAPI, httpx.AsyncClient],
+    broker: EmbeddedBroker,
+    producer: AIOKafkaProducer,
+) -> None:
+    app, client = billing
+    customer, invoice = await _paying_subscriber(app, client, REFUSES_REFUNDS)
+    closure_id = f"closure-{uuid.uuid4()}"
+
+    await _ask_to_close(producer, customer, closure_id, datetime.now(UTC))
+    # started, issued, paid, then cancelled and declined: no refund, no closed
+    events = await _billing_events(broker, customer, 5)
+
+    declined = events[DECLINED]["data"]
+    assert (declined["closure_id"], declined["invoice_id"]) == (closure_id, invoice["id"])
+    assert declined["amount_cents"] > 0
+    assert "declined" in declined["reason"]
+    assert CLOSED not in events
+    assert REFUNDED not in events
+    assert events[DECLINED]["correlationid"] == closure_id
+    refreshed = await client.get(f"/api/billing/invoices/{invoice['id']}", headers=customer.auth)
+    assert refreshed.json()["amount_refunded_cents"] == 0
+
+
+async def test_a_customer_without_a_subscription_is_closed_at_once_with_nothing_refunded(
+    billing: tuple[FastAPI, httpx.AsyncClient],
+    broker: EmbeddedBroker,
+    producer: AIOKafkaProducer,
+) -> None:
+    app, _ = billing
+    customer = await known_customer(app, "never-subscribed")
+    closure_id = f"closure-{uuid.uuid4()}"
+
+    await _ask_to_close(producer, customer, closure_id, datetime.now(UTC))
+    events = await _billing_events(broker, customer, 1)
+
+    closed = events[CLOSED]["data"]
+    assert closed["closure_id"] == closure_id
+    assert (closed["cancelled_subscription_id"], closed["refund_id"]) == (None, None)
+    assert closed["refunded_cents"] == 0
