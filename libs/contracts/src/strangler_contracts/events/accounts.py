@@ -34,7 +34,9 @@ __all__ = [
     "UserRegistered",
 ]
 
-AccountChange = Literal["registered", "password-changed", "profile-changed"]
+AccountChange = Literal["registered", "password-changed", "password-rehashed", "profile-changed"]
+"""What changed the account: ``password-rehashed`` is the same password under a newer hash
+scheme (auth upgrades older hashes at login), so no token is revoked."""
 
 _ORIGIN_DESCRIPTION = "The side that served the change: 'legacy-monolith' or 'auth'."
 
