@@ -13,6 +13,7 @@ from strangler_contracts import (
     BillingClosedForAccount,
     FarewellSentAndDataErased,
     InvoiceIssued,
+    NotificationPreferencesChanged,
     NotificationSent,
     PasswordChanged,
     PaymentFailed,
@@ -101,6 +102,14 @@ def example_events() -> list[IntegrationEvent]:
             subject="Payment received",
             status="sent",
             occurred_at=now,
+        ),
+        NotificationPreferencesChanged(
+            user_id=user,
+            account_emails=True,
+            billing_emails=False,
+            updated_at=now,
+            origin="legacy-monolith",
+            preferences_version=2,
         ),
         *_closure_events(user, subscription, invoice, now),
     ]

@@ -20,6 +20,7 @@ from strangler_contracts.events import (
     BillingClosedForAccount,
     FarewellSentAndDataErased,
     InvoiceIssued,
+    NotificationPreferencesChanged,
     NotificationSent,
     PasswordChanged,
     PaymentFailed,
@@ -61,6 +62,9 @@ class Participants:
 _BOTH_SIDES_OF_BILLING = Participants(
     producers=(LEGACY_MONOLITH, BILLING), consumers=(LEGACY_MONOLITH, BILLING)
 )
+_BOTH_SIDES_OF_NOTIFICATIONS = Participants(
+    producers=(LEGACY_MONOLITH, NOTIFICATIONS), consumers=(LEGACY_MONOLITH, NOTIFICATIONS)
+)
 
 CATALOGUE: Mapping[str, Participants] = MappingProxyType(
     {
@@ -85,7 +89,10 @@ CATALOGUE: Mapping[str, Participants] = MappingProxyType(
         SubscriptionActivated.name: Participants(
             producers=(BILLING,), consumers=(LEGACY_MONOLITH,)
         ),
-        NotificationSent.name: Participants(producers=(LEGACY_MONOLITH,)),
+        # Notifications is being extracted: both sides publish what they handled, with the
+        # whole record, and each applies the other's (strangler_contracts.notification_records).
+        NotificationSent.name: _BOTH_SIDES_OF_NOTIFICATIONS,
+        NotificationPreferencesChanged.name: _BOTH_SIDES_OF_NOTIFICATIONS,
         # Closing an account is a choreography (events/account_closure.py): every participant
         # consumes what it reacts to and publishes its own outcome; nobody orchestrates.
         AccountClosureRequested.name: Participants(

@@ -22,7 +22,10 @@ from strangler_contracts.events.billing import (
     SubscriptionCancelled,
     SubscriptionStarted,
 )
-from strangler_contracts.events.notifications import NotificationSent
+from strangler_contracts.events.notifications import (
+    NotificationPreferencesChanged,
+    NotificationSent,
+)
 
 __all__ = [
     "AccountClosed",
@@ -31,6 +34,7 @@ __all__ = [
     "BillingClosedForAccount",
     "FarewellSentAndDataErased",
     "InvoiceIssued",
+    "NotificationPreferencesChanged",
     "NotificationSent",
     "PasswordChanged",
     "PaymentFailed",
