@@ -9,6 +9,7 @@ other tests' users is sent too, and assertions look only at this test's users.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,11 @@ class RunningSink:
     async def start(self) -> None:
         self.sink.listener.requested_port = self.port
         await self.sink.listener.start()
+
+    def recipients(self) -> Counter[str]:
+        """How many messages each address received (as the envelope named it, lowercased)."""
+        messages, _ = self.sink.mailbox.newest_first(limit=1_000_000, offset=0)
+        return Counter(rcpt.casefold() for m in messages for rcpt in m.rcpt_tos)
 
     def mail_to(self, address: str) -> list[ReceivedMessage]:
         messages, _ = self.sink.mailbox.newest_first(limit=10_000, offset=0, to=address)
