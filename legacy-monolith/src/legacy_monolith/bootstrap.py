@@ -10,6 +10,7 @@ from __future__ import annotations
 from strangler_eventing import BrokerConfig
 from strangler_migration import SqlRecords
 
+from legacy_monolith.auth_bridge import auth_bridge
 from legacy_monolith.billing.payment_provider import HttpPaymentProvider, PaymentProvider
 from legacy_monolith.billing_sync.acl import billing_changes
 from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
@@ -55,6 +56,7 @@ def build_runtime(
             settings.jwt_issuer,
             settings.access_token_ttl_seconds,
         ),
+        auth_bridge=auth_bridge(settings),
         passwords=PasswordHashing(),
         payments=payments
         or HttpPaymentProvider(settings.payment_provider_url, settings.payment_timeout_seconds),

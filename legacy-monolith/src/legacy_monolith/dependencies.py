@@ -1,5 +1,6 @@
 """FastAPI dependencies shared by the monolith's modules: the runtime the composition root
-built (``bootstrap``), a session, the current user."""
+built (``bootstrap``), a session, the current user (through the session bridge's
+anti-corruption layer, ``auth_bridge``)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from http_platform import Problem
-from http_platform.problem_catalogue import UNAUTHENTICATED
+from http_platform.problem_catalogue import SERVICE_UNAVAILABLE, UNAUTHENTICATED
 from http_platform.service_app import root_of
 from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_tokens import KeysUnavailable
 
+from legacy_monolith.auth_bridge import SessionRefused
 from legacy_monolith.models import User
 from legacy_monolith.runtime import Runtime
-from legacy_monolith.security import InvalidToken
 
 __all__ = ["CurrentUser", "DbSession", "RuntimeDep"]
 
@@ -37,6 +39,7 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_session)]
 
 _bearer = HTTPBearer(auto_error=False)
+KEYS_RETRY_AFTER_SECONDS = 10
 
 
 def _unauthenticated(detail: str) -> Problem:
@@ -51,15 +54,15 @@ async def _current_user(
     if credentials is None:
         raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
     try:
-        token = runtime.tokens.verify(credentials.credentials)
-    except InvalidToken as exc:
-        raise _unauthenticated(f"The access token is not valid: {exc}.") from exc
-    user = await session.get(User, token.user_id)
-    if user is None:
-        raise _unauthenticated("The access token names a user that does not exist.")
-    if token.issued_at < user.password_changed_at:
-        raise _unauthenticated("The password changed after this token was issued; log in again.")
-    return user
+        return await runtime.auth_bridge.user(credentials.credentials, session)
+    except SessionRefused as exc:
+        raise _unauthenticated(str(exc)) from exc
+    except KeysUnavailable as exc:
+        raise Problem(
+            SERVICE_UNAVAILABLE,
+            "The auth service's signing keys cannot be fetched to check this token; retry.",
+            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
+        ) from exc
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_migration import SqlRecords, SyncConsumer
 
+from legacy_monolith.auth_bridge import AuthBridge
 from legacy_monolith.billing.payment_provider import PaymentProvider
 from legacy_monolith.database import SessionFactory
 from legacy_monolith.notifications.mailer import Mailer
@@ -23,6 +24,8 @@ class Runtime:
     engine: AsyncEngine
     sessions: SessionFactory
     tokens: TokenIssuer
+    auth_bridge: AuthBridge
+    """Who a bearer token names, from the monolith or the auth service (the session bridge)."""
     passwords: PasswordHashing
     payments: PaymentProvider
     mailer: Mailer
@@ -33,4 +36,5 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.payments.aclose()
+        await self.auth_bridge.aclose()
         await self.engine.dispose()

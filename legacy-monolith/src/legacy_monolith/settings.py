@@ -29,6 +29,14 @@ class MonolithSettings(ServiceSettings):
     )
     jwt_issuer: str = "legacy-monolith"
     access_token_ttl_seconds: int = 3600
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="The auth service's JWKS: its EdDSA access tokens are accepted too (the "
+        "session bridge, auth_bridge.py). Unset, only the monolith's own; `strangler up` sets it.",
+    )
+    auth_issuer: str = Field(
+        default="strangler-fig-auth", description="The issuer of the auth service's tokens."
+    )
 
     payment_provider_url: str = "http://127.0.0.1:8009"
     payment_timeout_seconds: float = 10.0
