@@ -20,15 +20,21 @@ heard of the subscription yet — to the errors).
 
 At the end of every interval it prints, per component (its process tree, as the runner
 started it): RSS — its floor over the interval, read 10 times, and its peak (a leak raises
-the floor; an argon2 password hash takes 64 MiB for a moment, the peak) —, open file
-descriptors, and sockets among them (its connections, listening ones included); and for the
-traffic: requests, errors (by cause), p50 and p99 latency. It ends with a verdict per
-component (the broker's RSS excepted: it keeps its log in memory, so it grows with every
-event by design):
+the floor; an argon2 password hash takes 64 MiB for a moment, the peak) —, open descriptors
+by kind, each beside the bound of the pool it belongs to (`descriptor_kinds`: `←gateway`,
+a connection the gateway made to it; `→broker`, one it made; `listen`, `unix`, `sqlite
+billing.db`, `file`, `pipe`, `anon`…; `Bounds` says which pool bounds which kind, from the
+settings' defaults); and for the traffic: requests, errors (by cause), p50 and p99 latency.
+It ends with a verdict per component (the broker's RSS excepted: it keeps its log in memory,
+so it grows with every event by design):
 
 - **RSS flat after warm-up**: the floor of the last interval at most 10 % + 8 MiB above the
   floor of the warm-up interval (imports, pools, caches filled by the first requests);
-- **fds flat**: the last sample at most 8 descriptors above the one after warm-up;
+- **no fd leak**: from warm-up on, no pool holds more than its bound (a burst may fill a
+  pool, and a steady trickle keep it full: the gateway hands out its idle connections in
+  turn), and no kind without a pool is still climbing — its floor at the end at most 1
+  above its floor halfway (a leak goes on growing; a new Kafka connection is a step). The
+  table gives the ceiling: every pool the component used at its bound, plus the rest;
 - **p99 not drifting**: the p99 of the last interval at most 1.5 times that of the first
   interval after warm-up, + 20 ms.
 
@@ -38,6 +44,7 @@ Run it on a quiet machine: on a loaded one p99 moves with the neighbours, not wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -46,7 +53,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +75,8 @@ from harness import (
 )
 from local_processes import ChildProcess, process_tree, resident_bytes
 from startup import HEALTHY_TIMEOUT_SECONDS, read_run_record, runner_env
+from strangler_gateway.settings import GatewaySettings
+from strangler_persistence import POOL_OVERFLOW, POOL_SIZE
 
 MIB = 1024 * 1024
 POLL_SECONDS = 0.1
@@ -75,7 +84,8 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 PASSWORD = "correct-horse-battery"
 GOOD_CARD = "4242424242424242"
 RSS_SLACK = (1.10, 8.0)
-FD_SLACK = 8
+FD_SLACK = 1
+HTTPX_POOL = 100
 P99_SLACK = (1.5, 20.0)
 CUSTOMER_POOL = 12
 NEW_CUSTOMER_SHARE = 0.05
@@ -86,45 +96,223 @@ UNKNOWN_CUSTOMER_PAUSE_SECONDS = 0.2
 LOG_IN_MEMORY = "broker"
 
 
+# ---------------------------------------------------------------- descriptors, by kind
+
+_TCP_LISTEN = "0A"
+_TCP_ESTABLISHED = "01"
+_TCP_STATES = {"02": "syn-sent", "03": "syn-recv", "04": "fin-wait1", "05": "fin-wait2",
+               "06": "time-wait", "07": "close", "08": "close-wait", "09": "last-ack",
+               "0B": "closing"}  # fmt: skip
+_SQLITE_SUFFIXES = ("-wal", "-shm", "-journal")
+_SQLITE = "sqlite "
+_KIND_ORDER = ("listen", "←", "→", "unix", "socket", "sqlite", "file", "pipe", "anon", "other")
+
+
 @dataclass(frozen=True)
-class Footprint:
-    rss_mib: float
-    fds: int
-    sockets: int
-    peak_mib: float = 0.0
-
-    def over(self, readings: list[Footprint]) -> Footprint:
-        """The floor of RSS over ``readings`` (and their peak), descriptors as last read.
-
-        A leak raises the floor; a password hash (argon2: 64 MiB for a moment) only the peak.
-        """
-        everything = [*readings, self]
-        return Footprint(
-            min(r.rss_mib for r in everything),
-            self.fds,
-            self.sockets,
-            max(max(r.rss_mib, r.peak_mib) for r in everything),
-        )
+class _TcpSocket:
+    state: str
+    local_port: int
+    remote_port: int
 
 
-def footprint(pid: int) -> Footprint:
-    """RSS, descriptors and sockets of ``pid`` and everything it spawned."""
-    pids = process_tree(pid)
-    fds = sockets = 0
-    for member in pids:
+def _tcp_sockets() -> dict[str, _TcpSocket]:
+    """Every TCP socket of this network namespace, by inode (/proc/net/tcp and tcp6)."""
+    found: dict[str, _TcpSocket] = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            found[inode] = _TcpSocket(
+                state, int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)
+            )
+    return found
+
+
+def _unix_sockets() -> set[str]:
+    try:
+        lines = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return set()
+    return {fields[6] for fields in map(str.split, lines) if len(fields) > 6}
+
+
+def _links(pid: int) -> list[str]:
+    """What each open descriptor of ``pid``'s process tree points at."""
+    links: list[str] = []
+    for member in process_tree(pid):
         folder = Path(f"/proc/{member}/fd")
         try:
             names = os.listdir(folder)
         except OSError:  # ended meanwhile
             continue
         for name in names:
-            try:
-                target = os.readlink(folder / name)
-            except OSError:
-                continue
-            fds += 1
-            sockets += target.startswith("socket:")
-    return Footprint(resident_bytes(pids) / MIB, fds, sockets)
+            with contextlib.suppress(OSError):
+                links.append(os.readlink(folder / name))
+    return links
+
+
+def _socket_inode(link: str) -> str | None:
+    return link[8:-1] if link.startswith("socket:[") else None
+
+
+def descriptor_kinds(pids: Mapping[str, int]) -> dict[str, Counter[str]]:
+    """Each component's open descriptors counted by kind.
+
+    Sockets: `listen`; a TCP connection accepted on its own port, `←<client>`, or made to
+    another's, `→<server>`, each end named by the component holding it (`←outside`: the
+    bench or the runner; `→:5432`: a port no component listens on), its state added when
+    not established (`→billing close-wait`: closed by the peer, not yet by us — a leak's
+    mark); `unix`; `socket` (any other). Files: `sqlite billing.db` (the database, its WAL
+    and shared memory), `file`; then `pipe`, `anon` (eventfd, epoll, timerfd…), `other`.
+    """
+    tcp, unix = _tcp_sockets(), _unix_sockets()
+    links = {name: _links(pid) for name, pid in pids.items()}
+    server_of: dict[int, str] = {}
+    client_of: dict[int, str] = {}
+    for name, targets in links.items():
+        for target in targets:
+            sock = tcp.get(_socket_inode(target) or "")
+            if sock is not None:
+                owners = server_of if sock.state == _TCP_LISTEN else client_of
+                owners[sock.local_port] = name
+
+    def kind(name: str, target: str) -> str:
+        inode = _socket_inode(target)
+        if inode is None:
+            if target.startswith("/"):
+                return _database(target)
+            for prefix, label in (("pipe:", "pipe"), ("anon_inode:", "anon")):
+                if target.startswith(prefix):
+                    return label
+            return "other"
+        sock = tcp.get(inode)
+        if sock is None:
+            return "unix" if inode in unix else "socket"
+        if sock.state == _TCP_LISTEN:
+            return "listen"
+        if server_of.get(sock.local_port) == name:
+            peer = f"←{client_of.get(sock.remote_port, 'outside')}"
+        else:
+            peer = f"→{server_of.get(sock.remote_port, f':{sock.remote_port}')}"
+        state = "" if sock.state == _TCP_ESTABLISHED else f" {_TCP_STATES.get(sock.state, '?')}"
+        return peer + state
+
+    return {name: Counter(kind(name, t) for t in targets) for name, targets in links.items()}
+
+
+def _database(path: str) -> str:
+    """`sqlite billing.db` for the database, its WAL, shared memory or journal; else `file`."""
+    name = path.rsplit("/", 1)[-1]
+    for suffix in _SQLITE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return f"{_SQLITE}{name}" if name.endswith((".db", ".sqlite")) else "file"
+
+
+def _kind_rank(kind: str) -> tuple[int, str]:
+    return next((i for i, p in enumerate(_KIND_ORDER) if kind.startswith(p)), 99), kind
+
+
+# ---------------------------------------------------------------- what bounds them
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The most descriptors of one kind a component may hold, and what sets that."""
+
+    count: int
+    set_by: str
+
+
+class Bounds:
+    """Every pool of the system as `strangler up` runs it, and what bounds it.
+
+    A connection pool bounds both its ends: the client's `→server` and the server's
+    `←client`. The gateway holds at most GATEWAY_UPSTREAM_CONNECTIONS to each upstream;
+    billing and the monolith call the payment simulator, billing the monolith (backfill),
+    each through one httpx client (its default pool: 100). Every database but the payment
+    simulator's is behind an engine pool (strangler_persistence.create_engine): a SQLite
+    connection holds the database and its WAL open, the process one shared-memory file, so
+    a pool of n connections holds at most 2n + 1 descriptors. The rest (Kafka clients,
+    listeners, the loop's own descriptors) have no pool: they must simply stop growing.
+    """
+
+    UNPOOLED_DATABASES = frozenset({"payment-simulator.db"})
+
+    def __init__(self) -> None:
+        gateway = GatewaySettings.model_fields["upstream_connections"].default
+        assert isinstance(gateway, int)
+        self._gateway = Bound(gateway, "GATEWAY_UPSTREAM_CONNECTIONS")
+        httpx_pool = Bound(HTTPX_POOL, "httpx's default pool")
+        self._pairs = {
+            ("billing", "payment-simulator"): httpx_pool,
+            ("legacy-monolith", "payment-simulator"): httpx_pool,
+            ("billing", "legacy-monolith"): httpx_pool,
+        }
+        connections = POOL_SIZE + POOL_OVERFLOW
+        self._engine = Bound(2 * connections + 1, f"engine pool {POOL_SIZE}+{POOL_OVERFLOW}")
+
+    def of(self, component: str, kind: str) -> Bound | None:
+        if kind.startswith(_SQLITE):
+            unpooled = kind.removeprefix(_SQLITE) in self.UNPOOLED_DATABASES
+            return None if unpooled else self._engine
+        if " " in kind:  # not established: no pool keeps it
+            return None
+        if kind.startswith("→"):
+            client, server = component, kind[1:]
+        elif kind.startswith("←"):
+            client, server = kind[1:], component
+        else:
+            return None
+        return self._gateway if client == "gateway" else self._pairs.get((client, server))
+
+
+# ---------------------------------------------------------------- one component, one interval
+
+
+@dataclass(frozen=True)
+class Reading:
+    rss_mib: float
+    kinds: Counter[str]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """One component over one interval: RSS floor and peak; descriptors by kind, each as
+    last read, its floor and its peak over the interval (a leak raises the floor; a
+    connection opened for a moment, only the peak)."""
+
+    rss_mib: float
+    peak_mib: float
+    last: Counter[str]
+    floor: Counter[str]
+    peak: Counter[str]
+
+    @staticmethod
+    def over(readings: Sequence[Reading]) -> Footprint:
+        kinds = {kind for reading in readings for kind in reading.kinds}
+        return Footprint(
+            min(r.rss_mib for r in readings),
+            max(r.rss_mib for r in readings),
+            readings[-1].kinds,
+            Counter({k: min(r.kinds[k] for r in readings) for k in kinds}),
+            Counter({k: max(r.kinds[k] for r in readings) for k in kinds}),
+        )
+
+    @property
+    def fds(self) -> int:
+        return sum(self.last.values())
+
+
+def read_all(pids: Mapping[str, int]) -> dict[str, Reading]:
+    kinds = descriptor_kinds(pids)
+    return {
+        name: Reading(resident_bytes(process_tree(pid)) / MIB, kinds[name])
+        for name, pid in pids.items()
+    }
 
 
 @dataclass
@@ -316,9 +504,11 @@ async def drive(
     interval_seconds: float,
     rate: float,
     in_flight: int,
+    bounds: Bounds,
 ) -> list[Sample]:
-    samples = [Sample(0.0, {n: footprint(p) for n, p in pids.items()}, Traffic())]
-    print_sample(samples[0])
+    first = read_all(pids)
+    samples = [Sample(0.0, {n: Footprint.over([r]) for n, r in first.items()}, Traffic())]
+    print_sample(samples[0], bounds)
     limits = httpx.Limits(max_connections=in_flight * 2, max_keepalive_connections=in_flight)
     async with httpx.AsyncClient(
         base_url=gateway, timeout=REQUEST_TIMEOUT_SECONDS, limits=limits
@@ -333,26 +523,25 @@ async def drive(
         read_every = interval_seconds / READINGS_PER_INTERVAL
         next_reading = began + read_every
         next_journey = began
-        readings: dict[str, list[Footprint]] = {name: [] for name in pids}
+        readings: dict[str, list[Reading]] = {name: [] for name in pids}
         while loop.time() < ends:
             now = loop.time()
             if now >= next_journey:
                 journeys.start_one()
                 next_journey += 1 / rate
-            if now >= next_reading:
-                for name, pid in pids.items():
-                    readings[name].append(await asyncio.to_thread(footprint, pid))
+            if now >= next_reading or now >= next_sample:
+                for name, reading in (await asyncio.to_thread(read_all, pids)).items():
+                    readings[name].append(reading)
                 next_reading += read_every
             if now >= next_sample:
-                last = {n: await asyncio.to_thread(footprint, p) for n, p in pids.items()}
                 sample = Sample(
                     (now - began) / 60,
-                    {n: last[n].over(readings[n]) for n in pids},
+                    {n: Footprint.over(readings[n]) for n in pids},
                     journeys.interval_done(),
                 )
                 readings = {name: [] for name in pids}
                 samples.append(sample)
-                print_sample(sample)
+                print_sample(sample, bounds)
                 next_sample += interval_seconds
             wake = min(next_journey, next_sample, next_reading)
             await asyncio.sleep(max(0.0, wake - loop.time()))
@@ -360,7 +549,20 @@ async def drive(
     return samples
 
 
-def print_sample(sample: Sample) -> None:
+def _kinds_line(name: str, figures: Footprint, bounds: Bounds) -> str:
+    """`←gateway 6 (peak 9, ≤32)  →broker 4  …`: as last read, the peak when higher, the bound."""
+    parts = []
+    for kind in sorted(figures.peak, key=_kind_rank):
+        notes = []
+        if figures.peak[kind] != figures.last[kind]:
+            notes.append(f"peak {figures.peak[kind]}")
+        if (bound := bounds.of(name, kind)) is not None:
+            notes.append(f"≤{bound.count}")
+        parts.append(f"{kind} {figures.last[kind]}" + (f" ({', '.join(notes)})" if notes else ""))
+    return "  ".join(parts)
+
+
+def print_sample(sample: Sample, bounds: Bounds) -> None:
     traffic = sample.traffic
     p50, p99 = traffic.percentile(0.50), traffic.percentile(0.99)
     latency = "" if p99 is None or p50 is None else f", p50 {p50:.0f} ms, p99 {p99:.0f} ms"
@@ -375,12 +577,55 @@ def print_sample(sample: Sample) -> None:
     for name, figures in sample.components.items():
         print(
             f"    {name:<18} RSS {figures.rss_mib:7.1f} MiB (peak {figures.peak_mib:6.1f})  "
-            f"fds {figures.fds:4d}  sockets {figures.sockets:4d}",
+            f"fds {figures.fds:4d} (peak {sum(figures.peak.values()):4d})\n"
+            f"    {'':<18} {_kinds_line(name, figures, bounds)}",
             flush=True,
         )
 
 
-def print_report(samples: list[Sample], warm_up: int, notes: dict[str, str]) -> bool:
+@dataclass(frozen=True)
+class DescriptorVerdict:
+    """Whether a component's descriptors leak, judged on the intervals from warm-up on.
+
+    A kind with a known bound (a pool) may grow up to it — a burst fills a pool, and a
+    steady trickle keeps it full —, never past it. A kind without one must stop growing:
+    its floor at the end at most ``FD_SLACK`` above its floor halfway through (a leak goes
+    on climbing; a one-off new connection, e.g. a Kafka client's to a new partition leader,
+    does not). The ceiling: every pool it used at its bound, plus the highest floor of the
+    rest.
+    """
+
+    no_leak: bool
+    findings: list[str]
+    pooled: int
+    fixed: int
+
+    @staticmethod
+    def judge(name: str, intervals: Sequence[Footprint], bounds: Bounds) -> DescriptorVerdict:
+        halfway = intervals[len(intervals) // 2]
+        findings: list[str] = []
+        fixed = pooled = 0
+        for kind in sorted({k for i in intervals for k in i.peak}, key=_kind_rank):
+            peak = max(i.peak[kind] for i in intervals)
+            bound = bounds.of(name, kind)
+            if bound is not None:
+                pooled += bound.count
+                if peak > bound.count:
+                    findings.append(f"{kind} {peak} > {bound.count} ({bound.set_by})")
+                continue
+            fixed += max(i.floor[kind] for i in intervals)
+            rise = intervals[-1].floor[kind] - halfway.floor[kind]
+            if rise > FD_SLACK:
+                findings.append(
+                    f"{kind} climbing {halfway.floor[kind]} → {intervals[-1].floor[kind]}"
+                )
+        return DescriptorVerdict(not findings, findings, pooled, fixed)
+
+
+def print_report(
+    samples: list[Sample], warm_up: int, notes: dict[str, str],
+    bounds: Bounds,
+) -> bool:  # fmt: skip
     """The verdict table; whether every verdict is yes."""
     after_warm_up, last = samples[warm_up], samples[-1]
     columns = [
@@ -390,22 +635,26 @@ def print_report(samples: list[Sample], warm_up: int, notes: dict[str, str]) -> 
         Column("÷ warm", 8),
         Column("fds warm", 10),
         Column("fds end", 9),
-        Column("sockets", 9),
+        Column("ceiling", 9),
         Column("RSS flat", 10),
-        Column("fds flat", 10),
+        Column("no fd leak", 12),
     ]
     rows: list[list[str]] = []
     every_yes = True
+    verdicts: dict[str, DescriptorVerdict] = {}
     for name, warm in after_warm_up.components.items():
         end = last.components[name]
         rss_flat = end.rss_mib <= warm.rss_mib * RSS_SLACK[0] + RSS_SLACK[1]
-        fds_flat = end.fds <= warm.fds + FD_SLACK
+        descriptors = DescriptorVerdict.judge(
+            name, [s.components[name] for s in samples[warm_up:]], bounds
+        )
+        verdicts[name] = descriptors
         if name == LOG_IN_MEMORY:  # holds every event ever published: it must grow
             rss_verdict = "log"
         else:
             every_yes &= rss_flat
             rss_verdict = verdict(rss_flat)
-        every_yes &= fds_flat
+        every_yes &= descriptors.no_leak
         rows.append(
             [
                 name,
@@ -414,9 +663,9 @@ def print_report(samples: list[Sample], warm_up: int, notes: dict[str, str]) -> 
                 ratio(end.rss_mib, warm.rss_mib),
                 str(warm.fds),
                 str(end.fds),
-                f"{warm.sockets}→{end.sockets}",
+                str(descriptors.fixed + descriptors.pooled),
                 rss_verdict,
-                verdict(fds_flat),
+                verdict(descriptors.no_leak),
             ]
         )
     print()
@@ -427,7 +676,22 @@ def print_report(samples: list[Sample], warm_up: int, notes: dict[str, str]) -> 
         "warm-up."
         "\nThe broker keeps its log in memory (memory storage): it grows with "
         "every event by design, `log`."
+        "\nfds: as last read; ceiling: every pool at its bound plus the highest floor of the "
+        "other kinds;\nno fd leak: no pool past its bound, no other kind's floor more than "
+        f"{FD_SLACK} higher at the end than halfway after warm-up."
     )
+    print("\nDescriptors by kind, after warm-up → at the end (bound, set by):")
+    for name, warm in after_warm_up.components.items():
+        end = last.components[name]
+        kinds = sorted(set(warm.last) | set(end.last), key=_kind_rank)
+        figures = []
+        for kind in kinds:
+            bound = bounds.of(name, kind)
+            limit = f" (≤{bound.count}, {bound.set_by})" if bound is not None else ""
+            figures.append(f"{kind} {warm.last[kind]}→{end.last[kind]}{limit}")
+        print(f"  {name:<18} {'  '.join(figures)}")
+        for finding in verdicts[name].findings:
+            print(f"  {'':<18} leak? {finding}")
     first_p99 = (
         samples[warm_up + 1].traffic.percentile(0.99) if len(samples) > warm_up + 1 else None
     )
@@ -439,6 +703,8 @@ def print_report(samples: list[Sample], warm_up: int, notes: dict[str, str]) -> 
             f"\np99 after warm-up {first_p99:.0f} ms, at the end {last_p99:.0f} ms: "
             f"not drifting: {verdict(steady)}"
         )
+    p99s = [s.traffic.percentile(0.99) for s in samples[1:]]
+    print("p99 per interval (ms): " + ", ".join("-" if p is None else f"{p:.0f}" for p in p99s))
     errors = sum(s.traffic.errors for s in samples)
     requests = sum(len(s.traffic.latencies) for s in samples)
     print(f"requests {requests}, failed journeys {errors}")
@@ -464,6 +730,7 @@ def main() -> int:
     if minutes * 60 < interval * (warm_up + 2):
         parser.error(f"--minutes must leave room for warm-up and two intervals of {interval:g} s")
     outcome: list[bool] = []
+    bounds = Bounds()
 
     def measure(folder: Path, children: Children) -> None:
         load_before = load_average()
@@ -485,6 +752,7 @@ def main() -> int:
                 interval_seconds=interval,
                 rate=arguments.rate,
                 in_flight=arguments.in_flight,
+                bounds=bounds,
             )
         )
         notes = machine_note(load_before)
@@ -493,7 +761,7 @@ def main() -> int:
             f"at most {arguments.in_flight} at once; sampled every {interval:g} s, "
             f"warm-up {warm_up} sample(s)"
         )
-        outcome.append(print_report(samples, warm_up, notes))
+        outcome.append(print_report(samples, warm_up, notes, bounds))
 
     code = run_bench(measure, arguments.timeout, name="soak")
     # A quick run is a smoke run (`make test`): it must complete and print its verdicts.
