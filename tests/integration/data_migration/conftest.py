@@ -285,10 +285,17 @@ async def drift(sides: Sides) -> list[EntityDrift]:
 
 
 async def in_sync(sides: Sides, within: float = SYNC_WITHIN_SECONDS) -> None:
-    async def no_drift() -> bool:
-        return await drift(sides) == []
+    last: list[EntityDrift] = []
 
-    await eventually(no_drift, "both sides hold the same billing records", within, every=0.3)
+    async def no_drift() -> bool:
+        nonlocal last
+        last = await drift(sides)
+        return last == []
+
+    try:
+        await eventually(no_drift, "both sides hold the same billing records", within, every=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still drifted: {last!r}"[:4000]) from None
 
 
 async def backfill(

@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.protocol.admin import CreateTopicsRequest
 from strangler_contracts import TopicSpec
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "BrokerConfig",
     "create_consumer",
     "create_producer",
+    "create_topics_through",
     "ensure_topics",
     "stop_client",
 ]
@@ -111,22 +113,53 @@ async def ensure_topics(
     )
     await asyncio.wait_for(admin.start(), timeout_seconds)
     try:
-        wanted = list(topics)
         response = await asyncio.wait_for(
             admin.create_topics(
                 [
                     NewTopic(t.name, num_partitions=t.partitions, replication_factor=1)
-                    for t in wanted
+                    for t in topics
                 ]
             ),
             timeout_seconds,
         )
-        created: list[str] = []
-        for name, error_code, *_ in response.topic_errors:
-            if error_code == 0:
-                created.append(name)
-            elif error_code != TOPIC_ALREADY_EXISTS:
-                raise RuntimeError(f"could not create topic {name}: error code {error_code}")
-        return created
+        return _created(response)
     finally:
         await admin.close()
+
+
+async def create_topics_through(
+    producer: AIOKafkaProducer, topics: Iterable[TopicSpec], timeout_seconds: float
+) -> list[str]:
+    """``ensure_topics`` on a producer's own connection: for a relay that finds itself on a
+    new broker, which must create the topics before it publishes anything there.
+
+    On the embedded broker a topic that does not exist yet is created by the first client
+    that asks for its metadata; until then produce requests fail, and a few acknowledged in
+    that window were seen missing from the log afterwards. Created here first, nothing is
+    published into a topic that is still being made.
+    """
+    client = producer.client
+    await asyncio.wait_for(client.force_metadata_update(), timeout_seconds)
+    controller = client.cluster.controller
+    node_id = (
+        controller.nodeId
+        if controller is not None
+        else min(broker.nodeId for broker in client.cluster.brokers())
+    )
+    request = CreateTopicsRequest(
+        create_topic_requests=[(t.name, t.partitions, 1, [], []) for t in topics],
+        timeout=int(timeout_seconds * 1000),
+        validate_only=False,
+    )
+    response = await asyncio.wait_for(client.send(node_id, request), timeout_seconds)
+    return _created(response)
+
+
+def _created(response: Any) -> list[str]:
+    created: list[str] = []
+    for name, error_code, *_ in response.topic_errors:
+        if error_code == 0:
+            created.append(name)
+        elif error_code != TOPIC_ALREADY_EXISTS:
+            raise RuntimeError(f"could not create topic {name}: error code {error_code}")
+    return created

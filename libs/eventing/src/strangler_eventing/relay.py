@@ -16,6 +16,10 @@ backwards (an offset acknowledged that is not above the last one), checked on ev
 acknowledgement. Either way the relay marks every event the outbox still holds from the
 ``republish_window`` unpublished, and publishes them again, oldest first, before anything
 newer: consumers skip what they had already applied, and apply what the lost log held.
+Before that it creates the topics on the new broker (``create_topics_through``): published
+into a topic the broker is still making, acknowledged events were seen missing afterwards.
+The new cluster id is remembered only once the republishing is committed, so a relay that
+fails half way notices the loss again on its next try.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from aiokafka.protocol.metadata import MetadataRequest
 from local_processes import stopped_within
 from sqlalchemy import ColumnElement, Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strangler_contracts import ALL_TOPICS, TopicSpec
 from strangler_persistence import utcnow
 
-from strangler_eventing.kafka import stop_client
+from strangler_eventing.kafka import create_topics_through, stop_client
 from strangler_eventing.metrics import (
     BROKER_LOG_LOSSES,
     OUTBOX_BACKLOG,
@@ -78,12 +83,16 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         source: str,
         settings: RelaySettings | None = None,
+        topics: Sequence[TopicSpec] = ALL_TOPICS,
     ) -> None:
+        """``topics``: what to create on a broker found to have lost its log, before
+        publishing there again."""
         self.engine = engine
         self.table = table
         self.producer = producer
         self.source = source
         self.settings = settings or RelaySettings()
+        self.topics = tuple(topics)
         self._lock_id = _advisory_lock_id(table)
         self._producer_started = False
         self._cluster_id: str | None = None
@@ -137,14 +146,21 @@ class OutboxRelay:
         If the broker lost its log since the last batch, everything the outbox holds from
         the ``republish_window`` is made unpublished first, so it goes out again in order.
         """
+        new_cluster_id: str | None = None
         async with self.engine.begin() as connection:
             if not await self._leading(connection):
                 return 0
             rows = await self._oldest_unpublished(connection)
-            if (rows or self._broker_check_due()) and await self._broker_lost_its_log():
-                await self._mark_for_republishing(connection)
-                rows = await self._oldest_unpublished(connection)
+            if rows or self._broker_check_due():
+                lost, new_cluster_id = await self._broker_lost_its_log()
+                if lost:
+                    await create_topics_through(
+                        self.producer, self.topics, self.settings.send_timeout_seconds
+                    )
+                    await self._mark_for_republishing(connection)
+                    rows = await self._oldest_unpublished(connection)
             if not rows:
+                self._remember(new_cluster_id)
                 return 0
             acknowledged, error = await self._send(rows)
             if acknowledged:
@@ -162,6 +178,7 @@ class OutboxRelay:
                         publish_attempts=self.table.c.publish_attempts + 1, last_error=str(error)
                     )
                 )
+        self._remember(new_cluster_id)
         OUTBOX_PUBLISHED.labels(self.source).inc(len(acknowledged))
         if error is not None:
             raise error
@@ -181,14 +198,22 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         return loop.time() - self._last_broker_check >= self.settings.broker_check_every_seconds
 
-    async def _broker_lost_its_log(self) -> bool:
-        """Whether the broker is a new one (another cluster id) or its offsets went back.
+    def _remember(self, cluster_id: str | None) -> None:
+        """Take ``cluster_id`` as the broker's, once what its discovery required is committed."""
+        if cluster_id is not None:
+            self._cluster_id = cluster_id
+
+    async def _broker_lost_its_log(self) -> tuple[bool, str | None]:
+        """Whether the broker is a new one (another cluster id) or its offsets went back, and
+        the cluster id it has now (to ``_remember`` once the transaction is committed).
 
         Raises when the broker cannot say: nothing is sent until it can.
         """
         self._last_broker_check = asyncio.get_running_loop().time()
         cluster_id = await self._cluster_id_now()
-        previous, self._cluster_id = self._cluster_id, cluster_id or self._cluster_id
+        previous = self._cluster_id
+        if previous is None:
+            self._remember(cluster_id)
         changed = previous is not None and cluster_id is not None and cluster_id != previous
         lost = changed or self._offsets_went_back
         if lost:
@@ -198,7 +223,7 @@ class OutboxRelay:
                 else "the broker's offsets went backwards"
             )
             logger.warning("outbox relay %s: %s: its log is lost", self.source, reason)
-        return lost
+        return lost, cluster_id
 
     async def _cluster_id_now(self) -> str | None:
         client = self.producer.client
