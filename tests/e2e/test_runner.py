@@ -25,7 +25,16 @@ from tests.support.running_system import (
 
 pytestmark = pytest.mark.e2e
 
-COMPONENTS = ("broker", "smtp-sink", "payment-simulator", "legacy-monolith", "billing", "gateway")
+COMPONENTS = (
+    "broker",
+    "smtp-sink",
+    "payment-simulator",
+    "legacy-monolith",
+    "billing",
+    "auth",
+    "notifications",
+    "gateway",
+)
 TAIL_TIMEOUT_SECONDS = 30.0
 
 

@@ -40,6 +40,8 @@ class RunningSystem:
     gateway_url: str
     monolith_url: str
     billing_url: str
+    notifications_url: str
+    auth_url: str
     payment_simulator_url: str
     smtp_host: str
     smtp_port: int
@@ -161,12 +163,16 @@ def start_system(
     `command` is how `strangler` is run (e.g. the `./strangler` launcher), `path` the PATH
     it and every later command get (default: the caller's).
     """
-    broker, monolith, payments, smtp, mail, gateway, gateway_admin, billing = free_ports(8)
+    broker, monolith, payments, smtp, mail, gateway, gateway_admin, billing, auth, notifications = (
+        free_ports(10)
+    )
     env = runner_env(
         state_dir,
         broker_port=broker,
         monolith_port=monolith,
         billing_port=billing,
+        notifications_port=notifications,
+        auth_port=auth,
         gateway_port=gateway,
         gateway_admin_port=gateway_admin,
         payment_simulator_port=payments,
@@ -189,6 +195,8 @@ def start_system(
         monolith_url=f"http://{HOST}:{monolith}",
         gateway_url=f"http://{HOST}:{gateway}",
         billing_url=f"http://{HOST}:{billing}",
+        notifications_url=f"http://{HOST}:{notifications}",
+        auth_url=f"http://{HOST}:{auth}",
         payment_simulator_url=f"http://{HOST}:{payments}",
         smtp_host=HOST,
         smtp_port=smtp,

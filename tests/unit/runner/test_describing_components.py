@@ -22,6 +22,8 @@ def settings(tmp_path: Path) -> RunnerSettings:
         broker_port=19092,
         monolith_port=18001,
         billing_port=18003,
+        notifications_port=18004,
+        auth_port=18002,
         payment_simulator_port=18009,
         smtp_port=11025,
         mail_ui_port=18025,
@@ -37,6 +39,8 @@ def test_components_start_in_dependency_order(settings: RunnerSettings) -> None:
         "payment-simulator",
         "legacy-monolith",
         "billing",
+        "auth",
+        "notifications",
         "gateway",
     ]
 
@@ -173,3 +177,22 @@ def test_a_relative_state_directory_is_made_absolute(
     monkeypatch.setenv("STRANGLER_STATE_DIR", "elsewhere")
 
     assert RunnerSettings().state_dir == (tmp_path / "elsewhere").resolve()
+
+
+def test_auth_keeps_its_database_in_the_state_dir_and_trusts_the_monolith_s_tokens(
+    settings: RunnerSettings,
+) -> None:
+    auth = _component("auth", settings)
+    program = str(Path(sys.executable).parent / "auth-service")
+
+    database = settings.state_dir / "data" / "auth.db"
+    assert auth.argv == (
+        program, "serve", "--prepare", "--host", "127.0.0.1", "--port", "18002"
+    )  # fmt: skip
+    assert auth.env == {
+        "AUTH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "AUTH_OPERATOR_TOKEN": "admin-for-tests",
+        "AUTH_LEGACY_JWT_SECRET": "jwt-for-tests",
+    }
+    assert auth.health_url == "http://127.0.0.1:18002/health/ready"
+    assert _component("gateway", settings).env["GATEWAY_AUTH_URL"] == "http://127.0.0.1:18002"

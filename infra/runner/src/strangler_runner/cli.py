@@ -51,11 +51,11 @@ migrate_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(migrate_app, name="migrate")
-migrate_billing_app = typer.Typer(
-    help="Billing's data: the monolith's copied to the billing service, kept in sync both ways.",
+auth_app = typer.Typer(
+    help="The auth service's signing keys: rotate them without logging anyone out.",
     no_args_is_help=True,
 )
-migrate_app.add_typer(migrate_billing_app, name="billing")
+app.add_typer(auth_app, name="auth")
 
 BootstrapServers = Annotated[
     str | None,
@@ -437,47 +437,103 @@ def sagas(
     raise typer.Exit(show_sagas(_settings(console), console, billing, saga_id, status, limit))
 
 
-# `migrate` talks to the data-migration endpoints of the monolith and of billing
-# (`/internal/…`, see data_migration.py); it too imports its machinery inside the command.
+# `auth` reads and rotates auth's signing keys (`/internal/auth/keys`, see auth_keys.py).
 
 
-def _migrating(command: "MigrationCommand") -> None:
-    from strangler_runner.data_migration import run_migration
+@auth_app.command("rotate-keys")
+def auth_rotate_keys() -> None:
+    """Sign with the key published as next, keep the old one published until its last token
+    expired, publish a new next key (auth from STRANGLER_AUTH_URL, else the one running)."""
+    from strangler_runner.auth_keys import rotate_keys
 
     console = RunnerConsole()
-    raise typer.Exit(run_migration(_settings(console), console, command))
+    raise typer.Exit(rotate_keys(_settings(console), console))
 
 
-@migrate_billing_app.command("status")
-def migrate_billing_status() -> None:
-    """Per entity: records on both sides and how far the backfill got; then the sync."""
-    from strangler_runner.data_migration import show_status
+@auth_app.command("keys")
+def auth_keys() -> None:
+    """The signing keys auth publishes: which signs, which is next, until when retired ones
+    stay published."""
+    from strangler_runner.auth_keys import show_keys
 
-    _migrating(show_status)
-
-
-@migrate_billing_app.command("backfill")
-def migrate_billing_backfill(
-    restart: Annotated[
-        bool,
-        typer.Option(
-            "--restart", help="Forget the checkpoints and scan everything again (idempotent)."
-        ),
-    ] = False,
-    pages_per_call: Annotated[
-        int,
-        typer.Option(min=1, max=1000, help="Pages billing copies per call (a checkpoint each)."),
-    ] = 5,
-) -> None:
-    """Copy the monolith's billing data to billing; resumes where a stopped run left off."""
-    from strangler_runner.data_migration import backfill
-
-    _migrating(backfill(pages_per_call, restart))
+    console = RunnerConsole()
+    raise typer.Exit(show_keys(_settings(console), console))
 
 
-@migrate_billing_app.command("verify")
-def migrate_billing_verify() -> None:
-    """Compare both sides record by record; list every drifted record. Exit 1 on drift."""
-    from strangler_runner.data_migration import verify
+# `migrate` talks to the data-migration endpoints of the monolith and of the service taking a
+# capability over (`/internal/…`, see data_migration.py): the same three commands for billing
+# and auth. It too imports its machinery inside the command.
 
-    _migrating(verify)
+
+def _migrating(capability: str, command: "MigrationCommand") -> None:
+    from strangler_runner.data_migration import AUTH, BILLING, run_migration
+
+    console = RunnerConsole()
+    moving = {"billing": BILLING, "auth": AUTH}[capability]
+    raise typer.Exit(run_migration(_settings(console), console, moving, command))
+
+
+def _migration_commands(capability: str, data: str, help: str) -> typer.Typer:
+    """`strangler migrate <capability> status | backfill | verify`."""
+    commands = typer.Typer(help=help, no_args_is_help=True)
+
+    @commands.command(
+        "status",
+        help="Per entity: records on both sides and how far the backfill got; then the sync.",
+    )
+    def status() -> None:
+        from strangler_runner.data_migration import show_status
+
+        _migrating(capability, show_status)
+
+    @commands.command(
+        "backfill",
+        help=f"Copy the monolith's {data} to {capability}; resumes where a stopped run left off.",
+    )
+    def backfill_(
+        restart: Annotated[
+            bool,
+            typer.Option(
+                "--restart", help="Forget the checkpoints and scan everything again (idempotent)."
+            ),
+        ] = False,
+        pages_per_call: Annotated[
+            int,
+            typer.Option(
+                min=1, max=1000, help=f"Pages {capability} copies per call (a checkpoint each)."
+            ),
+        ] = 5,
+    ) -> None:
+        from strangler_runner.data_migration import backfill
+
+        _migrating(capability, backfill(pages_per_call, restart))
+
+    @commands.command(
+        "verify",
+        help="Compare both sides record by record; list every drifted record. Exit 1 on drift.",
+    )
+    def verify() -> None:
+        from strangler_runner.data_migration import verify
+
+        _migrating(capability, verify)
+
+    return commands
+
+
+migrate_app.add_typer(
+    _migration_commands(
+        "billing",
+        "billing data",
+        "Billing's data: the monolith's copied to the billing service, kept in sync both ways.",
+    ),
+    name="billing",
+)
+migrate_app.add_typer(
+    _migration_commands(
+        "auth",
+        "users and password hashes",
+        "Accounts: the monolith's users and password hashes copied to the auth service, kept "
+        "in sync both ways.",
+    ),
+    name="auth",
+)

@@ -123,6 +123,8 @@ def system_components(
     legacy_monolith = console_script("legacy-monolith")
     strangler_gateway = console_script("strangler-gateway")
     billing_service = console_script("billing-service")
+    auth_service = console_script("auth-service")
+    notifications_service = console_script("notifications-service")
     bootstrap_servers = settings.broker_bootstrap_servers
 
     mail_ui = f"http://{host}:{settings.mail_ui_port}"
@@ -131,6 +133,8 @@ def system_components(
     gateway = f"http://{host}:{settings.gateway_port}"
     operator_port = settings.gateway_admin_port
     billing = f"http://{host}:{settings.billing_port}"
+    auth = f"http://{host}:{settings.auth_port}"
+    notifications = f"http://{host}:{settings.notifications_port}"
 
     return [
         Component(
@@ -230,6 +234,52 @@ def system_components(
             urls={"http": billing, "api": f"{billing}/api/billing"},
         ),
         Component(
+            name="auth",
+            argv=(
+                auth_service,
+                "serve",
+                "--prepare",
+                *_options(host=host, port=settings.auth_port),
+            ),
+            env={
+                "AUTH_DATABASE_URL": f"sqlite+aiosqlite:///{state.data_dir / 'auth.db'}",
+                "AUTH_OPERATOR_TOKEN": local_secrets.admin_token,
+                # The session bridge: the monolith's tokens stay valid at auth until they expire.
+                "AUTH_LEGACY_JWT_SECRET": local_secrets.jwt_secret,
+            },
+            ports=(PortBinding("http", settings.auth_port, _moved_by("auth_port")),),
+            health_url=f"{auth}/health/ready",
+            urls={"http": auth, "jwks": f"{auth}/.well-known/jwks.json"},
+        ),
+        Component(
+            name="notifications",
+            argv=(
+                notifications_service,
+                "serve",
+                "--prepare",
+                *_options(host=host, port=settings.notifications_port),
+            ),
+            env={
+                "NOTIFICATIONS_DATABASE_URL": (
+                    f"sqlite+aiosqlite:///{state.data_dir / 'notifications.db'}"
+                ),
+                "NOTIFICATIONS_JWT_SECRET": local_secrets.jwt_secret,
+                "NOTIFICATIONS_OPERATOR_TOKEN": local_secrets.admin_token,
+                "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "NOTIFICATIONS_KAFKA_KIND": "tansu",
+                "NOTIFICATIONS_SMTP_HOST": host,
+                "NOTIFICATIONS_SMTP_PORT": str(settings.smtp_port),
+            },
+            needs=("broker",),
+            talks_to=("smtp-sink",),
+            outbox_replay=(notifications_service, "outbox", "replay"),
+            ports=(
+                PortBinding("http", settings.notifications_port, _moved_by("notifications_port")),
+            ),
+            health_url=f"{notifications}/health/ready",
+            urls={"http": notifications, "api": f"{notifications}/api/notifications"},
+        ),
+        Component(
             name="gateway",
             # `serve --prepare` migrates the flag tables first, in the serving process.
             argv=(
@@ -243,8 +293,9 @@ def system_components(
                 "GATEWAY_ADMIN_TOKEN": local_secrets.admin_token,
                 "GATEWAY_LEGACY_URL": monolith,
                 "GATEWAY_BILLING_URL": billing,
+                "GATEWAY_AUTH_URL": auth,
             },
-            talks_to=("legacy-monolith", "billing"),
+            talks_to=("legacy-monolith", "billing", "auth"),
             ports=(
                 PortBinding("http", settings.gateway_port, _moved_by("gateway_port")),
                 PortBinding("operator", operator_port, _moved_by("gateway_admin_port")),

@@ -28,7 +28,9 @@ class RunnerSettings(BaseSettings):
     gateway_port: Port = 8080
     gateway_admin_port: Port = 8081
     """The gateway's operator listener (admin API, metrics), on `host` like the rest."""
+    auth_port: Port = 8002
     billing_port: Port = 8003
+    notifications_port: Port = 8004
     payment_simulator_port: Port = 8009
     smtp_port: Port = 1025
     mail_ui_port: Port = 8025
@@ -44,6 +46,9 @@ class RunnerSettings(BaseSettings):
     billing_url: str | None = None
     """Where `migrate` finds the monolith and billing, and `sagas` finds billing (default:
     those `strangler up` runs here, else http://STRANGLER_HOST:<their port>)."""
+    auth_url: str | None = None
+    """Where `auth rotate-keys` finds the auth service (default: the one `strangler up` runs
+    here, else http://STRANGLER_HOST:STRANGLER_AUTH_PORT)."""
 
     health_timeout_seconds: float = Field(default=30, gt=0)
     stop_timeout_seconds: float = Field(default=10, gt=0)
