@@ -20,7 +20,7 @@ from strangler_gateway.rollback import RollbackPolicy
 from strangler_gateway.settings import GatewaySettings, RouteTuning
 from strangler_gateway.shadow import DEFAULT_IGNORED_FIELDS, ShadowRules
 
-__all__ = ["BILLING_SHADOW", "Route", "RouteTable", "default_routes"]
+__all__ = ["AUTH_SHADOW", "BILLING_SHADOW", "Route", "RouteTable", "default_routes"]
 
 T = TypeVar("T")
 
@@ -32,6 +32,16 @@ BILLING_SHADOW = ShadowRules(
     compare=CompareRules(
         DEFAULT_IGNORED_FIELDS,
         headers=("content-type", "idempotent-replayed", "www-authenticate"),
+    )
+)
+
+# Accounts answers carry meaning in two headers besides the body: how to authenticate
+# (``WWW-Authenticate``) and where a new account is (``Location``). Login answers are never
+# mirrored (a POST), so auth's extra refresh token is not compared in shadow; the parity
+# suite declares that difference (tests/support/auth_parity.py).
+AUTH_SHADOW = ShadowRules(
+    compare=CompareRules(
+        DEFAULT_IGNORED_FIELDS, headers=("content-type", "location", "www-authenticate")
     )
 )
 
@@ -69,8 +79,8 @@ def default_routes(settings: GatewaySettings) -> list[Route]:
     legacy = settings.legacy_url
     routes = [
         #     name             prefix                legacy  new                          flag
-        Route("auth", "/api/auth", legacy, settings.auth_url, "auth"),
-        Route("users", "/api/users", legacy, settings.auth_url, "users"),
+        Route("auth", "/api/auth", legacy, settings.auth_url, "auth", shadow=AUTH_SHADOW),
+        Route("users", "/api/users", legacy, settings.auth_url, "users", shadow=AUTH_SHADOW),
         Route("billing", "/api/billing", legacy, settings.billing_url, "billing",
               shadow=BILLING_SHADOW),
         Route("notifications", "/api/notifications", legacy, settings.notifications_url,
