@@ -28,14 +28,14 @@ def _registered(mail_sent_by: str | None = None) -> UserRegistered:
 def test_a_marked_event_is_sent_by_the_side_it_names(source: str, marked: str) -> None:
     event = _registered(marked)
 
-    assert who_sends_mail(event, encode(event, source=source)) == marked
+    assert who_sends_mail(encode(event, source=source)) == marked
 
 
 def test_an_unmarked_monolith_event_was_mailed_inline_and_a_services_is_sent_by_new() -> None:
     event = _registered()
 
-    assert who_sends_mail(event, encode(event, source=LEGACY_MONOLITH_SOURCE)) == "legacy"
-    assert who_sends_mail(event, encode(event, source="/auth")) == "new"
+    assert who_sends_mail(encode(event, source=LEGACY_MONOLITH_SOURCE)) == "legacy"
+    assert who_sends_mail(encode(event, source="/auth")) == "new"
 
 
 def test_an_unknown_side_is_refused_by_the_contract() -> None:

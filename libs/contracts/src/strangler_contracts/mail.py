@@ -19,7 +19,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from strangler_contracts.base import IntegrationEvent
 from strangler_contracts.envelope import CloudEvent
 
 __all__ = ["LEGACY_MONOLITH_SOURCE", "MailSender", "MailSentBy", "who_sends_mail"]
@@ -40,9 +39,13 @@ MailSentBy = Annotated[
 """The field a causing event carries: ``mail_sent_by: MailSentBy = None``."""
 
 
-def who_sends_mail(event: IntegrationEvent, envelope: CloudEvent) -> MailSender:
-    """The side that sends the mail ``event`` causes (the module says why it is this)."""
-    marked: MailSender | None = getattr(event, "mail_sent_by", None)
-    if marked is not None:
-        return marked
+def who_sends_mail(envelope: CloudEvent) -> MailSender:
+    """The side that sends the mail the event in ``envelope`` causes (the module says why).
+
+    Read from the envelope's data, so that a consumer may ask before decoding the event."""
+    marked = envelope.data.get("mail_sent_by")
+    if marked == "legacy":
+        return "legacy"
+    if marked == "new":
+        return "new"
     return "legacy" if envelope.source == LEGACY_MONOLITH_SOURCE else "new"

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_eventing import BrokerConfig
 from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
 
-from notifications_service.adapters.sending_switch import SettingSwitch
+from notifications_service.adapters.sending_switch import MailFlagSwitch, SettingSwitch
 from notifications_service.adapters.smtp import SmtpMailer
 from notifications_service.adapters.store import sql_stores
 from notifications_service.service_layer.choreography import MailChoreography
@@ -58,6 +58,12 @@ def send_policy(settings: NotificationsSettings) -> SendPolicy:
     )
 
 
+def sending_switch(settings: NotificationsSettings) -> SendingSwitch:
+    if settings.sending == "flag":
+        return MailFlagSwitch()
+    return SettingSwitch(settings.sending == "on")
+
+
 @dataclass
 class NotificationsProcess:
     """What notifications' HTTP process holds while it runs."""
@@ -95,7 +101,7 @@ def bootstrap_process(
         stores=stores,
         notifications=Notifications(stores, clock),
         choreography=MailChoreography(
-            switch or SettingSwitch(settings.sending == "on"), clock, settings.message_id_domain
+            switch or sending_switch(settings), clock, settings.message_id_domain
         ),
         sender=MailSender(stores, resolved_mailer, clock, send_policy(settings)),
         mailer=resolved_mailer,

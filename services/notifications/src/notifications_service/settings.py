@@ -39,11 +39,11 @@ class NotificationsSettings(ServiceSettings):
     )
     consumer_group: str = "notifications"
 
-    sending: Literal["on", "off"] = Field(
-        default="off",
-        description="Whether this service sends the mails the events ask for ('on') or leaves "
-        "them to the monolith, which sends inline ('off'). Decided per event as it is "
-        "consumed; the mail flag replaces it.",
+    sending: Literal["flag", "on", "off"] = Field(
+        default="flag",
+        description="Which mails this service sends: 'flag', those the mail flag gave it (the "
+        "monolith marks each causing event with the side that sends, `strangler flags set "
+        "mail new|legacy`); 'on', every one; 'off', none (the monolith sends them inline).",
     )
     sender_enabled: bool = Field(
         default=True, description="Deliver pending mails from this process (the mail sender)."
