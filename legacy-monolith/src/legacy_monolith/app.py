@@ -2,8 +2,9 @@
 (``bootstrap.build_runtime``) and runs the background loops under one supervisor.
 
 The loops: the outbox relay, which publishes the monolith's domain events, and (when on) the
-billing ACL, which applies the billing service's changes to the legacy tables. A loop that
-dies is logged, restarted with a backoff, and named on ``/health/ready`` until it runs again.
+billing and auth ACLs, which apply the billing and auth services' changes to the legacy
+tables. A loop that dies is logged, restarted with a backoff, and named on ``/health/ready``
+until it runs again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from strangler_eventing import (
 )
 
 from legacy_monolith.accounts.api import router as accounts_router
+from legacy_monolith.auth_sync.api import auth_records_router
 from legacy_monolith.billing.api import router as billing_router
 from legacy_monolith.billing_sync.api import billing_records_router
 from legacy_monolith.bootstrap import SERVICE_NAME, broker_config, build_runtime
@@ -49,6 +51,8 @@ def _loops(runtime: Runtime) -> dict[str, Loop]:
         loops["outbox-relay"] = relay
     if runtime.billing_sync is not None:
         loops["billing-sync"] = runtime.billing_sync.run
+    if runtime.auth_sync is not None:
+        loops["auth-sync"] = runtime.auth_sync.run
     return loops
 
 
@@ -82,6 +86,7 @@ def create_app(
     app.include_router(billing_router)
     app.include_router(notifications_router)
     app.include_internal(billing_records_router(lambda: app.root))
+    app.include_internal(auth_records_router(lambda: app.root))
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
     )

@@ -8,16 +8,19 @@ provider's client on its first request, the billing ACL's consumer when its loop
 from __future__ import annotations
 
 from strangler_eventing import BrokerConfig
+from strangler_identity import PasswordHashing
 from strangler_migration import SqlRecords
 
 from legacy_monolith.auth_bridge import auth_bridge
+from legacy_monolith.auth_sync.acl import auth_changes
+from legacy_monolith.auth_sync.records import BINDINGS as ACCOUNT_RECORDS
 from legacy_monolith.billing.payment_provider import HttpPaymentProvider, PaymentProvider
 from legacy_monolith.billing_sync.acl import billing_changes
 from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
 from legacy_monolith.database import create_engine, create_session_factory
 from legacy_monolith.notifications.mailer import Mailer, SmtpMailer
 from legacy_monolith.runtime import Runtime
-from legacy_monolith.security import PasswordHashing, TokenIssuer
+from legacy_monolith.security import TokenIssuer
 from legacy_monolith.settings import MonolithSettings
 
 __all__ = ["SERVICE_NAME", "broker_config", "build_runtime"]
@@ -70,5 +73,9 @@ def build_runtime(
         billing_records=SqlRecords(engine, BILLING_RECORDS),
         billing_sync=billing_changes(broker_config(settings), settings.billing_sync_group, sessions)
         if settings.billing_sync_enabled
+        else None,
+        auth_records=SqlRecords(engine, ACCOUNT_RECORDS),
+        auth_sync=auth_changes(broker_config(settings), settings.auth_sync_group, sessions)
+        if settings.auth_sync_enabled
         else None,
     )

@@ -5,11 +5,13 @@ exactly when the change it describes was committed. The outbox relay publishes t
 
 Billing events also say that the monolith made the change (``origin``) and which version of
 each record it produced, with the record fields the billing service needs to hold a copy:
-build them after the session flushed the change, when the versions are counted.
+build them after the session flushed the change, when the versions are counted. So does
+``UserAccountChanged``, the whole account record that auth copies (``account_changed``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,13 +19,17 @@ from strangler_contracts import (
     IntegrationEvent,
     InvoiceIssued,
     NotificationSent,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionCancelled,
     SubscriptionStarted,
+    UserAccountChanged,
+    UserProfileChanged,
     UserRegistered,
 )
+from strangler_contracts.events.accounts import AccountChange
 from strangler_eventing import Outbox
 
 from legacy_monolith.models import (
@@ -39,14 +45,17 @@ from legacy_monolith.models import (
 
 __all__ = [
     "SOURCE",
+    "account_changed",
     "invoice_issued",
     "notification_sent",
+    "password_changed",
     "payment_failed",
     "payment_succeeded",
     "record",
     "refund_issued",
     "subscription_cancelled",
     "subscription_started",
+    "user_profile_changed",
     "user_registered",
 ]
 
@@ -60,7 +69,37 @@ async def record(session: AsyncSession, event: IntegrationEvent) -> None:
 
 def user_registered(user: User) -> UserRegistered:
     return UserRegistered(
-        user_id=user.id, email=user.email, display_name=user.name, registered_at=user.created_at
+        user_id=user.id,
+        email=user.email,
+        display_name=user.name,
+        registered_at=user.created_at,
+        origin=ORIGIN,
+    )
+
+
+def password_changed(user: User) -> PasswordChanged:
+    return PasswordChanged(user_id=user.id, changed_at=user.password_changed_at, origin=ORIGIN)
+
+
+def user_profile_changed(user: User, changed_at: datetime) -> UserProfileChanged:
+    return UserProfileChanged(
+        user_id=user.id, display_name=user.name, changed_at=changed_at, origin=ORIGIN
+    )
+
+
+def account_changed(user: User, change: AccountChange) -> UserAccountChanged:
+    """The whole account, for auth only (``strangler.credentials``); after the flush."""
+    return UserAccountChanged(
+        user_id=user.id,
+        user_version=user.version,
+        origin=ORIGIN,
+        change=change,
+        email=user.email,
+        email_key=user.email_key,
+        display_name=user.name,
+        password_hash=user.password_hash,
+        password_changed_at=user.password_changed_at,
+        registered_at=user.created_at,
     )
 
 

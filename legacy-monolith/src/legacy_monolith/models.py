@@ -1,10 +1,10 @@
 """The monolith's tables. Accounts, billing and notifications share them freely (legacy).
 
-While billing is extracted, its records (subscriptions, invoices, payments, refunds) are
-held on both sides and synced both ways, so each carries a ``version`` and an ``origin``
-(``SyncedRecord``): every change the monolith makes through the ORM counts one version up
-and makes ``legacy-monolith`` the origin; the billing ACL (``billing_sync``) writes the
-billing service's changes with plain SQL, keeping their version and origin.
+While billing and auth are extracted, their records (subscriptions, invoices, payments,
+refunds; users) are held on both sides and synced both ways, so each carries a ``version``
+and an ``origin`` (``SyncedRecord``): every change the monolith makes through the ORM counts
+one version up and makes ``legacy-monolith`` the origin; the ACLs (``billing_sync``,
+``auth_sync``) write the other side's changes with plain SQL, keeping their version and origin.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def new_id() -> str:
 
 
 class SyncedRecord:
-    """A billing record the billing service holds too: which change of it this is, and which
-    side made that change."""
+    """A record an extracted service holds too: which change of it this is, and which side
+    made that change."""
 
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     origin: Mapped[str] = mapped_column(String(40), default=ORIGIN, server_default=ORIGIN)
@@ -59,7 +59,7 @@ def _count_the_change(_mapper: Mapper[Any], _connection: Any, record: SyncedReco
         record.origin = ORIGIN
 
 
-class User(Base):
+class User(SyncedRecord, Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

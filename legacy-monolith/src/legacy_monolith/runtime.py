@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_identity import PasswordHashing
 from strangler_migration import SqlRecords, SyncConsumer
 
 from legacy_monolith.auth_bridge import AuthBridge
 from legacy_monolith.billing.payment_provider import PaymentProvider
 from legacy_monolith.database import SessionFactory
 from legacy_monolith.notifications.mailer import Mailer
-from legacy_monolith.security import PasswordHashing, TokenIssuer
+from legacy_monolith.security import TokenIssuer
 from legacy_monolith.settings import MonolithSettings
 
 __all__ = ["Runtime"]
@@ -31,8 +32,12 @@ class Runtime:
     mailer: Mailer
     billing_records: SqlRecords
     """Billing's records as the monolith holds them (``/internal/billing``)."""
+    auth_records: SqlRecords
+    """Account records as the monolith holds them (``/internal/auth``)."""
     billing_sync: SyncConsumer | None = None
     """The billing ACL applying the billing service's changes; None when it is off."""
+    auth_sync: SyncConsumer | None = None
+    """The auth ACL applying the auth service's account changes; None when it is off."""
 
     async def aclose(self) -> None:
         await self.payments.aclose()

@@ -1,28 +1,13 @@
-"""Password hashing (argon2) and bearer access tokens (HS256 JWT)."""
+"""Bearer access tokens (HS256 JWT). Password hashes are ``strangler_identity.PasswordHashing``'s,
+the schemes the monolith and the auth service both accept."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["PasswordHashing", "TokenIssuer"]
-
-
-class PasswordHashing:
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher()
-
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+__all__ = ["TokenIssuer"]
 
 
 class TokenIssuer:

@@ -1,5 +1,10 @@
 """Demo data: the plan catalogue and a handful of users with subscriptions and invoices.
 
+Some demo users carry a password hash in an older scheme, PBKDF2-SHA256 (``pbkdf2_sha256$…``,
+Django's encoding), as accounts created before the monolith moved to argon2 would: both
+sides accept it at login (``strangler_identity.PasswordHashing``), the data migration moves
+it to auth as it is, and auth replaces it with argon2id at the user's next login there.
+
 Idempotent: plans are upserted, users that already exist are left alone. Seeding writes rows
 directly and sends no e-mail.
 """
@@ -16,7 +21,14 @@ from legacy_monolith.billing.periods import next_period_end
 from legacy_monolith.database import SessionFactory, utcnow
 from legacy_monolith.models import Invoice, Payment, Plan, Subscription, User, new_id
 
-__all__ = ["DEMO_PASSWORD", "DEMO_PASSWORD_HASH", "PLANS", "DemoUser", "seed"]
+__all__ = [
+    "DEMO_OLDER_PASSWORD_HASH",
+    "DEMO_PASSWORD",
+    "DEMO_PASSWORD_HASH",
+    "PLANS",
+    "DemoUser",
+    "seed",
+]
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (published demo credentials)
 DEMO_PASSWORD_HASH = (
@@ -25,6 +37,11 @@ DEMO_PASSWORD_HASH = (
 )
 """``DEMO_PASSWORD`` hashed once, here: each argon2 hash costs ~0.1-0.2 CPU-s and 64 MiB by design,
 and the seed runs on every start, so a fresh system would pay it once per demo user."""
+DEMO_OLDER_PASSWORD_HASH = (
+    "pbkdf2_sha256$600000$strangler-fig-demo$"  # noqa: S105  (the demo password, older scheme)
+    "tUuc39SHVyN1yZuK3RtePVZHwuBHbIqJtQjZQQ7hIko="
+)
+"""``DEMO_PASSWORD`` as ``strangler_identity.pbkdf2_sha256_hash`` makes it (600 000 rounds)."""
 
 PLANS = (
     Plan(
@@ -49,13 +66,19 @@ class DemoUser:
     plan_id: str | None
     invoice_status: str | None
     subscription_status: str = "active"
+    older_hash: bool = False
+    """The password hash is PBKDF2-SHA256, from before argon2."""
+
+    @property
+    def password_hash(self) -> str:
+        return DEMO_OLDER_PASSWORD_HASH if self.older_hash else DEMO_PASSWORD_HASH
 
 
 DEMO_USERS = (
     DemoUser("alice@example.com", "Alice Archer", "pro", "paid"),
     DemoUser("bob@example.com", "Bob Builder", "starter", "open"),
-    DemoUser("carol@example.com", "Carol Chen", "business", "void", "cancelled"),
-    DemoUser("dave@example.com", "Dave Dias", None, None),
+    DemoUser("carol@example.com", "Carol Chen", "business", "void", "cancelled", older_hash=True),
+    DemoUser("dave@example.com", "Dave Dias", None, None, older_hash=True),
 )
 
 
@@ -86,7 +109,7 @@ async def seed(sessions: SessionFactory) -> tuple[int, int]:
                 email=address.address,
                 email_key=address.key,
                 name=demo.name,
-                password_hash=DEMO_PASSWORD_HASH,
+                password_hash=demo.password_hash,
                 password_changed_at=joined,
                 created_at=joined,
             )

@@ -59,3 +59,9 @@ class MonolithSettings(ServiceSettings):
         "ACL) from this process; `strangler up` turns it on.",
     )
     billing_sync_group: str = "legacy-monolith.billing-sync"
+    auth_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the auth service's account changes to the legacy users (the auth "
+        "ACL) from this process; `strangler up` turns it on.",
+    )
+    auth_sync_group: str = "legacy-monolith.auth-sync"

@@ -6,8 +6,11 @@ import httpx
 import pytest
 from legacy_monolith.database import create_engine, create_session_factory
 from legacy_monolith.migrate import upgrade_to_head
+from legacy_monolith.models import User
 from legacy_monolith.seed import DEMO_PASSWORD, DEMO_USERS, seed
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_identity import scheme_of
 
 from tests.integration.conftest import FreshDatabase
 from tests.support.monolith_api import log_in
@@ -54,3 +57,18 @@ async def test_every_seeded_demo_user_logs_in_with_the_published_demo_password(
         login = await log_in(client, demo.email, DEMO_PASSWORD)
         assert login.status_code == 200, (demo.email, login.text)
         assert (await log_in(client, demo.email, "not-the-demo-password")).status_code == 401
+
+
+async def test_part_of_the_demo_users_carry_an_older_pbkdf2_hash_and_still_log_in(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    await seed(create_session_factory(engine))
+    async with engine.connect() as connection:
+        hashes = dict((await connection.execute(select(User.email, User.password_hash))).all())
+
+    schemes = {email: scheme_of(hashes[email]) for email in (d.email for d in DEMO_USERS)}
+    older = [email for email, scheme in schemes.items() if scheme == "pbkdf2_sha256"]
+    assert 0 < len(older) < len(DEMO_USERS)
+    assert set(schemes.values()) == {"argon2id", "pbkdf2_sha256"}
+    for email in older:
+        assert (await log_in(client, email, DEMO_PASSWORD)).status_code == 200

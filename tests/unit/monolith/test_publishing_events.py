@@ -48,13 +48,53 @@ async def test_registration_records_the_user_and_the_welcome_mail_as_events(
 
     assert _names(events) == [
         "accounts.user-registered.v1",
+        "accounts.user-account-changed.v1",
         "notifications.notification-sent.v1",
     ]
-    registered = events[0]
+    registered, account, welcome = events
     assert registered["_topic"] == "strangler.accounts"
     assert registered["source"] == "/legacy-monolith"
     assert registered["data"]["email"] == customer.email
-    assert events[1]["data"]["kind"] == "welcome"
+    assert "password_hash" not in registered["data"]
+    assert account["_topic"] == "strangler.credentials"
+    assert account["data"]["user_version"] == 1
+    assert account["data"]["password_hash"].startswith("$argon2id$")
+    assert welcome["data"]["kind"] == "welcome"
+
+
+async def test_password_and_profile_changes_publish_what_happened_and_the_account_for_auth(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    customer = await sign_up(client, "changing")
+    renamed = await client.patch(
+        "/api/users/me", json={"name": "Renamed Person"}, headers=customer.auth
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == "Renamed Person"
+    changed = await client.post(
+        "/api/users/me/password",
+        json={"current_password": customer.password, "new_password": "a-new-password"},
+        headers=customer.auth,
+    )
+    assert changed.status_code == 204
+
+    public = await _outbox_events(app, customer.id, "strangler.accounts")
+    accounts = await _outbox_events(app, customer.id, "strangler.credentials")
+
+    assert _names(public) == [
+        "accounts.user-registered.v1",
+        "accounts.user-profile-changed.v1",
+        "accounts.password-changed.v1",
+    ]
+    assert public[1]["data"]["display_name"] == "Renamed Person"
+    assert all("password_hash" not in event["data"] for event in public)
+    assert [(a["data"]["change"], a["data"]["user_version"]) for a in accounts] == [
+        ("registered", 1),
+        ("profile-changed", 2),
+        ("password-changed", 3),
+    ]
+    assert accounts[-1]["data"]["password_hash"] != accounts[0]["data"]["password_hash"]
+    assert {a["data"]["origin"] for a in accounts} == {"legacy-monolith"}
 
 
 async def test_a_customers_billing_history_is_recorded_in_order_under_their_id(

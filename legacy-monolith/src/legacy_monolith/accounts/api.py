@@ -1,4 +1,4 @@
-"""``/api/auth`` and ``/api/users``: registration, login, the current user, passwords."""
+"""``/api/auth`` and ``/api/users``: registration, login, the current user, passwords, profile."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from legacy_monolith.accounts import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
 from legacy_monolith.schemas import (
     ChangePasswordRequest,
+    ChangeProfileRequest,
     LoginRequest,
     RegisterRequest,
     TokenOut,
@@ -43,6 +44,14 @@ async def login(body: LoginRequest, session: DbSession, runtime: RuntimeDep) -> 
 async def me(user: CurrentUser) -> UserOut:
     """The account the bearer token belongs to."""
     return UserOut.model_validate(user)
+
+
+@router.patch("/api/users/me")
+async def change_profile(
+    body: ChangeProfileRequest, user: CurrentUser, session: DbSession
+) -> UserOut:
+    """Change how the account is shown: its name."""
+    return UserOut.model_validate(await service.change_profile(session, user, name=body.name))
 
 
 @router.post(

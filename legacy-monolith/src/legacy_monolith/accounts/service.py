@@ -1,4 +1,9 @@
-"""Registration, login and password changes. Registration mails the welcome inline."""
+"""Registration, login, password and profile changes. Registration mails the welcome inline.
+
+Each change publishes what happened (``UserRegistered``, ``PasswordChanged``,
+``UserProfileChanged``) and, for auth's copy, the whole account (``UserAccountChanged``),
+both through the outbox in the change's transaction.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from legacy_monolith.models import User, new_id
 from legacy_monolith.notifications.service import notify
 from legacy_monolith.runtime import Runtime
 
-__all__ = ["change_password", "login", "register"]
+__all__ = ["change_password", "change_profile", "login", "register"]
 
 
 async def register(
@@ -42,6 +47,7 @@ async def register(
         await session.rollback()
         raise DuplicateEmail(address.address) from exc
     await events.record(session, events.user_registered(user))
+    await events.record(session, events.account_changed(user, "registered"))
     await notify(session, runtime.mailer, user, "welcome")
     await session.commit()
     return user
@@ -63,5 +69,20 @@ async def change_password(
         raise WrongPassword
     user.password_hash = runtime.passwords.hash(new)
     user.password_changed_at = utcnow()
+    await session.flush()  # counts the record's version
+    await events.record(session, events.password_changed(user))
+    await events.record(session, events.account_changed(user, "password-changed"))
     await notify(session, runtime.mailer, user, "password_changed")
     await session.commit()
+
+
+async def change_profile(session: AsyncSession, user: User, *, name: str) -> User:
+    """Change how the user is shown; the same name again changes nothing and publishes nothing."""
+    if name == user.name:
+        return user
+    user.name = name
+    await session.flush()  # counts the record's version
+    await events.record(session, events.user_profile_changed(user, utcnow()))
+    await events.record(session, events.account_changed(user, "profile-changed"))
+    await session.commit()
+    return user

@@ -1,6 +1,7 @@
 """Rules for who a person says they are, shared by the monolith and the auth service.
 
-Pure Python (plus ``idna``): no web framework, no database. See ``email_addresses``.
+No web framework, no database (``idna`` and ``argon2-cffi`` only). See ``email_addresses``
+and ``passwords`` (the hash schemes both sides accept: argon2id, and the older PBKDF2-SHA256).
 """
 
 from strangler_identity.email_addresses import (
@@ -10,11 +11,25 @@ from strangler_identity.email_addresses import (
     comparison_key,
     parse_email_address,
 )
+from strangler_identity.passwords import (
+    MAX_PBKDF2_ITERATIONS,
+    PBKDF2_ITERATIONS,
+    PasswordHashing,
+    Scheme,
+    pbkdf2_sha256_hash,
+    scheme_of,
+)
 
 __all__ = [
     "MAX_ADDRESS_LENGTH",
+    "MAX_PBKDF2_ITERATIONS",
+    "PBKDF2_ITERATIONS",
     "EmailAddress",
+    "PasswordHashing",
+    "Scheme",
     "UnacceptableEmailAddress",
     "comparison_key",
     "parse_email_address",
+    "pbkdf2_sha256_hash",
+    "scheme_of",
 ]
