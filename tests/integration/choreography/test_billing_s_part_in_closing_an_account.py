@@ -10,7 +10,6 @@ this test's user (the events' subject).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,19 +17,16 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from billing_service.adapters.orm import inbox, outbox
-from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.domain.periods import unused_part_cents
-from billing_service.entrypoints.app import create_app
 from embedded_broker import EmbeddedBroker
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strangler_contracts import AccountClosureRequested, encode
+from strangler_contracts import AccountClosureRequested
 from strangler_contracts.topics import BILLING
-from strangler_eventing import BrokerConfig, create_producer
 
-from tests.integration.billing_service.conftest import BASE_URL, SettingsFactory, known_customer
-from tests.support.asgi import started
+from tests.integration.billing_service.conftest import known_customer
+from tests.integration.choreography.closures import publish
 from tests.support.broker_records import events_about
 from tests.support.monolith_api import Customer, pay, subscribe
 from tests.support.polling import eventually
@@ -45,46 +41,6 @@ DECLINED = EVENT_TYPE.format("billing.account-closure-refund-declined")
 CANCELLED = EVENT_TYPE.format("billing.subscription-cancelled")
 REFUNDED = EVENT_TYPE.format("billing.refund-issued")
 WAIT_SECONDS = 45.0
-
-
-@pytest.fixture
-def group() -> str:
-    return f"billing-closure-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def billing(
-    settings: SettingsFactory,
-    broker: EmbeddedBroker,
-    payment_simulator_app: FastAPI,
-    group: str,
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """Billing with everything a participant needs running: the consumer of
-    ``strangler.accounts``, the saga loop and the outbox relay."""
-    resolved = settings(
-        registrations_enabled=True,
-        outbox_relay_enabled=True,
-        consumer_group=group,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
-        saga_poll_seconds=0.2,
-        checkout_retry_seconds=0.1,
-    )
-    payments = PaymentSimulatorClient(
-        resolved.payment_provider_url,
-        resolved.payment_timeout_seconds,
-        transport=httpx.ASGITransport(app=payment_simulator_app),
-    )
-    app = create_app(resolved, payments=payments)
-    async with started(app, BASE_URL) as client:
-        yield app, client
-
-
-@pytest.fixture
-async def producer(broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaProducer]:
-    producer = create_producer(BrokerConfig(bootstrap_servers=broker.bootstrap_servers))
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def _paying_subscriber(
@@ -108,10 +64,7 @@ async def _ask_to_close(
         display_name="Closing",
         requested_at=requested_at,
     )
-    envelope = encode(request, source="/auth", correlation_id=closure_id)
-    await producer.send_and_wait(
-        request.topic, envelope.model_dump_json().encode(), key=envelope.subject.encode()
-    )
+    await publish(producer, request, "/auth", closure_id)
 
 
 async def _billing_events(

@@ -103,6 +103,7 @@ def test_billing_gets_its_own_database_the_shared_jwt_secret_and_the_broker(
         "BILLING_KAFKA_KIND": "tansu",
         "BILLING_MONOLITH_URL": "http://127.0.0.1:18001",
         "BILLING_LEGACY_SYNC_ENABLED": "true",
+        "BILLING_CHOREOGRAPHY_VIEW_ENABLED": "true",
     }
     assert billing.prepare == ()
     assert billing.argv == (program, "serve", "--prepare", "--host", "127.0.0.1", "--port", "18003")
@@ -196,23 +197,3 @@ def test_auth_keeps_its_database_in_the_state_dir_and_trusts_the_monolith_s_toke
     }
     assert auth.health_url == "http://127.0.0.1:18002/health/ready"
     assert _component("gateway", settings).env["GATEWAY_AUTH_URL"] == "http://127.0.0.1:18002"
-
-
-def test_notifications_reads_the_broker_and_sends_to_the_sink(settings: RunnerSettings) -> None:
-    notifications = _component("notifications", settings)
-
-    database = settings.state_dir / "data" / "notifications.db"
-    assert notifications.argv[1:] == (
-        "serve", "--prepare", "--host", "127.0.0.1", "--port", "18004"
-    )  # fmt: skip
-    assert notifications.env == {
-        "NOTIFICATIONS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "NOTIFICATIONS_JWT_SECRET": "jwt-for-tests",
-        "NOTIFICATIONS_OPERATOR_TOKEN": "admin-for-tests",
-        "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
-        "NOTIFICATIONS_KAFKA_KIND": "tansu",
-        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
-        "NOTIFICATIONS_SMTP_PORT": "11025",
-    }
-    assert notifications.needs == ("broker",)
-    assert notifications.health_url == "http://127.0.0.1:18004/health/ready"

@@ -225,6 +225,8 @@ def system_components(
                 "BILLING_KAFKA_KIND": "tansu",
                 "BILLING_MONOLITH_URL": monolith,
                 "BILLING_LEGACY_SYNC_ENABLED": "true",
+                # Billing keeps the operators' view of account closures (a choreography).
+                "BILLING_CHOREOGRAPHY_VIEW_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("legacy-monolith", "payment-simulator"),

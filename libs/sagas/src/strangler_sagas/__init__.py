@@ -9,8 +9,26 @@
   ``SqlSagaStore`` keeps sagas there, ``InMemorySagaStore`` in memory for unit tests.
 - ``view`` and ``recent`` are the read models an API serves; ``strangler_sagas.routes``
   serves them to operators (``sagas_router``, outside ``/api``).
+- Choreographies — workflows nobody orchestrates — are seen from outside:
+  ``ChoreographyDefinition`` says who takes part and what their events mean, an observer
+  keeps the events it sees (``ChoreographyLog``) and ``ChoreographyViews`` reconstructs each
+  one by correlation id, with every participant's state and who is late
+  (``choreographies_router`` serves them).
 """
 
+from strangler_sagas.choreography import (
+    ChoreographyDefinition,
+    ChoreographyView,
+    Participant,
+    ParticipantView,
+    SeenEvent,
+    reconstruct,
+)
+from strangler_sagas.choreography_sql import (
+    ChoreographyLog,
+    ChoreographyViews,
+    choreography_events_table,
+)
 from strangler_sagas.definition import (
     BusinessFailure,
     RetryPolicy,
@@ -45,10 +63,16 @@ __all__ = [
     "IN_FLIGHT",
     "REDACTED",
     "BusinessFailure",
+    "ChoreographyDefinition",
+    "ChoreographyLog",
+    "ChoreographyView",
+    "ChoreographyViews",
     "HistoryEntry",
     "InMemorySagaStore",
     "OrchestratorSettings",
     "Outcome",
+    "Participant",
+    "ParticipantView",
     "Phase",
     "RetryPolicy",
     "SagaDefinition",
@@ -59,6 +83,7 @@ __all__ = [
     "SagaSummary",
     "SagaTables",
     "SagaView",
+    "SeenEvent",
     "SqlSagaStore",
     "Started",
     "Step",
@@ -66,5 +91,7 @@ __all__ = [
     "StepContext",
     "StepView",
     "UnknownSagaType",
+    "choreography_events_table",
+    "reconstruct",
     "saga_tables",
 ]

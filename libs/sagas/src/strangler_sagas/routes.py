@@ -5,6 +5,9 @@ it is for operators and ``strangler sagas``, on the internal network).
 ``GET {prefix}/{saga_id}``             one saga: its data (sensitive keys redacted), where
                                        each step stands, and every attempt in order
 
+``choreographies_router`` serves the choreographies an observer reconstructs from events
+(``strangler_sagas.choreography``) beside them, at ``/internal/choreographies``.
+
 The answers are ``strangler_sagas.wire``'s models, which ``strangler sagas`` reads too. No
 ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations at run
 time, and ``Sagas`` is local to ``sagas_router``.
@@ -17,10 +20,18 @@ from fastapi import APIRouter, Depends, Query
 from http_platform import Problem
 from http_platform.problem_catalogue import ProblemCatalogue
 
+from strangler_sagas.choreography import ChoreographyView, ParticipantView, SeenEvent
+from strangler_sagas.choreography_sql import ChoreographyViews
 from strangler_sagas.orchestrator import SagaOrchestrator
 from strangler_sagas.state import HistoryEntry, SagaStatus, SagaSummary, SagaView, StepView
 from strangler_sagas.wire import (
+    CHOREOGRAPHIES_PATH,
     SAGAS_PATH,
+    ChoreographyDetail,
+    ChoreographyEvent,
+    ChoreographyList,
+    ChoreographyParticipant,
+    ChoreographyRow,
     SagaAttempt,
     SagaDetail,
     SagaList,
@@ -28,13 +39,26 @@ from strangler_sagas.wire import (
     SagaStep,
 )
 
-__all__ = ["MAX_LIST_LIMIT", "SAGA_NOT_FOUND", "SAGA_PROBLEMS", "sagas_router"]
+__all__ = [
+    "CHOREOGRAPHY_NOT_FOUND",
+    "MAX_LIST_LIMIT",
+    "SAGA_NOT_FOUND",
+    "SAGA_PROBLEMS",
+    "choreographies_router",
+    "sagas_router",
+]
 
 MAX_LIST_LIMIT = 500
 
 SAGA_PROBLEMS = ProblemCatalogue("sagas")
 SAGA_NOT_FOUND = SAGA_PROBLEMS.define(
     "saga-not-found", "Saga not found", 404, "The operator API has no saga with this id."
+)
+CHOREOGRAPHY_NOT_FOUND = SAGA_PROBLEMS.define(
+    "choreography-not-found",
+    "Choreography not found",
+    404,
+    "No event of a choreography with this correlation id was seen.",
 )
 
 
@@ -114,5 +138,69 @@ def sagas_router(
         if view is None:
             raise Problem(SAGA_NOT_FOUND, f"No saga with id '{saga_id}'.")
         return _detail(view)
+
+    return router
+
+
+def _participant(view: ParticipantView) -> ChoreographyParticipant:
+    return ChoreographyParticipant(
+        name=view.name,
+        state=view.state,
+        answered_by=view.answered_by,
+        answered_at=view.answered_at,
+        deadline=view.deadline,
+    )
+
+
+def _event(seen: SeenEvent) -> ChoreographyEvent:
+    return ChoreographyEvent(
+        id=seen.event_id, type=seen.name, source=seen.source, at=seen.occurred_at
+    )
+
+
+def _choreography_row(view: ChoreographyView) -> ChoreographyRow:
+    return ChoreographyRow(
+        id=view.id,
+        type=view.type,
+        status=view.status,
+        subject=view.subject,
+        started_at=view.started_at,
+        updated_at=view.updated_at,
+        participants=[_participant(participant) for participant in view.participants],
+    )
+
+
+def choreographies_router(
+    views: Callable[[], ChoreographyViews], prefix: str = CHOREOGRAPHIES_PATH
+) -> APIRouter:
+    """The endpoints over the choreographies ``views()`` reconstructs. Include it with the
+    operator token required."""
+    router = APIRouter(prefix=prefix, tags=["sagas"])
+
+    async def current() -> ChoreographyViews:
+        return views()
+
+    Views = Annotated[ChoreographyViews, Depends(current)]
+
+    @router.get("")
+    async def list_choreographies(
+        choreographies: Views, limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 50
+    ) -> ChoreographyList:
+        """The choreographies that heard of something last, with each participant's state."""
+        found = await choreographies.recent(limit)
+        return ChoreographyList(items=[_choreography_row(view) for view in found])
+
+    @router.get("/{correlation_id}")
+    async def get_choreography(correlation_id: str, choreographies: Views) -> ChoreographyDetail:
+        """One choreography: each participant's state, and every event seen of it."""
+        view = await choreographies.view(correlation_id)
+        if view is None:
+            raise Problem(
+                CHOREOGRAPHY_NOT_FOUND, f"No choreography with correlation id '{correlation_id}'."
+            )
+        return ChoreographyDetail(
+            **_choreography_row(view).model_dump(),
+            events=[_event(seen) for seen in view.events],
+        )
 
     return router

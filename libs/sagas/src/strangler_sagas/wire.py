@@ -1,8 +1,10 @@
 """What the saga operator API answers, read by the service serving it (``routes``) and by
 ``strangler sagas`` (the runner's client): one definition for both sides.
 
-``GET /internal/sagas``       a ``SagaList``
-``GET /internal/sagas/{id}``  a ``SagaDetail``
+``GET /internal/sagas``                 a ``SagaList``
+``GET /internal/sagas/{id}``            a ``SagaDetail``
+``GET /internal/choreographies``        a ``ChoreographyList``
+``GET /internal/choreographies/{id}``   a ``ChoreographyDetail``
 
 Keys added later are ignored by readers, so an older ``strangler`` keeps working. Pydantic
 only: the client imports nothing of the orchestrator.
@@ -15,7 +17,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["SAGAS_PATH", "SagaAttempt", "SagaDetail", "SagaList", "SagaRow", "SagaStep"]
+__all__ = [
+    "CHOREOGRAPHIES_PATH",
+    "SAGAS_PATH",
+    "ChoreographyDetail",
+    "ChoreographyEvent",
+    "ChoreographyList",
+    "ChoreographyParticipant",
+    "ChoreographyRow",
+    "SagaAttempt",
+    "SagaDetail",
+    "SagaList",
+    "SagaRow",
+    "SagaStep",
+]
 
 SAGAS_PATH = "/internal/sagas"
 
@@ -67,3 +82,45 @@ class SagaDetail(SagaRow):
     lease_expires_at: datetime | None = None
     steps: list[SagaStep] = []
     history: list[SagaAttempt] = []
+
+
+CHOREOGRAPHIES_PATH = "/internal/choreographies"
+
+
+class ChoreographyParticipant(BaseModel):
+    """Where one participant of a choreography stands."""
+
+    name: str
+    state: str
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    deadline: datetime | None = None
+
+
+class ChoreographyRow(BaseModel):
+    """One choreography as a list shows it: reconstructed from its events by correlation id."""
+
+    id: str
+    type: str
+    status: str
+    subject: str
+    started_at: datetime
+    updated_at: datetime
+    participants: list[ChoreographyParticipant] = []
+
+
+class ChoreographyList(BaseModel):
+    items: list[ChoreographyRow]
+
+
+class ChoreographyEvent(BaseModel):
+    """One event of a choreography, as the observer saw it."""
+
+    id: str
+    type: str
+    source: str
+    at: datetime
+
+
+class ChoreographyDetail(ChoreographyRow):
+    events: list[ChoreographyEvent] = []

@@ -34,6 +34,8 @@ from strangler_persistence import (
     utcnow,
 )
 from strangler_sagas import (
+    ChoreographyLog,
+    ChoreographyViews,
     InMemorySagaStore,
     OrchestratorSettings,
     SagaOrchestrator,
@@ -46,7 +48,7 @@ from billing_service.adapters.closure_announcements import (
     OutboxClosureAnnouncer,
     RecordedClosureAnnouncements,
 )
-from billing_service.adapters.orm import checkpoints, inbox, start_mappers
+from billing_service.adapters.orm import checkpoints, choreography_events, inbox, start_mappers
 from billing_service.adapters.orm import sagas as saga_tables
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.adapters.records import BINDINGS
@@ -60,6 +62,7 @@ from billing_service.service_layer.account_closure import (
 )
 from billing_service.service_layer.billing import Billing
 from billing_service.service_layer.checkout import CheckoutPolicy, CheckoutSteps, checkout_saga
+from billing_service.service_layer.choreographies import account_closure_choreography
 from billing_service.service_layer.handlers import Clock, PaymentPolicy
 from billing_service.service_layer.payment_provider import PaymentProvider
 from billing_service.service_layer.unit_of_work import UnitOfWorkFactory
@@ -194,6 +197,10 @@ class BillingProcess:
     """The backfill from the monolith's export (``/internal/migration/billing``)."""
     legacy_sync: SyncConsumer | None
     """The consumer applying the monolith's billing changes; None when it is off."""
+    choreography_log: ChoreographyLog
+    """The events of account closures billing has seen (its choreography consumer writes)."""
+    choreographies: ChoreographyViews
+    """Where each account closure stands (``/internal/choreographies``)."""
     tokens: TokenVerifier
     """Who a bearer token names: built once, it keeps the auth service's keys between requests."""
     _owned_export: HttpExportSource | None = None
@@ -223,6 +230,7 @@ def bootstrap_process(
             f"{settings.monolith_url}/internal/billing",
             headers=operator_headers(settings.operator_token.get_secret_value()),
         )
+    choreography_log = ChoreographyLog(sessions, choreography_events)
     return BillingProcess(
         settings=settings,
         engine=engine,
@@ -242,5 +250,11 @@ def bootstrap_process(
         if settings.legacy_sync_enabled
         else None,
         tokens=token_verifier(settings),
+        choreography_log=choreography_log,
+        choreographies=ChoreographyViews(
+            choreography_log,
+            [account_closure_choreography(settings.closure_participant_deadline_seconds)],
+            clock,
+        ),
         _owned_export=owned_export,
     )

@@ -67,6 +67,19 @@ class BillingSettings(ServiceSettings):
         description="Drive checkout sagas from this process; on start it resumes those a "
         "stopped or crashed process left in flight.",
     )
+    choreography_view_enabled: bool = Field(
+        default=False,
+        description="Keep the events of account closures (a choreography) and serve where "
+        "each stands at /internal/choreographies, for `strangler sagas`; `strangler up` "
+        "turns it on.",
+    )
+    choreography_group: str = "billing.choreographies"
+    closure_participant_deadline_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a participant of an account closure may take once due before "
+        "the closure shows as stuck.",
+    )
     saga_poll_seconds: float = Field(default=1.0, gt=0)
     saga_lease_seconds: float = Field(
         default=15.0,

@@ -9,8 +9,9 @@ The partial unique index on ``subscriptions`` is the database's half of "one act
 subscription per customer" (a pending one, whose checkout runs, counts as active): two
 concurrent subscribe or checkout requests both pass the domain's check, only one commits.
 
-The ``sagas`` and ``saga_history`` tables hold the checkout saga's state, kept by
-``strangler_sagas`` in billing's own database.
+The ``sagas`` and ``saga_history`` tables hold the state of billing's sagas (checkouts, its
+part of account closures), kept by ``strangler_sagas`` in billing's own database;
+``choreography_events`` the events of account closures billing observes for operators.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy.orm import object_session, registry
 from strangler_eventing import inbox_table, outbox_table
 from strangler_migration import checkpoint_table
 from strangler_persistence import UTCDateTime
-from strangler_sagas import saga_tables
+from strangler_sagas import choreography_events_table, saga_tables
 
 from billing_service.domain.customers import Customer
 from billing_service.domain.invoices import Invoice
@@ -48,6 +49,7 @@ from billing_service.domain.subscriptions import Subscription
 
 __all__ = [
     "checkpoints",
+    "choreography_events",
     "customers",
     "inbox",
     "invoices",
@@ -180,6 +182,7 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 checkpoints = checkpoint_table(metadata)
 sagas = saga_tables(metadata)
+choreography_events = choreography_events_table(metadata)
 
 
 def _no_events_yet(aggregate: Aggregate, _context: Any) -> None:

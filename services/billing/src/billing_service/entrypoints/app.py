@@ -3,10 +3,11 @@
 
 The loops, like every producer and consumer of events here: the outbox relay, which
 publishes billing's events; the consumer that turns registrations into customers; the
-consumer applying the monolith's billing changes (when on); and the saga orchestrator, which
-drives checkouts and, on start, resumes those a stopped or crashed process left in flight. A
-loop that dies is logged, restarted with a backoff, and named on ``/health/ready`` until it
-runs again.
+consumer applying the monolith's billing changes (when on); the saga orchestrator, which
+drives checkouts and billing's part of account closures and, on start, resumes those a
+stopped or crashed process left in flight; and the observer of account closures, which keeps
+their events for the operators' view (``/internal/choreographies``). A loop that dies is
+logged, restarted with a backoff, and named on ``/health/ready`` until it runs again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from strangler_eventing import (
 )
 from strangler_migration import ExportSource
 from strangler_persistence import utcnow
-from strangler_sagas.routes import sagas_router
+from strangler_sagas.routes import choreographies_router, sagas_router
 
 from billing_service.adapters.events import SOURCE
 from billing_service.adapters.orm import outbox
@@ -37,6 +38,10 @@ from billing_service.bootstrap import (
 )
 from billing_service.entrypoints import checkout
 from billing_service.entrypoints.account_closure import closure_requests
+from billing_service.entrypoints.choreography_view import (
+    choreography_observer,
+    observe_choreographies,
+)
 from billing_service.entrypoints.consumer import consume_registrations, registrations
 from billing_service.entrypoints.migration import migration_routers
 from billing_service.entrypoints.problems import install_billing_problems
@@ -72,6 +77,20 @@ def _loops(process: BillingProcess) -> dict[str, Loop]:
         loops["legacy-sync"] = process.legacy_sync.run
     if settings.sagas_enabled:
         loops["sagas"] = process.billing.sagas.run
+    if settings.choreography_view_enabled:
+
+        async def observe(stop: asyncio.Event) -> None:
+            definitions = process.choreographies.definitions
+            observer = choreography_observer(
+                broker,
+                settings.choreography_group,
+                process.sessions,
+                process.choreography_log,
+                definitions,
+            )
+            await observe_choreographies(observer, stop)
+
+        loops["choreographies"] = observe
     return loops
 
 
@@ -111,6 +130,7 @@ def create_app(
     app.include_router(router)
     app.include_router(checkout.router)
     app.include_internal(sagas_router(lambda: app.root.billing.sagas))
+    app.include_internal(choreographies_router(lambda: app.root.choreographies))
     for internal in migration_routers(lambda: app.root):
         app.include_internal(internal)
     FastAPIInstrumentor.instrument_app(
