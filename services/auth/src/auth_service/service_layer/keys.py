@@ -66,7 +66,9 @@ class SigningKeyring:
         self._cached = None
 
     async def rotate(self) -> Rotation:
-        """``next`` signs from now on; see ``domain.signing_keys.rotate``."""
+        """``next`` signs from now on; see ``domain.signing_keys.rotate``. On a database
+        without keys, the first ones are made first."""
+        await self.ensure()
         async with self._unit_of_work() as uow:
             now = self._clock()
             await uow.signing_keys.drop_unpublished(now)
