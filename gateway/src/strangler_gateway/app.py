@@ -28,6 +28,7 @@ from strangler_persistence import create_engine
 from strangler_gateway.admin import create_admin_app
 from strangler_gateway.auto_rollback import AutoRollback
 from strangler_gateway.breaker import CircuitBreaker
+from strangler_gateway.edge_auth import edge_auth
 from strangler_gateway.forwarding import Forwarder
 from strangler_gateway.locations import PublicLocations
 from strangler_gateway.proxy import ProxyApp
@@ -97,6 +98,8 @@ class PublicEntry:
                 await self._shadow.close()
                 await self._pool.close()
                 await self._store.close()
+                if self._root.edge_auth is not None:
+                    await self._root.edge_auth.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -138,6 +141,7 @@ def create_app(
         client_body_timeout=settings.client_body_timeout_seconds,
     )
     targeting_token = settings.targeting_token
+    edge = edge_auth(settings)
     proxy = ProxyApp(
         routes,
         store,
@@ -145,10 +149,12 @@ def create_app(
         HeaderTargeting(targeting_token.get_secret_value() if targeting_token else None),
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        edge_auth=edge,
     )
     root = GatewayRoot(
         routes, store, shadow, pool,
         LoopSupervisor("gateway", max_backoff=LOOP_MAX_BACKOFF_SECONDS), settings.admin_token,
+        edge,
     )  # fmt: skip
     admin = create_admin_app(root)
     return Gateway(PublicEntry(proxy, admin, root), admin)

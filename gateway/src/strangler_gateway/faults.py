@@ -7,6 +7,9 @@ the proxy answers it with one RFC 9457 document. Two families matter to the prox
   upstream is not to blame: no breaker failure, no rollback evidence, no fallback.
 - ``UpstreamFault``: the upstream could not be reached, did not answer in time, or its circuit
   is open. These may fall back to legacy and count against the new side.
+
+A fault may carry headers its answer needs (``answer_headers``): ``WWW-Authenticate`` on a
+401, ``Retry-After`` on a 503 the client should retry.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from http_platform.problem_catalogue import (
     PAYLOAD_TOO_LARGE,
     REQUEST_HEAD_TOO_LARGE,
     REQUEST_TIMEOUT,
+    SERVICE_UNAVAILABLE,
+    UNAUTHENTICATED,
     UPSTREAM_TIMEOUT,
     UPSTREAM_UNAVAILABLE,
     ProblemType,
 )
 
 __all__ = [
+    "AuthKeysUnavailable",
     "BodyTooLarge",
     "CircuitOpen",
     "ClientClosedRequest",
@@ -34,6 +40,7 @@ __all__ = [
     "HeadersTooLarge",
     "NoRoute",
     "RequestTimeout",
+    "Unauthenticated",
     "UpstreamFault",
     "UpstreamTimeout",
     "UpstreamUnreachable",
@@ -44,6 +51,7 @@ class GatewayFault(Exception):
     """A condition the gateway answers itself, with ``kind``'s problem document."""
 
     kind: ClassVar[ProblemType]
+    answer_headers: ClassVar[tuple[tuple[bytes, bytes], ...]] = ()
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -75,6 +83,21 @@ class RequestTimeout(ClientFault):
 
 class ClientClosedRequest(ClientFault):
     kind = CLIENT_CLOSED_REQUEST
+
+
+class Unauthenticated(ClientFault):
+    """The route needs a user and the bearer token is missing or not valid (edge_auth.py)."""
+
+    kind = UNAUTHENTICATED
+    answer_headers = ((b"www-authenticate", b"Bearer"),)
+
+
+class AuthKeysUnavailable(GatewayFault):
+    """The auth service's keys could not be fetched to check the token: the client's token may
+    well be good, so this is a 503 to retry, never a 401."""
+
+    kind = SERVICE_UNAVAILABLE
+    answer_headers = ((b"retry-after", b"10"),)
 
 
 class UpstreamFault(GatewayFault):

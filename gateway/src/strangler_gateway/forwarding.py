@@ -21,6 +21,7 @@ from yarl import URL
 from strangler_gateway.auto_rollback import AutoRollback
 from strangler_gateway.faults import CircuitOpen, GatewayFault, UpstreamFault
 from strangler_gateway.headers import (
+    VERIFIED_USER_HEADER,
     Headers,
     has_body,
     outgoing_headers,
@@ -108,9 +109,11 @@ class Forwarder:
         decision: Decision,
         request_id: str,
         extra: Headers,
+        verified_user: str | None = None,
     ) -> Served:
-        """Answer the request from the decided side (or legacy); ``extra`` goes on the answer."""
-        request = _outgoing(scope, request_id)
+        """Answer the request from the decided side (or legacy); ``extra`` goes on the answer,
+        ``verified_user`` (a subject the gateway verified) to the upstream."""
+        request = _outgoing(scope, request_id, verified_user)
         plan = _plan(route, decision, request)
         body = RequestBody(
             receive, self._max_body_bytes, keep=plan.may_fall_back or plan.mirror_write,
@@ -259,9 +262,11 @@ def _plan(route: Route, decision: Decision, request: OutgoingRequest) -> _Plan:
     )
 
 
-def _outgoing(scope: Scope, request_id: str) -> OutgoingRequest:
+def _outgoing(scope: Scope, request_id: str, verified_user: str | None) -> OutgoingRequest:
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
     query: bytes = scope.get("query_string", b"")
     target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
     headers = outgoing_headers(scope, request_id)
+    if verified_user is not None:
+        headers.append((VERIFIED_USER_HEADER, verified_user.encode("latin-1")))
     return OutgoingRequest(scope["method"], target, headers, has_body(scope["headers"]))

@@ -15,6 +15,7 @@ from strangler_gateway.identity import COOKIE_NAME
 
 __all__ = [
     "GATEWAY_OWN_REQUEST_HEADERS",
+    "VERIFIED_USER_HEADER",
     "Headers",
     "has_body",
     "header",
@@ -26,6 +27,7 @@ __all__ = [
 
 Headers = list[tuple[bytes, bytes]]
 
+VERIFIED_USER_HEADER = b"x-strangler-verified-user"
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -40,7 +42,8 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Written by the gateway itself, or meant for it only: a client's copy never reaches an
-# upstream (``x-strangler-target`` and its token are the gateway's targeting, see targeting.py).
+# upstream (``x-strangler-target`` and its token are the gateway's targeting, see targeting.py;
+# ``x-strangler-verified-user`` is written only from a token the gateway verified, edge_auth.py).
 GATEWAY_OWN_REQUEST_HEADERS = frozenset(
     {
         b"host",
@@ -51,6 +54,7 @@ GATEWAY_OWN_REQUEST_HEADERS = frozenset(
         b"x-strangler-target",
         b"x-strangler-targeting-token",
         b"x-strangler-shadow",
+        VERIFIED_USER_HEADER,
     }
 )
 # The server in front of the proxy (uvicorn) writes its own ``Date`` and ``Server``, as nginx

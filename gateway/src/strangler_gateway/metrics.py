@@ -14,6 +14,7 @@ from strangler_flags import Target
 
 __all__ = [
     "DIFFS",
+    "EDGE_REFUSALS",
     "ERRORS",
     "FALLBACKS",
     "LATENCY",
@@ -45,6 +46,11 @@ MIRRORS = Counter(
 )
 DIFFS = Counter(
     "strangler_gateway_diffs_total", "Shadow comparisons that found a difference.", ["route"]
+)
+EDGE_REFUSALS = Counter(
+    "strangler_gateway_edge_refusals_total",
+    "Requests the gateway refused itself for their bearer token, by route and reason.",
+    ["route", "reason"],
 )
 ROLLBACKS = Counter(
     "strangler_gateway_rollbacks_total", "Routes returned to legacy automatically.", ["route"]

@@ -57,4 +57,4 @@ async def send_fault(
 ) -> None:
     """The fault's problem document, naming the route; ``headers`` are sent with it."""
     problem = Problem(fault.kind, fault.detail, route=route)
-    await send_problem(send, problem, instance=instance, headers=headers)
+    await send_problem(send, problem, instance=instance, headers=[*headers, *fault.answer_headers])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http_platform.loops import LoopSupervisor
 from pydantic import SecretStr
 
+from strangler_gateway.edge_auth import EdgeAuth
 from strangler_gateway.routes import RouteTable
 from strangler_gateway.shadow import Shadow
 from strangler_gateway.store import FlagStore
@@ -23,7 +24,8 @@ __all__ = ["GatewayRoot"]
 @dataclass(frozen=True, slots=True)
 class GatewayRoot:
     """The route table, the flags, the shadow figures, the upstream pool, the background
-    loops' supervisor and the admin token guarding ``/_strangler/*``."""
+    loops' supervisor, the admin token guarding ``/_strangler/*`` and the edge verification
+    (None when the gateway has no keys to verify with)."""
 
     routes: RouteTable
     store: FlagStore
@@ -31,3 +33,4 @@ class GatewayRoot:
     pool: UpstreamPool
     loops: LoopSupervisor
     admin_token: SecretStr
+    edge_auth: EdgeAuth | None = None

@@ -40,7 +40,8 @@ class GatewaySettings(BaseSettings):
 
     ``admin_token`` has no default on purpose: a gateway that guards traffic switching with a
     well-known secret is worse than one that refuses to start. ``targeting_token`` unset (the
-    default) turns ``X-Strangler-Target`` off (targeting.py).
+    default) turns ``X-Strangler-Target`` off (targeting.py). Edge verification (edge_auth.py)
+    is on when the gateway is given keys: ``auth_jwks_url``, ``legacy_jwt_secret`` or both.
     """
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
@@ -54,6 +55,21 @@ class GatewaySettings(BaseSettings):
     auth_url: str = "http://127.0.0.1:8002"
     billing_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
+
+    auth_jwks_url: str | None = Field(
+        default=None, description="The auth service's JWKS: its tokens are verified at the edge."
+    )
+    auth_issuer: str = "strangler-fig-auth"
+    legacy_jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="The monolith's HMAC key: its tokens are verified at the edge too, while "
+        "the session bridge lasts.",
+    )
+    legacy_jwt_issuer: str = "legacy-monolith"
+    jwks_min_refetch_seconds: float = Field(
+        default=10.0, gt=0, description="An unknown kid fetches the JWKS at most this often."
+    )
+    verified_token_cache_size: int = Field(default=10_000, ge=1)
 
     connect_timeout_seconds: float = Field(default=2.0, gt=0)
     read_timeout_seconds: float = Field(default=30.0, gt=0)
