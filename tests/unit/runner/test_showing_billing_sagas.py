@@ -44,6 +44,46 @@ def _row(**overrides: Any) -> dict[str, Any]:
     }
 
 
+CLOSURE_ID = "closure-0000-4000-8000-000000000002"
+
+
+def _choreography(events: bool = False) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "id": CLOSURE_ID,
+        "type": "account-closure",
+        "status": "stuck",
+        "subject": "user-1",
+        "started_at": "2030-01-01T12:00:00Z",
+        "updated_at": "2030-01-01T12:00:01Z",
+        "participants": [
+            {
+                "name": "billing",
+                "state": "done",
+                "answered_by": "billing.billing-closed-for-account",
+                "answered_at": "2030-01-01T12:00:01Z",
+            },
+            {"name": "notifications", "state": "stuck", "deadline": "2030-01-01T12:05:00Z"},
+            {"name": "auth", "state": "waiting"},
+        ],
+    }
+    if events:
+        shown["events"] = [
+            {
+                "id": "e1",
+                "type": "accounts.account-closure-requested",
+                "source": "/auth",
+                "at": "2030-01-01T12:00:00Z",
+            },
+            {
+                "id": "e2",
+                "type": "billing.billing-closed-for-account",
+                "source": "/billing",
+                "at": "2030-01-01T12:00:01Z",
+            },
+        ]
+    return shown
+
+
 def _detail() -> dict[str, Any]:
     return {
         **_row(),
@@ -100,6 +140,8 @@ def test_the_list_asks_for_the_latest_sagas_and_shows_one_row_each() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         asked.append(request.url)
+        if request.url.path == "/internal/choreographies":
+            return httpx.Response(200, json={"items": [_choreography()]})
         return httpx.Response(200, json={"items": [_row(), _row(id="other", status="running")]})
 
     captured = Captured()
@@ -107,13 +149,60 @@ def test_the_list_asks_for_the_latest_sagas_and_shows_one_row_each() -> None:
 
     assert code == 0
     assert [(url.path, dict(url.params)) for url in asked] == [
-        ("/internal/sagas", {"limit": "5", "status": "compensated"})
+        ("/internal/sagas", {"limit": "5", "status": "compensated"}),
+        ("/internal/choreographies", {"limit": "5"}),
     ]
+    assert CLOSURE_ID not in captured.out.getvalue()  # a stuck closure is not compensated
     lines = captured.out.getvalue().splitlines()
     header = next(line for line in lines if "status" in line)
     assert all(word in header for word in ("id", "type", "status", "step", "attempts", "updated"))
     assert any(SAGA_ID in line and "compensated" in line for line in lines)
     assert any("other" in line and "running" in line for line in lines)
+
+
+def test_the_list_shows_each_choreography_with_where_every_participant_stands() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/internal/choreographies":
+            return httpx.Response(200, json={"items": [_choreography()]})
+        return httpx.Response(200, json={"items": [_row()]})
+
+    captured = Captured()
+    code = describe_sagas(_billing(handler), captured.console, None, None, 20)
+
+    assert code == 0
+    lines = captured.out.getvalue().splitlines()
+    assert any(SAGA_ID in line and "compensated" in line for line in lines)
+    row = next(line for line in lines if CLOSURE_ID in line)
+    assert "account-closure" in row
+    assert "stuck" in row
+    assert "billing done, notifications stuck, auth waiting" in row
+
+
+def test_a_choreography_s_id_shows_each_participant_and_every_event() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/internal/choreographies/{CLOSURE_ID}":
+            return httpx.Response(200, json=_choreography(events=True))
+        return httpx.Response(
+            404,
+            json={"title": "Saga not found", "status": 404, "detail": "No saga."},
+            headers={"content-type": "application/problem+json"},
+        )
+
+    captured = Captured()
+    code = describe_sagas(_billing(handler), captured.console, CLOSURE_ID, None, 20)
+
+    output = captured.out.getvalue()
+    assert code == 0
+    assert f"choreography {CLOSURE_ID} (account-closure): stuck" in output
+    rows = [line.split("│")[1:-1] for line in output.splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in row] for row in rows]
+    assert cells == [
+        ["billing", "done", "billing.billing-closed-for-account", "2030-01-01 12:00:01", "—"],
+        ["notifications", "stuck", "—", "—", "2030-01-01 12:05:00"],
+        ["auth", "waiting", "—", "—", "—"],
+        ["2030-01-01 12:00:00", "accounts.account-closure-requested", "/auth"],
+        ["2030-01-01 12:00:01", "billing.billing-closed-for-account", "/billing"],
+    ]
 
 
 def test_one_saga_is_shown_with_its_steps_and_every_attempt() -> None:

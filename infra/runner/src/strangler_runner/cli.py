@@ -398,14 +398,16 @@ def diffs(
     )
 
 
-# `sagas` reads billing's operator endpoints (`/internal/sagas`, see sagas.py).
+# `sagas` reads billing's operator endpoints (`/internal/sagas`, `/internal/choreographies`,
+# see sagas.py).
 
 SagaStatusFilter = Annotated[
     str | None,
     typer.Option(
         "--status",
         help="Only sagas in this status: running, compensating, completed, compensated or "
-        "compensation_failed.",
+        "compensation_failed; only choreographies in this one: in_progress, paused, stuck or "
+        "completed.",
         show_default=False,
     ),
 ]
@@ -424,13 +426,17 @@ BillingUrl = Annotated[
 def sagas(
     saga_id: Annotated[
         str | None,
-        typer.Argument(help="One saga's id: its steps and every attempt (default: the list)."),
+        typer.Argument(
+            help="One saga's id: its steps and every attempt; or one choreography's "
+            "(correlation) id: each participant and every event (default: the lists)."
+        ),
     ] = None,
     status: SagaStatusFilter = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many, latest first.")] = 20,
     billing: BillingUrl = None,
 ) -> None:
-    """Billing's sagas (checkouts): the latest as a table, or one with its step history."""
+    """Billing's sagas (checkouts) and the choreographies it watches (account closures): the
+    latest as tables, or one with its history."""
     from strangler_runner.sagas import show_sagas
 
     console = RunnerConsole()

@@ -1,9 +1,13 @@
-"""`strangler sagas [id]`: the billing service's sagas (checkouts), from a terminal.
+"""`strangler sagas [id]`: the billing service's sagas (checkouts), and the choreographies
+it watches (account closures), from a terminal.
 
-Billing serves them to operators at `/internal/sagas` (outside `/api`: the gateway does not
-route it), to callers with the operator token only; the answers are `strangler_sagas.wire`.
-Without an id: the most recently updated sagas, one row each. With an id: that
-saga's data, where each step stands, and every attempt of every action and compensation.
+Billing serves them to operators at `/internal/sagas` and `/internal/choreographies` (outside
+`/api`: the gateway does not route them), to callers with the operator token only; the
+answers are `strangler_sagas.wire`. Without an id: the most recently updated sagas, one row
+each, then the latest choreographies with where each participant stands. With an id: that
+saga's data, where each step stands, and every attempt of every action and compensation —
+or, for a choreography's id (its correlation id), each participant's state and deadline and
+every event seen of it.
 
 Every failure — billing not running, an unknown id, an answer that is not billing's — is one
 line on stderr and exit code 1; nobody sees a traceback.
@@ -14,9 +18,18 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
-from strangler_sagas.wire import SAGAS_PATH, SagaDetail, SagaList, SagaRow
+from strangler_sagas.wire import (
+    CHOREOGRAPHIES_PATH,
+    SAGAS_PATH,
+    ChoreographyDetail,
+    ChoreographyList,
+    ChoreographyRow,
+    SagaDetail,
+    SagaList,
+    SagaRow,
+)
 
-from strangler_runner.component_api import ComponentApi, ComponentCallFailed
+from strangler_runner.component_api import ComponentApi, ComponentCallFailed, ComponentProblem
 from strangler_runner.console import RunnerConsole
 from strangler_runner.operator_credential import operator_headers
 from strangler_runner.settings import RunnerSettings
@@ -72,6 +85,15 @@ class BillingSagas:
             transport=transport,
             prefix=SAGAS_PATH,
         )
+        self._choreographies = ComponentApi(
+            "billing",
+            url,
+            "choreography endpoints",
+            headers=headers,
+            timeout_seconds=timeout_seconds,
+            transport=transport,
+            prefix=CHOREOGRAPHIES_PATH,
+        )
         self.url = self._api.url
 
     def __enter__(self) -> "BillingSagas":
@@ -79,6 +101,7 @@ class BillingSagas:
 
     def __exit__(self, *_: object) -> None:
         self._api.close()
+        self._choreographies.close()
 
     def recent(self, status: str | None, limit: int) -> list[SagaRow]:
         params: dict[str, str | int] = {"limit": limit}
@@ -88,6 +111,15 @@ class BillingSagas:
 
     def saga(self, saga_id: str) -> SagaDetail:
         return self._api.read(SagaDetail, self._api.call("GET", f"/{quote(saga_id, safe='')}"))
+
+    def choreographies(self, limit: int) -> list[ChoreographyRow]:
+        api = self._choreographies
+        return api.read(ChoreographyList, api.call("GET", "", params={"limit": limit})).items
+
+    def choreography(self, correlation_id: str) -> ChoreographyDetail:
+        api = self._choreographies
+        path = f"/{quote(correlation_id, safe='')}"
+        return api.read(ChoreographyDetail, api.call("GET", path))
 
 
 def show_sagas(
@@ -114,8 +146,10 @@ def describe_sagas(
     try:
         if saga_id is None:
             _show_list(billing.recent(status, limit), console, status)
+            choreographies = billing.choreographies(limit)
+            _show_choreographies([c for c in choreographies if status in (None, c.status)], console)
         else:
-            _show_one(billing.saga(saga_id), console)
+            _show_saga_or_choreography(billing, saga_id, console)
     except SagasUnavailable as failure:
         console.error(str(failure))
         return 1
@@ -153,6 +187,27 @@ def _show_list(rows: list[SagaRow], console: RunnerConsole, status: str | None) 
         right_aligned=["attempts"],
         unbroken=["id", "type", "status", "attempts"],
     )
+
+
+def _show_saga_or_choreography(billing: BillingSagas, some_id: str, console: RunnerConsole) -> None:
+    """The saga of that id, else the choreography of that correlation id; when neither is
+    known, the saga's refusal is the one shown."""
+    try:
+        _show_one(billing.saga(some_id), console)
+    except ComponentProblem as unknown_saga:
+        if unknown_saga.status != 404:
+            raise
+        try:
+            choreography = billing.choreography(some_id)
+        except ComponentProblem as unknown:
+            if unknown.status == 404:
+                raise unknown_saga from None
+            raise
+        _show_choreography(choreography, console)
+
+
+def _participants(row: ChoreographyRow) -> str:
+    return ", ".join(f"{p.name} {p.state}" for p in row.participants)
 
 
 def _show_one(saga: SagaDetail, console: RunnerConsole) -> None:
@@ -201,4 +256,46 @@ def _show_one(saga: SagaDetail, console: RunnerConsole) -> None:
         ],
         right_aligned=["attempt"],
         unbroken=["step", "phase", "outcome", "attempt"],
+    )
+
+
+def _show_choreographies(rows: list[ChoreographyRow], console: RunnerConsole) -> None:
+    """Nothing when there is none: a system without choreographies shows only its sagas."""
+    if not rows:
+        return
+    console.message("choreographies (reconstructed from their events by correlation id):")
+    console.table(
+        ["id", "type", "status", "participants", "updated (UTC)"],
+        [
+            [row.id, row.type, row.status, _participants(row), _cell_time(row.updated_at)]
+            for row in rows
+        ],
+        unbroken=["id", "type", "status"],
+    )
+
+
+def _show_choreography(choreography: ChoreographyDetail, console: RunnerConsole) -> None:
+    console.message(f"choreography {choreography.id} ({choreography.type}): {choreography.status}")
+    console.message(
+        f"about {choreography.subject}; started {_when(choreography.started_at)}, "
+        f"updated {_when(choreography.updated_at)}"
+    )
+    console.table(
+        ["participant", "state", "answered with", "answered (UTC)", "deadline (UTC)"],
+        [
+            [
+                p.name,
+                p.state,
+                p.answered_by or NOTHING,
+                _cell_time(p.answered_at) if p.answered_at else NOTHING,
+                _cell_time(p.deadline) if p.deadline else NOTHING,
+            ]
+            for p in choreography.participants
+        ],
+        unbroken=["participant", "state"],
+    )
+    console.table(
+        ["at (UTC)", "event", "source"],
+        [[_cell_time(e.at), e.type, e.source] for e in choreography.events],
+        unbroken=["event", "source"],
     )
