@@ -1,13 +1,18 @@
-"""`strangler migrate billing status | backfill | verify`: moving billing's data, from a terminal.
+"""`strangler migrate billing|auth status | backfill | verify`: moving a capability's data,
+from a terminal.
 
-The monolith and the billing service each serve billing's records under `/internal/billing`
-(counts, checksums, records, sync); billing also runs the backfill from the monolith's
-export, a few pages per call (`/internal/migration/billing`). These commands drive the
-backfill, compare both sides and show the sync, and never touch a database themselves.
+The monolith and the new service each serve the capability's records under
+`/internal/<capability>` (counts, checksums, records, sync); the new service also runs the
+backfill from the monolith's export, a few pages per call (`/internal/migration/<capability>`).
+These commands drive the backfill, compare both sides and show the sync, and never touch a
+database themselves. What differs between capabilities is a `MovingCapability`: its record
+contract, the component that takes it over, and the rules its records keep (`BILLING`,
+`AUTH`); the mechanism is the same.
 
-`verify` also checks the business rules billing's records keep on each side on its own
-(`BILLING_INVARIANTS`: at most one successful payment per invoice, refunds never above the
-amount paid, one active subscription per customer): two sides that agree can both be wrong.
+`verify` also checks the business rules the records keep on each side on its own: for
+billing (`BILLING_INVARIANTS`) at most one successful payment per invoice, refunds never
+above the amount paid, one active subscription per customer; for auth (`AUTH_INVARIANTS`)
+one account per e-mail address. Two sides that agree can both be wrong.
 
 Exit codes: 0 when done (for `verify`: no drift and no rule broken), 1 when `verify` found
 drift or a broken rule (each one named), 2 when a side could not be asked (one line says
@@ -16,9 +21,11 @@ running it again continues).
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from strangler_contracts.records import BILLING_RECORDS
+from strangler_contracts.records import BILLING_RECORDS, RecordContract
+from strangler_contracts.user_records import USER_RECORDS, USERS
 from strangler_migration import (
     AtMostOne,
     BackfillProgress,
@@ -41,11 +48,15 @@ from strangler_runner.state import StateDir
 from strangler_runner.status import live_run_record
 
 __all__ = [
+    "AUTH",
+    "AUTH_INVARIANTS",
+    "BILLING",
     "BILLING_INVARIANTS",
     "DRIFT",
     "INTERRUPTED",
     "UNAVAILABLE",
     "MigrationCommand",
+    "MovingCapability",
     "backfill",
     "run_migration",
     "show_status",
@@ -56,10 +67,22 @@ DRIFT = 1
 UNAVAILABLE = 2
 INTERRUPTED = 130
 LEGACY = "the monolith"
-NEW = "billing"
 NOTHING = "—"
 
-MigrationCommand = Callable[[MigrationSide, MigrationSide, RunnerConsole], int]
+
+@dataclass(frozen=True)
+class MovingCapability:
+    """A capability whose data moves from the monolith to ``component``: its records, where
+    that component answers (``address``: the URL given in the settings, else the port), and
+    the rules its records keep on each side."""
+
+    records: RecordContract
+    component: str
+    address: Callable[[RunnerSettings], tuple[str | None, int]]
+    invariants: tuple[Invariant, ...]
+
+
+MigrationCommand = Callable[[MovingCapability, MigrationSide, MigrationSide, RunnerConsole], int]
 
 
 def _component_url(settings: RunnerSettings, component: str, given: str | None, port: int) -> str:
@@ -74,22 +97,25 @@ def _component_url(settings: RunnerSettings, component: str, given: str | None, 
 
 
 def run_migration(
-    settings: RunnerSettings, console: RunnerConsole, command: MigrationCommand
+    settings: RunnerSettings,
+    console: RunnerConsole,
+    capability: MovingCapability,
+    command: MigrationCommand,
 ) -> int:
     """Run one command against both sides; a side failing to answer is one line, exit 2."""
     legacy_url = _component_url(
         settings, "legacy-monolith", settings.monolith_url, settings.monolith_port
     )
-    new_url = _component_url(settings, "billing", settings.billing_url, settings.billing_port)
+    given, port = capability.address(settings)
+    new_url = _component_url(settings, capability.component, given, port)
     operator = operator_headers(settings)
+    name = capability.records.capability
     try:
         with (
-            MigrationSide(
-                LEGACY, legacy_url, BILLING_RECORDS.capability, headers=operator
-            ) as legacy,
-            MigrationSide(NEW, new_url, BILLING_RECORDS.capability, headers=operator) as new,
+            MigrationSide(LEGACY, legacy_url, name, headers=operator) as legacy,
+            MigrationSide(capability.component, new_url, name, headers=operator) as new,
         ):
-            return command(legacy, new, console)
+            return command(capability, legacy, new, console)
     except MigrationCallFailed as failure:
         console.error(str(failure))
         return UNAVAILABLE
@@ -114,12 +140,17 @@ def _sync_line(direction: str, status: SyncStatus | None) -> str:
     )
 
 
-def show_status(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+def show_status(
+    capability: MovingCapability,
+    legacy: MigrationSide,
+    new: MigrationSide,
+    console: RunnerConsole,
+) -> int:
     legacy_counts, new_counts = legacy.counts(), new.counts()
     migration = new.migration_status()
     progress = {entity.entity: entity for entity in migration.backfill.entities}
     rows = []
-    for entity in BILLING_RECORDS.entities:
+    for entity in capability.records.entities:
         done = progress.get(entity)
         if done is None or done.updated_at is None:
             backfill, written = "not started", NOTHING
@@ -136,29 +167,33 @@ def show_status(legacy: MigrationSide, new: MigrationSide, console: RunnerConsol
                 written,
             ]
         )
+    name = new.name
     console.table(
-        ["entity", "monolith", "billing", "backfill", "written"],
+        ["entity", "monolith", name, "backfill", "written"],
         rows,
-        right_aligned=["monolith", "billing", "written"],
-        unbroken=["entity", "monolith", "billing", "written"],
+        right_aligned=["monolith", name, "written"],
+        unbroken=["entity", "monolith", name, "written"],
     )
-    console.message(_sync_line("sync monolith → billing", migration.sync))
-    console.message(_sync_line("sync billing → monolith", legacy.sync()))
+    console.message(_sync_line(f"sync monolith → {name}", migration.sync))
+    console.message(_sync_line(f"sync {name} → monolith", legacy.sync()))
     return 0
 
 
 # backfill
 
 
-def backfill(
-    pages_per_call: int, restart: bool
-) -> Callable[[MigrationSide, MigrationSide, RunnerConsole], int]:
-    def run(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+def backfill(pages_per_call: int, restart: bool) -> MigrationCommand:
+    def run(
+        capability: MovingCapability,
+        legacy: MigrationSide,
+        new: MigrationSide,
+        console: RunnerConsole,
+    ) -> int:
         totals = legacy.counts()
         with console.progress() as bars:
             tasks = {
                 entity: bars.add_task(entity, total=totals.get(entity, 0))
-                for entity in BILLING_RECORDS.entities
+                for entity in capability.records.entities
             }
 
             def show(progress: BackfillProgress) -> None:
@@ -177,7 +212,7 @@ def backfill(
                     progress = new.backfill(pages_per_call, restart=False)
                     show(progress)
                     if progress == before:
-                        console.error("the backfill made no progress; see billing's log")
+                        console.error(f"the backfill made no progress; see {new.name}'s log")
                         return UNAVAILABLE
             except KeyboardInterrupt:
                 console.error("stopped; every page copied is kept: run it again to continue")
@@ -231,17 +266,22 @@ BILLING_INVARIANTS: tuple[Invariant, ...] = (
 """What billing's records must keep on each side, whether or not the sides agree."""
 
 
-def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) -> int:
+def verify(
+    capability: MovingCapability,
+    legacy: MigrationSide,
+    new: MigrationSide,
+    console: RunnerConsole,
+) -> int:
+    entities = capability.records.entities
     sums = {
-        side.name: {entity: side.checksums(entity) for entity in BILLING_RECORDS.entities}
-        for side in (legacy, new)
+        side.name: {entity: side.checksums(entity) for entity in entities} for side in (legacy, new)
     }
     drifts = [
-        compare_checksums(sums[legacy.name][entity], sums[new.name][entity])
-        for entity in BILLING_RECORDS.entities
+        compare_checksums(sums[legacy.name][entity], sums[new.name][entity]) for entity in entities
     ]
+    name = new.name
     console.table(
-        ["entity", "monolith", "billing", "missing in billing", "missing in monolith", "differing"],
+        ["entity", "monolith", name, f"missing in {name}", "missing in monolith", "differing"],
         [
             [
                 d.entity,
@@ -253,13 +293,7 @@ def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) ->
             ]
             for d in drifts
         ],
-        right_aligned=[
-            "monolith",
-            "billing",
-            "missing in billing",
-            "missing in monolith",
-            "differing",
-        ],
+        right_aligned=["monolith", name, f"missing in {name}", "missing in monolith", "differing"],
     )
     drifted = sum(d.drifted for d in drifts)
     if drifted == 0:
@@ -270,9 +304,10 @@ def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) ->
         for drift in drifts:
             for line in _drifted_records(drift, legacy, new):
                 console.message(f"  {line}")
-    broken = {side.name: _broken_rules(side, sums[side.name]) for side in (legacy, new)}
+    invariants = capability.invariants
+    broken = {side.name: _broken_rules(invariants, side, sums[side.name]) for side in (legacy, new)}
     if not any(broken.values()):
-        rules = "; ".join(invariant.rule for invariant in BILLING_INVARIANTS)
+        rules = "; ".join(invariant.rule for invariant in invariants)
         console.message(f"business rules hold on both sides: {rules}")
         return DRIFT if drifted else 0
     for side_name, found in broken.items():
@@ -284,18 +319,20 @@ def verify(legacy: MigrationSide, new: MigrationSide, console: RunnerConsole) ->
     return DRIFT
 
 
-def _broken_rules(side: MigrationSide, sums: dict[str, EntityChecksums]) -> list[Violation]:
-    """Every billing invariant this side's records break."""
-    needed = {entity for invariant in BILLING_INVARIANTS for entity in invariant.entities}
+def _broken_rules(
+    invariants: Sequence[Invariant], side: MigrationSide, sums: dict[str, EntityChecksums]
+) -> list[Violation]:
+    """Every invariant of the capability this side's records break."""
+    needed = {entity for invariant in invariants for entity in invariant.entities}
     records = {
         entity: list(side.records(entity, sorted(sums[entity].records)).values())
         for entity in sorted(needed)
     }
-    return violations(BILLING_INVARIANTS, records)
+    return violations(invariants, records)
 
 
 def _drifted_records(drift: EntityDrift, legacy: MigrationSide, new: MigrationSide) -> list[str]:
-    lines = [f"{drift.entity} {key}: missing in billing" for key in drift.only_left]
+    lines = [f"{drift.entity} {key}: missing in {new.name}" for key in drift.only_left]
     lines += [f"{drift.entity} {key}: missing in the monolith" for key in drift.only_right]
     if drift.differing:
         lines += _differences(drift.entity, drift.differing, legacy, new)
@@ -312,7 +349,7 @@ def _differences(
             lines.append(f"{entity} {key}: changed while verifying; run verify again")
             continue
         fields = ", ".join(
-            f"{d.field} monolith={d.left!r} billing={d.right!r}"
+            f"{d.field} monolith={d.left!r} {new.name}={d.right!r}"
             for d in differing_fields(left[key], right[key])
         )
         stamps = (
@@ -320,3 +357,15 @@ def _differences(
         )
         lines.append(f"{entity} {key}: {fields or 'same fields now'} ({stamps})")
     return lines
+
+
+AUTH_INVARIANTS: tuple[Invariant, ...] = (
+    AtMostOne("one account per e-mail address", USERS, per="email_key"),
+)
+"""What account records must keep on each side, whether or not the sides agree."""
+
+
+BILLING = MovingCapability(
+    BILLING_RECORDS, "billing", lambda s: (s.billing_url, s.billing_port), BILLING_INVARIANTS
+)
+AUTH = MovingCapability(USER_RECORDS, "auth", lambda s: (s.auth_url, s.auth_port), AUTH_INVARIANTS)
