@@ -233,16 +233,18 @@ class Bounds:
     A connection pool bounds both its ends: the client's `→server` and the server's
     `←client`. The gateway holds at most GATEWAY_UPSTREAM_CONNECTIONS to each upstream;
     billing and the monolith call the payment simulator, billing the monolith (backfill),
-    each through one httpx client (its default pool: 100). Every database but the payment
-    simulator's is behind an engine pool (strangler_persistence.create_engine): a SQLite
-    connection holds the database and its WAL open, the process one shared-memory file, so
-    a pool of n connections holds at most 2n + 1 descriptors. The rest (Kafka clients,
-    listeners, the loop's own descriptors) have no pool: they must simply stop growing.
+    each through one httpx client (its default pool: 100); this bench's own client holds
+    twice `--in-flight` to the gateway. Every database but the payment simulator's is
+    behind an engine pool (strangler_persistence.create_engine): a SQLite connection holds
+    the database and its WAL open, the process one shared-memory file, so a pool of n
+    connections holds at most 2n + 1 descriptors. The rest (Kafka clients, listeners, the
+    loop's own descriptors) have no pool: they must simply stop growing.
     """
 
     UNPOOLED_DATABASES = frozenset({"payment-simulator.db"})
 
-    def __init__(self) -> None:
+    def __init__(self, bench_connections: int) -> None:
+        self._bench = Bound(bench_connections, "this bench's client pool")
         gateway = GatewaySettings.model_fields["upstream_connections"].default
         assert isinstance(gateway, int)
         self._gateway = Bound(gateway, "GATEWAY_UPSTREAM_CONNECTIONS")
@@ -267,6 +269,8 @@ class Bounds:
             client, server = kind[1:], component
         else:
             return None
+        if (client, server) == ("outside", "gateway"):
+            return self._bench
         return self._gateway if client == "gateway" else self._pairs.get((client, server))
 
 
@@ -509,7 +513,9 @@ async def drive(
     first = read_all(pids)
     samples = [Sample(0.0, {n: Footprint.over([r]) for n, r in first.items()}, Traffic())]
     print_sample(samples[0], bounds)
-    limits = httpx.Limits(max_connections=in_flight * 2, max_keepalive_connections=in_flight)
+    limits = httpx.Limits(
+        max_connections=_bench_connections(in_flight), max_keepalive_connections=in_flight
+    )
     async with httpx.AsyncClient(
         base_url=gateway, timeout=REQUEST_TIMEOUT_SECONDS, limits=limits
     ) as client:
@@ -547,6 +553,10 @@ async def drive(
             await asyncio.sleep(max(0.0, wake - loop.time()))
         await journeys.drain(REQUEST_TIMEOUT_SECONDS * 8)
     return samples
+
+
+def _bench_connections(in_flight: int) -> int:
+    return 2 * in_flight
 
 
 def _kinds_line(name: str, figures: Footprint, bounds: Bounds) -> str:
@@ -730,7 +740,7 @@ def main() -> int:
     if minutes * 60 < interval * (warm_up + 2):
         parser.error(f"--minutes must leave room for warm-up and two intervals of {interval:g} s")
     outcome: list[bool] = []
-    bounds = Bounds()
+    bounds = Bounds(bench_connections=_bench_connections(arguments.in_flight))
 
     def measure(folder: Path, children: Children) -> None:
         load_before = load_average()
