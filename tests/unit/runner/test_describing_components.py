@@ -62,6 +62,7 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
         "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
         "MONOLITH_KAFKA_KIND": "tansu",
         "MONOLITH_BILLING_SYNC_ENABLED": "true",
+        "MONOLITH_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
     }
 
 
@@ -103,6 +104,7 @@ def test_billing_gets_its_own_database_the_shared_jwt_secret_and_the_broker(
         "BILLING_KAFKA_KIND": "tansu",
         "BILLING_MONOLITH_URL": "http://127.0.0.1:18001",
         "BILLING_LEGACY_SYNC_ENABLED": "true",
+        "BILLING_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
         "BILLING_CHOREOGRAPHY_VIEW_ENABLED": "true",
     }
     assert billing.prepare == ()
@@ -197,3 +199,17 @@ def test_auth_keeps_its_database_in_the_state_dir_and_trusts_the_monolith_s_toke
     }
     assert auth.health_url == "http://127.0.0.1:18002/health/ready"
     assert _component("gateway", settings).env["GATEWAY_AUTH_URL"] == "http://127.0.0.1:18002"
+
+
+def test_on_the_session_bridge_every_side_verifies_auth_s_tokens_and_the_monolith_s(
+    settings: RunnerSettings,
+) -> None:
+    jwks = "http://127.0.0.1:18002/.well-known/jwks.json"
+    gateway = _component("gateway", settings).env
+
+    assert _component("legacy-monolith", settings).env["MONOLITH_AUTH_JWKS_URL"] == jwks
+    assert _component("billing", settings).env["BILLING_AUTH_JWKS_URL"] == jwks
+    assert (gateway["GATEWAY_AUTH_JWKS_URL"], gateway["GATEWAY_LEGACY_JWT_SECRET"]) == (
+        jwks,
+        "jwt-for-tests",
+    )

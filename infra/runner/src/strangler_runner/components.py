@@ -134,6 +134,9 @@ def system_components(
     operator_port = settings.gateway_admin_port
     billing = f"http://{host}:{settings.billing_port}"
     auth = f"http://{host}:{settings.auth_port}"
+    # The session bridge: every side verifies the auth service's tokens against its key set,
+    # and the monolith's tokens with the monolith's secret, until they have expired.
+    auth_jwks = f"{auth}/.well-known/jwks.json"
     notifications = f"http://{host}:{settings.notifications_port}"
 
     return [
@@ -200,6 +203,7 @@ def system_components(
                 "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
                 "MONOLITH_KAFKA_KIND": "tansu",
                 "MONOLITH_BILLING_SYNC_ENABLED": "true",
+                "MONOLITH_AUTH_JWKS_URL": auth_jwks,
             },
             needs=("broker",),
             talks_to=("smtp-sink", "payment-simulator"),
@@ -225,6 +229,7 @@ def system_components(
                 "BILLING_KAFKA_KIND": "tansu",
                 "BILLING_MONOLITH_URL": monolith,
                 "BILLING_LEGACY_SYNC_ENABLED": "true",
+                "BILLING_AUTH_JWKS_URL": auth_jwks,
                 # Billing keeps the operators' view of account closures (a choreography).
                 "BILLING_CHOREOGRAPHY_VIEW_ENABLED": "true",
             },
@@ -251,7 +256,7 @@ def system_components(
             },
             ports=(PortBinding("http", settings.auth_port, _moved_by("auth_port")),),
             health_url=f"{auth}/health/ready",
-            urls={"http": auth, "jwks": f"{auth}/.well-known/jwks.json"},
+            urls={"http": auth, "jwks": auth_jwks},
         ),
         Component(
             name="notifications",
@@ -296,6 +301,8 @@ def system_components(
                 "GATEWAY_LEGACY_URL": monolith,
                 "GATEWAY_BILLING_URL": billing,
                 "GATEWAY_AUTH_URL": auth,
+                "GATEWAY_AUTH_JWKS_URL": auth_jwks,
+                "GATEWAY_LEGACY_JWT_SECRET": local_secrets.jwt_secret,
             },
             talks_to=("legacy-monolith", "billing", "auth"),
             ports=(
