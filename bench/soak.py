@@ -86,6 +86,7 @@ GOOD_CARD = "4242424242424242"
 RSS_SLACK = (1.10, 8.0)
 FD_SLACK = 1
 HTTPX_POOL = 100
+GATEWAY_UPSTREAMS = ("legacy-monolith", "billing", "auth", "notifications")
 P99_SLACK = (1.5, 20.0)
 CUSTOMER_POOL = 12
 NEW_CUSTOMER_SHARE = 0.05
@@ -231,29 +232,36 @@ class Bounds:
     """Every pool of the system as `strangler up` runs it, and what bounds it.
 
     A connection pool bounds both its ends: the client's `→server` and the server's
-    `←client`. The gateway holds at most GATEWAY_UPSTREAM_CONNECTIONS to each upstream;
-    billing and the monolith call the payment simulator, billing the monolith (backfill),
-    each through one httpx client (its default pool: 100); this bench's own client holds
-    twice `--in-flight` to the gateway. Every database but the payment simulator's is
-    behind an engine pool (strangler_persistence.create_engine): a SQLite connection holds
-    the database and its WAL open, the process one shared-memory file, so a pool of n
-    connections holds at most 2n + 1 descriptors. The rest (Kafka clients, listeners, the
-    loop's own descriptors) have no pool: they must simply stop growing.
+    `←client`; two pools between the same two components add up. The gateway holds at most
+    GATEWAY_UPSTREAM_CONNECTIONS to each upstream; billing and the monolith call the payment
+    simulator, billing the monolith (backfill), and the gateway, billing and the monolith
+    fetch auth's signing keys (JWKS), each through one httpx client (its default pool: 100);
+    this bench's own client holds twice `--in-flight` to the gateway. Every database but the
+    payment simulator's is behind an engine pool (strangler_persistence.create_engine): a
+    SQLite connection holds the database and its WAL open, the process one shared-memory
+    file, so a pool of n connections holds at most 2n + 1 descriptors. The rest (Kafka
+    clients, listeners, the loop's own descriptors) have no pool: they must stop growing.
     """
 
     UNPOOLED_DATABASES = frozenset({"payment-simulator.db"})
 
     def __init__(self, bench_connections: int) -> None:
-        self._bench = Bound(bench_connections, "this bench's client pool")
         gateway = GatewaySettings.model_fields["upstream_connections"].default
         assert isinstance(gateway, int)
-        self._gateway = Bound(gateway, "GATEWAY_UPSTREAM_CONNECTIONS")
-        httpx_pool = Bound(HTTPX_POOL, "httpx's default pool")
-        self._pairs = {
-            ("billing", "payment-simulator"): httpx_pool,
-            ("legacy-monolith", "payment-simulator"): httpx_pool,
-            ("billing", "legacy-monolith"): httpx_pool,
+        self._upstreams = Bound(gateway, "GATEWAY_UPSTREAM_CONNECTIONS")
+        self._pairs: dict[tuple[str, str], list[Bound]] = {
+            ("outside", "gateway"): [Bound(bench_connections, "this bench's client pool")]
         }
+        for client, server, purpose in (
+            ("billing", "payment-simulator", "payments"),
+            ("legacy-monolith", "payment-simulator", "payments"),
+            ("billing", "legacy-monolith", "backfill"),
+            ("gateway", "auth", "JWKS"),
+            ("billing", "auth", "JWKS"),
+            ("legacy-monolith", "auth", "JWKS"),
+        ):
+            pool = Bound(HTTPX_POOL, f"httpx's default pool ({purpose})")
+            self._pairs.setdefault((client, server), []).append(pool)
         connections = POOL_SIZE + POOL_OVERFLOW
         self._engine = Bound(2 * connections + 1, f"engine pool {POOL_SIZE}+{POOL_OVERFLOW}")
 
@@ -269,9 +277,12 @@ class Bounds:
             client, server = kind[1:], component
         else:
             return None
-        if (client, server) == ("outside", "gateway"):
-            return self._bench
-        return self._gateway if client == "gateway" else self._pairs.get((client, server))
+        pools = list(self._pairs.get((client, server), []))
+        if client == "gateway" and server in GATEWAY_UPSTREAMS:
+            pools.append(self._upstreams)
+        if not pools:
+            return None
+        return Bound(sum(p.count for p in pools), " + ".join(p.set_by for p in pools))
 
 
 # ---------------------------------------------------------------- one component, one interval
