@@ -130,6 +130,24 @@ READING = [
     Step("read-me-with-the-basic-scheme", "GET", ME, headers={"Authorization": "Basic YTpi"}),
     Step("read-a-path-accounts-do-not-have", "GET", USERS + "/nothing-here"),
     Step("delete-me", "DELETE", ME, headers=_as("ada_token")),
+    Step("rename-ada", "PATCH", ME, json={"name": "Ada Lovelace"}, headers=_as("ada_token")),
+    Step(
+        "rename-ada-to-the-same-name",
+        "PATCH",
+        ME,
+        json={"name": "Ada Lovelace"},
+        headers=_as("ada_token"),
+    ),
+    Step(
+        "rename-with-a-line-break",
+        "PATCH",
+        ME,
+        json={"name": "Ada\r\nBcc: x"},
+        headers=_as("ada_token"),
+    ),
+    Step("rename-to-nothing", "PATCH", ME, json={"name": "   "}, headers=_as("ada_token")),
+    Step("rename-without-a-token", "PATCH", ME, json={"name": "Mallory"}),
+    Step("read-me-after-the-rename", "GET", ME, headers=_as("ada_token")),
 ]
 
 CHANGING_THE_PASSWORD = [

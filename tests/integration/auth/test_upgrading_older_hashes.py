@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from auth_service.adapters.orm import users
-from auth_service.adapters.passwords import pbkdf2_sha256_hash
 from sqlalchemy import insert, select
+from strangler_identity import pbkdf2_sha256_hash
 from strangler_persistence import create_engine
 
 from tests.support.auth_api import assert_problem, log_in, unique_email
@@ -30,7 +30,7 @@ async def _migrated_user(database_url: str) -> tuple[str, str]:
             await connection.execute(
                 insert(users).values(
                     id=user_id, email=email, email_key=email, name="Older",
-                    password_hash=pbkdf2_sha256_hash(PASSWORD, "salt-of-old", 1000),
+                    password_hash=pbkdf2_sha256_hash(PASSWORD, salt="salt-of-old", iterations=1000),
                     password_changed_at=joined, created_at=joined, updated_at=joined,
                     origin="legacy-monolith", version=1,
                 )

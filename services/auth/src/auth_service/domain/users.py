@@ -53,6 +53,12 @@ class User(Record):
         self.password_hash = password_hash
         self.updated_at = now
 
+    def rename(self, name: str, now: datetime) -> None:
+        """How the account is shown; the same name again changes nothing."""
+        if name != self.name:
+            self.name = name
+            self.updated_at = now
+
     def accepts_token_issued_at(self, issued_at: datetime) -> bool:
         """The monolith's rule: a token issued before the last password change is refused."""
         return issued_at >= self.password_changed_at

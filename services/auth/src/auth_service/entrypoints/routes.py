@@ -1,5 +1,6 @@
 """``/api/auth`` and ``/api/users``: the monolith's contract, request for request (register,
-login, the current user, change password), plus refresh and logout, which only auth has."""
+login, the current user, change the profile or the password), plus refresh and logout,
+which only auth has."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from auth_service.bootstrap import AuthProcess
 from auth_service.entrypoints.identity import Holder, client_address
 from auth_service.entrypoints.schemas import (
     ChangePasswordRequest,
+    ChangeProfileRequest,
     LoginRequest,
     LogoutRequest,
     RefreshRequest,
@@ -77,6 +79,14 @@ async def logout(body: LogoutRequest, accounts: AccountsDep) -> None:
 async def me(holder: Holder, accounts: AccountsDep) -> UserOut:
     """The account the bearer token belongs to."""
     return UserOut.model_validate(await accounts.holder(holder))
+
+
+@router.patch("/api/users/me", responses=problem_responses(401))
+async def change_profile(
+    body: ChangeProfileRequest, holder: Holder, accounts: AccountsDep
+) -> UserOut:
+    """Change how the account is shown: its name."""
+    return UserOut.model_validate(await accounts.change_profile(holder, name=body.name))
 
 
 @router.post(

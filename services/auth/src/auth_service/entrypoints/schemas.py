@@ -13,6 +13,7 @@ from strangler_identity import MAX_ADDRESS_LENGTH, UnacceptableEmailAddress, par
 
 __all__ = [
     "ChangePasswordRequest",
+    "ChangeProfileRequest",
     "LoginRequest",
     "LogoutRequest",
     "RefreshRequest",
@@ -62,6 +63,10 @@ class LoginRequest(Request):
 class ChangePasswordRequest(Request):
     current_password: Annotated[str, Field(min_length=1, max_length=128)]
     new_password: Password
+
+
+class ChangeProfileRequest(Request):
+    name: Name
 
 
 class RefreshRequest(Request):

@@ -196,6 +196,14 @@ class Accounts:
         async with self.unit_of_work() as uow:
             return await self._holder(uow, token)
 
+    async def change_profile(self, token: TokenHolder, *, name: str) -> User:
+        """Change how the account is shown: its name."""
+        async with self.unit_of_work() as uow:
+            user = await self._holder(uow, token)
+            user.rename(name, self._clock())
+            await uow.commit()
+        return user
+
     async def change_password(self, token: TokenHolder, *, current: str, new: str) -> None:
         """A new password; every token issued before it, and every session, is refused."""
         async with self.unit_of_work() as uow:
