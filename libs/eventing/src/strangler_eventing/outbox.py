@@ -1,7 +1,8 @@
 """The transactional outbox: an event is a row written in the same transaction as the change.
 
 Nothing talks to the broker while a request runs; the relay publishes committed rows later.
-If the transaction rolls back, the event never existed.
+If the transaction rolls back, the event never existed. Once it commits, the relay is woken
+(``commit_signal``: a NOTIFY on PostgreSQL, in-process too), so it need not poll for it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import CloudEvent, IntegrationEvent, encode
 from strangler_persistence import UTCDateTime
 
+from strangler_eventing.commit_signal import announce_commit
 from strangler_eventing.correlation import correlation_id
 from strangler_eventing.tracing import current_trace_headers
 
@@ -96,4 +98,5 @@ class Outbox:
                 publish_attempts=0,
             )
         )
+        await announce_commit(session, self.table)
         return cloud_event

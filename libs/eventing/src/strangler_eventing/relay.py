@@ -3,6 +3,13 @@
 One batch at a time, in ``position`` order; each row is sent with ``acks=all`` and marked
 published only after the broker acknowledged it. When the broker is unreachable the relay
 backs off and keeps trying: events accumulate in the outbox and drain when it is back.
+
+Between batches it does not poll every few milliseconds: a committed event wakes it
+(``commit_signal``: LISTEN/NOTIFY on PostgreSQL, an in-process doorbell everywhere). It still
+reads the outbox every ``idle_seconds`` while it cannot LISTEN (SQLite, whose writers in
+other processes only polling sees; a lost LISTEN connection), and every
+``listening_poll_seconds`` while it can, in case a notification was lost.
+
 Delivery is at least once (a crash between the acknowledgement and the mark re-sends);
 consumers are idempotent by event id.
 
@@ -41,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strangler_contracts import ALL_TOPICS, TopicSpec
 from strangler_persistence import utcnow
 
+from strangler_eventing.commit_signal import CommitSignal
 from strangler_eventing.kafka import create_topics_through, stop_client
 from strangler_eventing.metrics import (
     BROKER_LOG_LOSSES,
@@ -59,6 +67,9 @@ logger = logging.getLogger(__name__)
 class RelaySettings:
     batch_size: int = 500
     idle_seconds: float = 0.05
+    """How often an idle relay reads the outbox while nothing can wake it (no LISTEN)."""
+    listening_poll_seconds: float = 1.0
+    """How often it does while a LISTEN wakes it: only a safety net for a lost notification."""
     send_timeout_seconds: float = 15.0
     max_backoff_seconds: float = 5.0
     retention: timedelta = field(default=timedelta(days=7))
@@ -99,6 +110,12 @@ class OutboxRelay:
         self._last_broker_check = float("-inf")
         self._acknowledged_up_to: dict[TopicPartition, int] = {}
         self._offsets_went_back = False
+        self._signal = CommitSignal(engine, table)
+
+    @property
+    def commit_signal(self) -> CommitSignal:
+        """What wakes it between batches."""
+        return self._signal
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; never gives up on a broker outage, even at start.
@@ -106,9 +123,11 @@ class OutboxRelay:
         Owns the producer's lifecycle: starts it (retrying while the broker is away) and
         stops it on the way out.
         """
+        await self._signal.start()
         try:
             await self._run(stop)
         finally:
+            await self._signal.close()
             if self._producer_started:
                 await stop_client(self.producer)
 
@@ -122,6 +141,7 @@ class OutboxRelay:
                 if not self._producer_started:
                     await self.producer.start()
                     self._producer_started = True
+                self._signal.clear()
                 published = await self.publish_batch()
                 failures = 0
             except Exception as exc:  # the broker or database is away; back off, keep going
@@ -138,7 +158,12 @@ class OutboxRelay:
                 last_metrics = loop.time()
                 await self.update_metrics()
             if published == 0:
-                await stopped_within(stop, self.settings.idle_seconds)
+                await self._signal.wait(stop, self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        if self._signal.listening:
+            return self.settings.listening_poll_seconds
+        return self.settings.idle_seconds
 
     async def publish_batch(self) -> int:
         """Publish the oldest unpublished events; returns how many the broker acknowledged.

@@ -1,0 +1,183 @@
+"""How an outbox relay hears that an event was committed, instead of asking every few ms.
+
+The writer's side (``announce_commit``, called by ``Outbox.record``) says it twice, both
+taking effect only when the transaction commits:
+
+- on PostgreSQL, ``pg_notify`` on the outbox's channel inside the transaction: the server
+  delivers it at commit to every session that LISTENs, in any process, and drops it on
+  rollback;
+- in this process, the outbox's ``doorbell`` rings from the session's ``after_commit`` hook:
+  on SQLite (no NOTIFY) the writer and its relay share a process, as every deployable here
+  runs its relay in-process.
+
+The relay's side (``CommitSignal``) waits for the first of the doorbell, a notification on its
+own asyncpg connection (dedicated: a pooled one would drop the LISTEN when returned), or a
+timeout. The timeout is the fallback that keeps every guarantee without the signal: a writer
+in another process on SQLite, a LISTEN connection that was lost (re-established after
+``relisten_seconds``), a notification lost with it. Waking is only a hint: the relay reads
+the outbox table either way, so a spurious wake costs one query and a lost one a poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy import event as orm_event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+
+__all__ = ["CommitSignal", "Doorbell", "announce_commit", "channel_name", "doorbell"]
+
+logger = logging.getLogger(__name__)
+
+_PENDING = "strangler_eventing.outboxes_written"
+
+
+def channel_name(table: Table) -> str:
+    """The NOTIFY channel of an outbox table (per database: channels are not server-wide)."""
+    return f"strangler_outbox_{table.name}"[:63]
+
+
+class Doorbell:
+    """Wakes the waiters of one outbox in this process; thread-safe, loop-safe."""
+
+    def __init__(self) -> None:
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def ring(self) -> None:
+        for loop, waiter in list(self._waiters):
+            if loop.is_closed():
+                self._waiters.discard((loop, waiter))
+                continue
+            loop.call_soon_threadsafe(waiter.set)
+
+    def add(self, waiter: asyncio.Event) -> None:
+        self._waiters.add((asyncio.get_running_loop(), waiter))
+
+    def remove(self, waiter: asyncio.Event) -> None:
+        self._waiters = {(loop, w) for loop, w in self._waiters if w is not waiter}
+
+
+_DOORBELLS: weakref.WeakKeyDictionary[Table, Doorbell] = weakref.WeakKeyDictionary()
+
+
+def doorbell(table: Table) -> Doorbell:
+    """The doorbell of ``table``: the writer and the relay share the ``Table`` object."""
+    bell = _DOORBELLS.get(table)
+    if bell is None:
+        bell = _DOORBELLS[table] = Doorbell()
+    return bell
+
+
+async def announce_commit(session: AsyncSession, table: Table) -> None:
+    """Make the session's transaction, once committed, wake the relays of ``table``.
+
+    Once per transaction and outbox, however many events it records.
+    """
+    sync_session = session.sync_session
+    pending: set[Table] = sync_session.info.setdefault(_PENDING, set())
+    if table in pending:
+        return
+    pending.add(table)
+    if not orm_event.contains(sync_session, "after_commit", _ring_written):
+        orm_event.listen(sync_session, "after_commit", _ring_written)
+        orm_event.listen(sync_session, "after_rollback", _forget_written)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(channel_name(table), "")))
+
+
+def _ring_written(session: Session) -> None:
+    for table in session.info.pop(_PENDING, set()):
+        doorbell(table).ring()
+
+
+def _forget_written(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+class CommitSignal:
+    """What a relay waits on between batches: its outbox's doorbell and, on PostgreSQL, the
+    notifications of its channel on a connection of its own."""
+
+    def __init__(self, engine: AsyncEngine, table: Table, relisten_seconds: float = 5.0) -> None:
+        self.engine = engine
+        self.table = table
+        self.relisten_seconds = relisten_seconds
+        self._woken = asyncio.Event()
+        self._connection: Any = None
+        self._last_try = float("-inf")
+        self._bell = doorbell(table)
+        self.idle_waits = 0
+        """How often the relay went idle, waiting for a commit: it had read everything."""
+
+    @property
+    def listening(self) -> bool:
+        """Whether commits in other processes wake it too (a LISTEN is in place)."""
+        return self._connection is not None and not self._connection.is_closed()
+
+    async def start(self) -> None:
+        self._bell.add(self._woken)
+        await self._listen()
+
+    def clear(self) -> None:
+        """Forget what woke it so far: called before the relay reads the outbox."""
+        self._woken.clear()
+
+    async def wait(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until a commit is announced, ``stop`` is set or ``seconds`` pass."""
+        if not self.listening:
+            await self._listen()
+        if self._woken.is_set() or stop.is_set():
+            return
+        self.idle_waits += 1
+        waiters = [asyncio.ensure_future(self._woken.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def close(self) -> None:
+        self._bell.remove(self._woken)
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            try:
+                await asyncio.wait_for(connection.close(), 2.0)
+            except Exception:  # closing a broken connection: nothing left to release
+                connection.terminate()
+
+    async def _listen(self) -> None:
+        """LISTEN on a dedicated asyncpg connection; on failure the relay polls, and it is
+        tried again after ``relisten_seconds``."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_try < self.relisten_seconds:
+            return
+        self._last_try = loop.time()
+        import asyncpg
+
+        arguments = self.engine.url.translate_connect_args(username="user")
+        try:
+            connection = await asyncio.wait_for(asyncpg.connect(**arguments), 5.0)
+            await connection.add_listener(channel_name(self.table), self._notified)
+        except Exception as exc:
+            logger.warning(
+                "outbox %s: cannot LISTEN (%s); polling until it can", self.table.name, exc
+            )
+            return
+        connection.add_termination_listener(self._lost)
+        self._connection = connection
+        self._woken.set()  # what was committed before the LISTEN is read now
+
+    def _notified(self, *_: object) -> None:
+        self._woken.set()
+
+    def _lost(self, *_: object) -> None:
+        logger.warning("outbox %s: the LISTEN connection is gone; polling", self.table.name)
+        self._connection = None
+        self._woken.set()
