@@ -10,13 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from http_platform.operator import operator_headers
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_contracts.notification_records import NOTIFICATION_RECORDS
 from strangler_eventing import BrokerConfig
+from strangler_migration import (
+    Backfill,
+    ExportSource,
+    HttpExportSource,
+    Side,
+    SqlRecords,
+    SyncConsumer,
+    upsert_sink,
+)
 from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
 
+from notifications_service.adapters.records import BINDINGS
 from notifications_service.adapters.sending_switch import MailFlagSwitch, SettingSwitch
 from notifications_service.adapters.smtp import SmtpMailer
 from notifications_service.adapters.store import sql_stores
+from notifications_service.adapters.tables import checkpoints, inbox
+from notifications_service.domain.mails import ORIGIN
 from notifications_service.service_layer.choreography import MailChoreography
 from notifications_service.service_layer.notifications import Notifications
 from notifications_service.service_layer.ports import Clock, Mailer, SendingSwitch, Stores
@@ -24,14 +38,17 @@ from notifications_service.service_layer.sender import MailSender, SendPolicy
 from notifications_service.settings import NotificationsSettings
 
 __all__ = [
+    "MIGRATION",
     "SERVICE_NAME",
     "NotificationsProcess",
     "bootstrap_process",
     "broker_config",
+    "legacy_changes",
     "smtp_mailer",
 ]
 
 SERVICE_NAME = "notifications"
+MIGRATION = NOTIFICATION_RECORDS.capability
 
 
 def broker_config(settings: NotificationsSettings) -> BrokerConfig:
@@ -58,6 +75,20 @@ def send_policy(settings: NotificationsSettings) -> SendPolicy:
     )
 
 
+def legacy_changes(broker: BrokerConfig, group: str, sessions: SessionFactory) -> SyncConsumer:
+    """The consumer of ``strangler.notifications`` that applies the monolith's history and
+    preferences here (its own changes are skipped: ``Side``)."""
+    return SyncConsumer(
+        Side(ORIGIN),
+        NOTIFICATION_RECORDS,
+        BINDINGS,
+        group=group,
+        broker=broker,
+        sessions=sessions,
+        inbox=inbox,
+    )
+
+
 def sending_switch(settings: NotificationsSettings) -> SendingSwitch:
     if settings.sending == "flag":
         return MailFlagSwitch()
@@ -76,8 +107,17 @@ class NotificationsProcess:
     choreography: MailChoreography
     sender: MailSender
     mailer: Mailer
+    records: SqlRecords
+    """History and preferences held here, for the reconciliation (``/internal/notifications``)."""
+    legacy_backfill: Backfill
+    """The backfill from the monolith's export (``/internal/migration/notifications``)."""
+    legacy_sync: SyncConsumer | None
+    """The consumer applying the monolith's history and preferences; None when it is off."""
+    _owned_export: HttpExportSource | None = None
 
     async def aclose(self) -> None:
+        if self._owned_export is not None:
+            await self._owned_export.aclose()
         await self.mailer.aclose()
         await self.engine.dispose()
 
@@ -88,12 +128,20 @@ def bootstrap_process(
     mailer: Mailer | None = None,
     switch: SendingSwitch | None = None,
     clock: Clock = utcnow,
+    legacy_export: ExportSource | None = None,
 ) -> NotificationsProcess:
-    """Everything on real adapters, but for what a test gives. Connects to nothing yet."""
+    """Everything on real adapters, but for what a test gives (``legacy_export``: the client
+    of the monolith's export, which is sent the operator token). Connects to nothing yet."""
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     stores = sql_stores(sessions)
     resolved_mailer = mailer or smtp_mailer(settings)
+    owned_export = None
+    if legacy_export is None:
+        legacy_export = owned_export = HttpExportSource(
+            f"{settings.monolith_url}/internal/{MIGRATION}",
+            headers=operator_headers(settings.operator_token.get_secret_value()),
+        )
     return NotificationsProcess(
         settings=settings,
         engine=engine,
@@ -105,4 +153,18 @@ def bootstrap_process(
         ),
         sender=MailSender(stores, resolved_mailer, clock, send_policy(settings)),
         mailer=resolved_mailer,
+        records=SqlRecords(engine, BINDINGS),
+        legacy_backfill=Backfill(
+            migration=MIGRATION,
+            entities=NOTIFICATION_RECORDS.entities,
+            source=legacy_export,
+            sink=upsert_sink(BINDINGS, NOTIFICATION_RECORDS.precedence),
+            sessions=sessions,
+            checkpoints=checkpoints,
+            page_size=settings.backfill_page_size,
+        ),
+        legacy_sync=legacy_changes(broker_config(settings), settings.legacy_sync_group, sessions)
+        if settings.legacy_sync_enabled
+        else None,
+        _owned_export=owned_export,
     )

@@ -45,6 +45,17 @@ class NotificationsSettings(ServiceSettings):
         "monolith marks each causing event with the side that sends, `strangler flags set "
         "mail new|legacy`); 'on', every one; 'off', none (the monolith sends them inline).",
     )
+    monolith_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The monolith, whose /internal/notifications export the backfill reads.",
+    )
+    backfill_page_size: int = Field(default=200, ge=1, le=1000)
+    legacy_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the monolith's history and preferences (its events on "
+        "strangler.notifications) from this process; `strangler up` turns it on.",
+    )
+    legacy_sync_group: str = "notifications.legacy-sync"
     sender_enabled: bool = Field(
         default=True, description="Deliver pending mails from this process (the mail sender)."
     )

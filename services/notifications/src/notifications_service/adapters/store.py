@@ -30,7 +30,7 @@ from notifications_service.adapters.tables import (
     send_ledger,
     subscription_plans,
 )
-from notifications_service.domain.mails import STATUS_OF, LedgerEntry, Notification
+from notifications_service.domain.mails import ORIGIN, STATUS_OF, LedgerEntry, Notification
 from notifications_service.domain.preferences import Preferences
 from notifications_service.domain.templates import Category
 from notifications_service.service_layer.ports import (
@@ -44,7 +44,6 @@ from notifications_service.service_layer.ports import (
 __all__ = ["ORIGIN", "SENDER_GROUP", "SOURCE", "SqlStore", "sql_stores"]
 
 SOURCE: Final = "/notifications"
-ORIGIN: Final = "notifications"
 SENDER_GROUP: Final = "notifications.mail-sender"
 """Who gave up on a mail's event, as its dead letter says (``dlq.consumer-group``)."""
 
@@ -73,6 +72,7 @@ def _notification(row: Row[Any]) -> Notification:
         created_at=row.created_at,
         error=row.error,
         sent_at=row.sent_at,
+        version=row.version,
     )
 
 
@@ -125,6 +125,11 @@ class SqlStore:
             )
         )
 
+    async def rename_recipient(self, user_id: str, name: str) -> None:
+        await self.session.execute(
+            update(recipients).where(recipients.c.user_id == user_id).values(name=name)
+        )
+
     async def plan_of(self, subscription_id: str) -> str | None:
         plan: str | None = await self.session.scalar(
             select(subscription_plans.c.plan_id).where(
@@ -151,7 +156,7 @@ class SqlStore:
             return None
         return Preferences(row.user_id, row.account_emails, row.billing_emails, row.updated_at)
 
-    async def save_preferences(self, preferences: Preferences) -> None:
+    async def save_preferences(self, preferences: Preferences) -> int:
         table = notification_preferences
         choices = {
             "account_emails": preferences.account_emails,
@@ -165,6 +170,12 @@ class SqlStore:
                 index_elements=[table.c.user_id], set_={**choices, "version": table.c.version + 1}
             )
         )
+        version: int = (
+            await self.session.execute(
+                select(table.c.version).where(table.c.user_id == preferences.user_id)
+            )
+        ).scalar_one()
+        return version
 
     async def has_mail(self, event_id: str, template: str) -> bool:
         found = await self.session.scalar(

@@ -27,6 +27,7 @@ from typing import Final, Literal
 from notifications_service.domain.templates import Category
 
 __all__ = [
+    "ORIGIN",
     "LedgerEntry",
     "MailState",
     "Notification",
@@ -35,6 +36,9 @@ __all__ = [
     "notification_id_for",
     "retry_delay",
 ]
+
+ORIGIN = "notifications"
+"""This side's name in the data migration with the monolith: what its records' ``origin`` says."""
 
 MailState = Literal["pending", "sent", "suppressed", "dead"]
 NotificationStatus = Literal["pending", "sent", "suppressed", "failed"]
@@ -81,6 +85,8 @@ class Notification:
     created_at: datetime
     error: str | None = None
     sent_at: datetime | None = None
+    version: int = 1
+    """Counts its changes, for the data migration's sync with the monolith's copy."""
 
 
 @dataclass

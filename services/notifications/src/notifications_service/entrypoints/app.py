@@ -32,6 +32,7 @@ from notifications_service.bootstrap import (
     broker_config,
 )
 from notifications_service.entrypoints.consumer import consume_events, mail_events
+from notifications_service.entrypoints.migration import migration_routers
 from notifications_service.entrypoints.problems import install_notifications_problems
 from notifications_service.entrypoints.routes import router
 from notifications_service.service_layer.ports import Clock, Mailer, SendingSwitch
@@ -58,6 +59,8 @@ def _loops(process: NotificationsProcess) -> dict[str, Loop]:
         loops["mail-events"] = consume
     if settings.sender_enabled:
         loops["mail-sender"] = process.sender.run
+    if process.legacy_sync is not None:
+        loops["legacy-sync"] = process.legacy_sync.run
     return loops
 
 
@@ -90,6 +93,8 @@ def create_app(
     )
     install_notifications_problems(app)
     app.include_router(router)
+    for internal in migration_routers(lambda: app.root):
+        app.include_internal(internal)
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
     )

@@ -7,6 +7,7 @@ consumer's own transaction (so the event is marked processed exactly when its ma
 recorded). The mail sender delivers it afterwards.
 
 - ``UserRegistered``: who the user is (``recipients``), and the welcome mail.
+- ``PasswordChanged``: the password-changed mail. ``UserProfileChanged``: the new name.
 - ``SubscriptionStarted``: which plan the subscription is of, for its invoices' mails.
 - ``InvoiceIssued``, ``PaymentSucceeded``, ``PaymentFailed``, ``RefundIssued``: their mails.
 
@@ -28,16 +29,20 @@ from strangler_contracts import (
     CloudEvent,
     IntegrationEvent,
     InvoiceIssued,
+    NotificationPreferencesChanged,
     NotificationSent,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionStarted,
+    UserProfileChanged,
     UserRegistered,
 )
 
 from notifications_service.domain.errors import RecipientNotYetKnown, UnknownTemplate
 from notifications_service.domain.mails import (
+    ORIGIN,
     LedgerEntry,
     Notification,
     message_id_for,
@@ -61,11 +66,14 @@ __all__ = [
     "mail_request_for",
     "notification_sent",
     "plan_name",
+    "preferences_changed",
     "render",
 ]
 
 HANDLED_EVENTS: Final[tuple[type[IntegrationEvent], ...]] = (
     UserRegistered,
+    PasswordChanged,
+    UserProfileChanged,
     SubscriptionStarted,
     InvoiceIssued,
     PaymentSucceeded,
@@ -105,6 +113,8 @@ def mail_request_for(event: IntegrationEvent) -> MailRequest | None:
     match event:
         case UserRegistered():
             return MailRequest("welcome", event.user_id)
+        case PasswordChanged():
+            return MailRequest("password_changed", event.user_id)
         case InvoiceIssued():
             return MailRequest(
                 "invoice_issued",
@@ -179,6 +189,8 @@ class MailChoreography:
                 await store.save_recipient(
                     Recipient(event.user_id, event.email, event.display_name, event.registered_at)
                 )
+            case UserProfileChanged():
+                await store.rename_recipient(event.user_id, event.display_name)
             case SubscriptionStarted():
                 await store.save_subscription_plan(event.subscription_id, event.plan_id)
         request = mail_request_for(event)
@@ -239,7 +251,8 @@ class MailChoreography:
 
 
 def notification_sent(notification: Notification, at: datetime) -> NotificationSent:
-    """The contract event the monolith publishes for every mail it handled."""
+    """The contract event the monolith publishes for every mail it handled, with the whole
+    record and its version, so that the monolith keeps a copy (two-way sync)."""
     status = notification.status
     if status == "pending":
         raise ValueError("a pending mail is not handled yet")
@@ -251,4 +264,23 @@ def notification_sent(notification: Notification, at: datetime) -> NotificationS
         subject=notification.subject,
         status=status,
         occurred_at=at,
+        origin=ORIGIN,
+        notification_version=notification.version,
+        category=notification.category.value,
+        body=notification.body,
+        error=notification.error,
+        created_at=notification.created_at,
+        sent_at=notification.sent_at,
+    )
+
+
+def preferences_changed(preferences: Preferences, version: int) -> NotificationPreferencesChanged:
+    """What a user chose, as stored here at ``version``, for the monolith's copy."""
+    return NotificationPreferencesChanged(
+        user_id=preferences.user_id,
+        account_emails=preferences.account_emails,
+        billing_emails=preferences.billing_emails,
+        updated_at=preferences.updated_at,
+        origin=ORIGIN,
+        preferences_version=version,
     )

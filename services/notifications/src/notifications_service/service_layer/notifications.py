@@ -9,8 +9,12 @@ from notifications_service.domain.errors import NotificationNotFound, UnknownTem
 from notifications_service.domain.mails import Notification
 from notifications_service.domain.preferences import Preferences
 from notifications_service.domain.templates import TEMPLATES, Template
-from notifications_service.service_layer.choreography import RenderedMail, render
-from notifications_service.service_layer.ports import Clock, Stores
+from notifications_service.service_layer.choreography import (
+    RenderedMail,
+    preferences_changed,
+    render,
+)
+from notifications_service.service_layer.ports import Clock, NotificationStore, Stores
 
 __all__ = ["Notifications"]
 
@@ -37,12 +41,12 @@ class Notifications:
 
     async def preferences(self, user_id: str) -> Preferences:
         """The user's choices; the defaults (both on) are stored the first time, as the
-        monolith does."""
+        monolith does, and published like any change (the monolith keeps a copy)."""
         async with self.stores() as store:
             preferences = await store.preferences(user_id)
             if preferences is None:
                 preferences = Preferences.defaults(user_id, self.clock())
-                await store.save_preferences(preferences)
+                await self._save(store, preferences)
             return preferences
 
     async def choose(
@@ -51,8 +55,13 @@ class Notifications:
         """Opt in or out of account and billing e-mails."""
         preferences = Preferences(user_id, account_emails, billing_emails, self.clock())
         async with self.stores() as store:
-            await store.save_preferences(preferences)
+            await self._save(store, preferences)
         return preferences
+
+    @staticmethod
+    async def _save(store: NotificationStore, preferences: Preferences) -> None:
+        version = await store.save_preferences(preferences)
+        await store.publish(preferences_changed(preferences, version), preferences.updated_at)
 
     @staticmethod
     def templates() -> list[Template]:
