@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_contracts import (
     IntegrationEvent,
     InvoiceIssued,
+    PasswordChanged,
     PaymentFailed,
     PaymentSucceeded,
     RefundIssued,
     SubscriptionCancelled,
     SubscriptionStarted,
+    UserProfileChanged,
     encode,
 )
 from strangler_contracts.topics import ACCOUNTS
@@ -97,7 +99,11 @@ async def test_every_mail_the_monolith_sends_arrives_once_with_the_monolith_s_wo
     for event in billing_story(user, invoice):
         await publish(producer, event, source="/billing")
 
-    await eventually(lambda: len(smtp_sink.mail_to(user.email)) >= 5, "five mails", WAIT_SECONDS)
+    async def all_five_sent() -> bool:
+        listed = await notifications_of(notifications, user)
+        return len(listed) == 5 and {n["status"] for n in listed} == {"sent"}
+
+    await eventually(all_five_sent, "five mails recorded as sent", WAIT_SECONDS)
     listed = await notifications_of(notifications, user)
 
     mails = {m.subject: m for m in smtp_sink.mail_to(user.email)}
@@ -121,8 +127,28 @@ async def test_every_mail_the_monolith_sends_arrives_once_with_the_monolith_s_wo
         "refund_issued",
         "welcome",
     ]
-    assert {n["status"] for n in listed} == {"sent"}
     assert smtp_sink.sink.mailbox.duplicates() == []
+
+
+async def test_a_password_change_is_mailed_under_the_name_the_user_goes_by_now(
+    notifications: httpx.AsyncClient, producer: AIOKafkaProducer, smtp_sink: RunningSink
+) -> None:
+    user, now = new_user("grace"), datetime.now(UTC)
+    await publish(producer, user.registered())
+    renamed = UserProfileChanged(
+        user_id=user.id, display_name="Grace H.", changed_at=now, origin="auth"
+    )
+    await publish(producer, renamed, source="/auth")
+    await publish(
+        producer, PasswordChanged(user_id=user.id, changed_at=now, origin="auth"), "/auth"
+    )
+
+    await eventually(lambda: len(smtp_sink.mail_to(user.email)) == 2, "two mails", WAIT_SECONDS)
+
+    [changed] = [
+        m for m in smtp_sink.mail_to(user.email) if m.subject == "Your password was changed"
+    ]
+    assert (changed.text or "").startswith("Hello Grace H.,\n\nthe password of ")
 
 
 async def test_an_event_delivered_twice_sends_its_mail_once(
