@@ -93,6 +93,7 @@ def bootstrap(
             address_failures=settings.login_address_failures,
             window=timedelta(seconds=settings.login_window_seconds),
             refresh_token_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            hash_concurrency=settings.password_hash_concurrency,
         ),
     )
     return Bootstrapped(accounts=accounts, keyring=keyring)

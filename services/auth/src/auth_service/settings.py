@@ -57,6 +57,11 @@ class AuthSettings(ServiceSettings):
     login_window_seconds: int = Field(
         default=900, ge=1, description="The throttling window; a locked key waits it out."
     )
+    password_hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Password hashes computed at once (worker threads; 64 MiB each).",
+    )
     trusted_proxies: list[str] = Field(
         default=["127.0.0.1", "::1"],
         description="Peers whose X-Forwarded-For names the client address (the gateway).",
