@@ -68,7 +68,7 @@ async def test_a_backfill_from_scratch_repairs_a_side_holding_a_subscription_sin
 
 
 CUSTOMERS_PER_PHASE = 4
-CONVERGES_WITHIN_SECONDS = 60.0
+CONVERGES_WITHIN_SECONDS = 120.0  # a bound, not a target: the figure is printed
 POLL_SECONDS = 0.5
 
 
