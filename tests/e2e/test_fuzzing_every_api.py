@@ -28,6 +28,8 @@ APIS = [
     "monolith-internal",
     "billing-internal",
     "smtp-sink",
+    "auth",
+    "auth-internal",
 ]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(5 * TIMEOUT_SECONDS)]

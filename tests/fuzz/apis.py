@@ -44,11 +44,12 @@ class FuzzTarget:
     """Cases per operation in a full run: enough for 1,000+ cases on each API."""
 
 
-def signed_in_token(system: RunningSystem) -> str:
-    """Register a customer at the monolith and log in: the bearer every case carries."""
+def signed_in_token(system: RunningSystem, at: str | None = None) -> str:
+    """Register a customer and log in, at the monolith or at ``at`` (auth, which issues its
+    own tokens): the bearer every case carries."""
     email = f"fuzz-{uuid.uuid4().hex[:12]}@example.com"
     password = "fuzzing-password-1"
-    with httpx.Client(base_url=system.monolith_url, timeout=30) as client:
+    with httpx.Client(base_url=at or system.monolith_url, timeout=30) as client:
         registered = client.post(
             "/api/users", json={"email": email, "password": password, "name": "Fuzz"}
         )
@@ -65,7 +66,26 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
     operator = {"Authorization": f"Bearer {system.secrets()['admin_token']}"}
     monolith_document = f"{system.monolith_url}/openapi.json"
     billing_document = f"{system.billing_url}/openapi.json"
+    auth_document = f"{system.auth_url}/openapi.json"
+    auth_bearer = {"Authorization": f"Bearer {signed_in_token(system, at=system.auth_url)}"}
     return [
+        # Every login and registration costs an argon2id hash: fewer cases than elsewhere.
+        FuzzTarget(
+            "auth",
+            auth_document,
+            system.auth_url,
+            auth_bearer,
+            excluded_paths="^/internal/",
+            examples=30,
+        ),
+        FuzzTarget(
+            "auth-internal",
+            auth_document,
+            system.auth_url,
+            operator,
+            included_paths="^/internal/",
+            examples=20,
+        ),
         FuzzTarget("monolith", monolith_document, system.monolith_url, bearer, examples=60),
         FuzzTarget("billing", billing_document, system.billing_url, bearer),
         FuzzTarget(
