@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts.records import RecordChange
+from strangler_persistence import utcnow
 
 from strangler_migration.conflicts import Stamp, incoming_wins
 from strangler_migration.tables import TableBinding
@@ -74,7 +75,12 @@ async def _apply(
 ) -> Applied:
     if binding.version_column is None or binding.origin_column is None:
         raise TypeError(f"{binding.entity} is read-only on this side: it has no version")
-    stamp = {binding.version_column: change.version, binding.origin_column: change.origin}
+    stamp: dict[str, Any] = {
+        binding.version_column: change.version,
+        binding.origin_column: change.origin,
+    }
+    if binding.touched_column is not None:
+        stamp[binding.touched_column] = utcnow()
     local = await _locked_stamp(session, binding, change.id)
     if local is None:
         if not change.complete:

@@ -53,6 +53,9 @@ class TableBinding:
     origin_column: str | None = "origin"
     fixed_origin: str = ""
     key: str = "id"
+    touched_column: str | None = None
+    """A column outside the record that the sync sets to the time it wrote the row (a side's
+    own ``updated_at``), so the row never lacks it."""
 
     def column(self, name: str) -> Column[Any]:
         return self.table.c[self.renamed.get(name, name)]

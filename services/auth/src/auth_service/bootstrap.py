@@ -5,7 +5,9 @@
 - ``bootstrap_process``: everything the HTTP process holds while it runs (``AuthProcess``):
   the engine, the service layer, and the ``TokenVerifier`` that checks bearer tokens here
   exactly as every other side does (``strangler_tokens``): auth's own tokens against the key
-  set it publishes, the monolith's HS256 tokens with its secret while the bridge lasts.
+  set it publishes, the monolith's HS256 tokens with its secret while the bridge lasts; and
+  the data migration's pieces (``AccountMigration``: auth's account records, the backfill
+  from the monolith's export, the sync of the monolith's account changes).
 """
 
 from __future__ import annotations
@@ -15,12 +17,25 @@ from datetime import timedelta
 from typing import Final
 
 import httpx
+from http_platform.operator import operator_headers
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_contracts.user_records import USER_RECORDS
+from strangler_eventing import BrokerConfig
+from strangler_migration import (
+    Backfill,
+    ExportSource,
+    HttpExportSource,
+    Side,
+    SqlRecords,
+    SyncConsumer,
+    upsert_sink,
+)
 from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
 from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
-from auth_service.adapters.orm import start_mappers
+from auth_service.adapters.orm import checkpoints, inbox, start_mappers
 from auth_service.adapters.passwords import PasswordHashes
+from auth_service.adapters.records import BINDINGS
 from auth_service.adapters.signing import Ed25519AccessTokens, new_signing_key
 from auth_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from auth_service.service_layer.accounts import Accounts, LoginPolicy
@@ -33,10 +48,13 @@ __all__ = [
     "JWKS_PATH",
     "SERVICE_NAME",
     "TOKEN_LEEWAY_SECONDS",
+    "AccountMigration",
     "AuthProcess",
     "Bootstrapped",
+    "account_migration",
     "bootstrap",
     "bootstrap_process",
+    "broker_config",
 ]
 
 SERVICE_NAME: Final = "auth"
@@ -118,6 +136,70 @@ def token_verifier(settings: AuthSettings, jwks: httpx.AsyncClient) -> TokenVeri
     )
 
 
+def broker_config(settings: AuthSettings) -> BrokerConfig:
+    return BrokerConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kind=settings.kafka_kind,
+        client_id=SERVICE_NAME,
+    )
+
+
+@dataclass
+class AccountMigration:
+    """Auth's side of moving accounts from the monolith (``entrypoints/migration.py``)."""
+
+    records: SqlRecords
+    """Auth's account records, for the reconciliation (``/internal/auth``)."""
+    backfill: Backfill
+    """The backfill from the monolith's export (``/internal/migration/auth``)."""
+    sync: SyncConsumer | None
+    """The consumer applying the monolith's account changes here; None when it is off."""
+    _owned_export: HttpExportSource | None = None
+
+    async def aclose(self) -> None:
+        if self._owned_export is not None:
+            await self._owned_export.aclose()
+
+
+def account_migration(
+    settings: AuthSettings,
+    engine: AsyncEngine,
+    sessions: SessionFactory,
+    legacy_export: ExportSource | None = None,
+) -> AccountMigration:
+    """The records, the backfill (from ``legacy_export``, by default the monolith's export
+    over HTTP with the operator token) and, when on, the sync."""
+    owned = None
+    if legacy_export is None:
+        legacy_export = owned = HttpExportSource(
+            f"{settings.monolith_url}/internal/{USER_RECORDS.capability}",
+            headers=operator_headers(settings.operator_token.get_secret_value()),
+        )
+    sync = SyncConsumer(
+        Side(SERVICE_NAME),
+        USER_RECORDS,
+        BINDINGS,
+        group=settings.legacy_sync_group,
+        broker=broker_config(settings),
+        sessions=sessions,
+        inbox=inbox,
+    )
+    return AccountMigration(
+        records=SqlRecords(engine, BINDINGS),
+        backfill=Backfill(
+            migration=USER_RECORDS.capability,
+            entities=USER_RECORDS.entities,
+            source=legacy_export,
+            sink=upsert_sink(BINDINGS, USER_RECORDS.precedence),
+            sessions=sessions,
+            checkpoints=checkpoints,
+            page_size=settings.backfill_page_size,
+        ),
+        sync=sync if settings.legacy_sync_enabled else None,
+        _owned_export=owned,
+    )
+
+
 @dataclass
 class AuthProcess:
     """What auth's HTTP process holds while it runs."""
@@ -128,9 +210,11 @@ class AuthProcess:
     accounts: Accounts
     keyring: SigningKeyring
     verifier: TokenVerifier
+    migration: AccountMigration
     _jwks_client: httpx.AsyncClient
 
     async def aclose(self) -> None:
+        await self.migration.aclose()
         await self.verifier.aclose()
         await self._jwks_client.aclose()
         await self.engine.dispose()
@@ -142,9 +226,10 @@ def bootstrap_process(
     jwks: httpx.AsyncBaseTransport,
     passwords: PasswordHashing | None = None,
     clock: Clock = utcnow,
+    legacy_export: ExportSource | None = None,
 ) -> AuthProcess:
     """Everything on real adapters; ``jwks`` reaches the app's own key set (the app, through
-    ``httpx.ASGITransport``)."""
+    ``httpx.ASGITransport``); tests may give the client of the monolith's export."""
     jwks_client = httpx.AsyncClient(transport=jwks)
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
@@ -156,5 +241,6 @@ def bootstrap_process(
         accounts=service.accounts,
         keyring=service.keyring,
         verifier=token_verifier(settings, jwks_client),
+        migration=account_migration(settings, engine, sessions, legacy_export),
         _jwks_client=jwks_client,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from http_platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -66,3 +68,25 @@ class AuthSettings(ServiceSettings):
         default=["127.0.0.1", "::1"],
         description="Peers whose X-Forwarded-For names the client address (the gateway).",
     )
+
+    # Moving accounts from the monolith (entrypoints/migration.py): events, backfill, sync.
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_kind: Literal["tansu", "kafka"] = Field(
+        default="tansu", description="'kafka' turns on the idempotent producer."
+    )
+    outbox_relay_enabled: bool = Field(
+        default=False,
+        description="Publish auth's outbox (account events) from this process; `strangler up` "
+        "turns it on. Off, events wait in the outbox.",
+    )
+    monolith_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The monolith whose account export the backfill reads (/internal/auth).",
+    )
+    backfill_page_size: int = Field(default=200, ge=1, le=1000)
+    legacy_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the monolith's account changes here (two-way sync); `strangler up` "
+        "turns it on.",
+    )
+    legacy_sync_group: str = "auth.legacy-sync"

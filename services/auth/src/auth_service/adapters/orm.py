@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, event, inspect
 from sqlalchemy.orm import object_session, registry
+from strangler_eventing import inbox_table, outbox_table
+from strangler_migration import checkpoint_table
 from strangler_persistence import UTCDateTime
 
 from auth_service.domain.records import AUTH
@@ -26,8 +28,11 @@ from auth_service.domain.throttling import LoginThrottle
 from auth_service.domain.users import User
 
 __all__ = [
+    "checkpoints",
+    "inbox",
     "login_throttles",
     "metadata",
+    "outbox",
     "refresh_tokens",
     "signing_keys",
     "start_mappers",
@@ -92,6 +97,14 @@ login_throttles = Table(
     Column("failures", Integer, nullable=False),
     Column("window_started_at", UTCDateTime(), nullable=False),
 )
+
+
+outbox = outbox_table(metadata)
+"""What auth publishes: each account change, in the change's transaction (``account_events``)."""
+inbox = inbox_table(metadata)
+"""The events the sync of the monolith's account changes has applied."""
+checkpoints = checkpoint_table(metadata)
+"""How far the backfill from the monolith's export got."""
 
 
 def _made_here(_mapper: Any, _connection: Any, user: User) -> None:

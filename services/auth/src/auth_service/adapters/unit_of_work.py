@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from strangler_persistence import SessionFactory
 
+from auth_service.adapters.account_events import record_account_changes
 from auth_service.adapters.repositories import (
     SqlLoginThrottles,
     SqlRefreshTokens,
@@ -59,6 +60,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         with _refusals_are_conflicts():
+            await record_account_changes(self.session)
             await self.session.commit()
 
     async def rollback(self) -> None:

@@ -10,6 +10,7 @@ from strangler_persistence import utcnow
 
 from auth_service.bootstrap import SERVICE_NAME, AuthProcess, bootstrap_process
 from auth_service.entrypoints.keys import internal_keys_router, jwks_router
+from auth_service.entrypoints.migration import migration_loops, migration_routers
 from auth_service.entrypoints.problems import install_auth_problems
 from auth_service.entrypoints.routes import router
 from auth_service.service_layer.ports import Clock, PasswordHashing
@@ -40,6 +41,7 @@ def create_app(
             passwords=passwords,
             clock=clock,
         ),
+        loops=migration_loops,
         checks={"database": database_answers},
         title="Auth",
         summary="Accounts, passwords and access tokens, out of the monolith.",
@@ -49,4 +51,6 @@ def create_app(
     app.include_router(router)
     app.include_router(jwks_router)
     app.include_internal(internal_keys_router(lambda: app.root.keyring))
+    for internal in migration_routers(lambda: app.root):
+        app.include_internal(internal)
     return app
