@@ -32,6 +32,17 @@ between the two legacy runs is this run's own measure of noise. Each scenario ha
 - **latency**: one connection for S seconds; p50 and p99. Under saturation a closed loop's
   latency is only C / throughput; one request at a time shows what the proxy adds to each.
 
+**auth-at-edge** (issue 13.4): ``GET /api/users/me`` (one query, like the plan list) with one
+user's bearer token — an auth service EdDSA token, its JWKS a static file served by
+``python -m http.server`` —
+with 8 connections (the monolith's pool answers 503 beyond what it can queue) through the
+gateway as it is (``auth-at-edge, off``) and through a second gateway process on the same
+flag database that verifies the token at the edge (``auth-at-edge, on``: JWKS fetched once,
+the verified token cached until it expires, the subject handed on in
+``X-Strangler-Verified-User``). The users route stays on legacy; the monolith verifies the
+token in both. Target: the gateway's CPU per request with verification
+at most 1.1 times that without it, both measured in this run.
+
 Canary needs distinct users: wrk sends no cookie, so the gateway gives every request a fresh
 ``strangler_uid`` and the 50/50 split is per request; the share actually served by *new* is
 read from the gateway's ``/metrics``. In shadow the mirrors are bounded and dropped, not
@@ -62,6 +73,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +95,14 @@ from harness import (
     run_step,
     verdict,
 )
+from strangler_tokens import SigningKey, issue_access_token, jwks_document
 
 HOST = "127.0.0.1"
 ROUTE = "billing"
 DEFAULT_PATH = "/api/billing/plans"
+AUTHENTICATED_PATH = "/api/users/me"
+EDGE_AUTH_CONNECTIONS = 8
+JWKS_PATH = "/.well-known/jwks.json"
 LATENCY_CONNECTIONS = 1
 READY_TIMEOUT_SECONDS = 90.0
 SETTLE_SECONDS = 0.5
@@ -96,6 +112,7 @@ POLICY_RC = Path("/usr/sbin/policy-rc.d")
 
 SHADOW_COUNTERS = ("mirrored", "dropped", "compared", "differing", "noisy", "failed")
 TARGETS = {"throughput": 1.0, "cpu": 3.0, "added_p50_ms": 0.5}  # issue 12, item 3
+EDGE_AUTH_CPU_TARGET = 1.1  # issue 13, item 4: CPU/request verifying ÷ not verifying
 
 WRK_REPORT = r"""
 done = function(summary, latency, requests)
@@ -260,9 +277,9 @@ class Wrk:
         first_line = (completed.stdout + completed.stderr).splitlines()[0]
         return first_line.split(" Copyright")[0].strip()
 
-    def run(self, url: str, connections: int, seconds: int) -> Load:
+    def run(self, url: str, connections: int, seconds: int, headers: Sequence[str] = ()) -> Load:
         argv = [self._command, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                "-s", str(self._script), url]  # fmt: skip
+                "-s", str(self._script), *(f"-H{h}" for h in headers), url]  # fmt: skip
         completed = run_captured(argv, timeout=seconds + 30)
         line = next(
             (ln for ln in completed.stdout.splitlines() if ln.startswith("wrk-figures ")), None
@@ -300,6 +317,11 @@ class System:
     legacy: subprocess.Popen[bytes]
     new: subprocess.Popen[bytes]
     gateway_setup: str
+    edge_gateway_url: str
+    """A second gateway on the same flag database, verifying tokens at the edge."""
+    edge_gateway: subprocess.Popen[bytes]
+    bearer: str
+    """An auth EdDSA access token of a user registered on legacy."""
 
     def monolith_cpu(self) -> float:
         return cpu_seconds(self.legacy.pid) + cpu_seconds(self.new.pid)
@@ -351,11 +373,12 @@ class System:
         return counts
 
 
-def monolith_env(database: Path, jwt_secret: str) -> dict[str, str]:
+def monolith_env(database: Path, jwt_secret: str, jwks_url: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONOLITH_", "GATEWAY_"))}
     env.update(
         MONOLITH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
         MONOLITH_JWT_SECRET=jwt_secret,
+        MONOLITH_AUTH_JWKS_URL=jwks_url,
         MONOLITH_OPERATOR_TOKEN=jwt_secret,  # its /internal API is not benchmarked
         MONOLITH_OUTBOX_RELAY_ENABLED="false",  # no broker here; nothing is published anyway
     )
@@ -380,7 +403,9 @@ def gateway_has_migrate(command: str, env: Mapping[str, str]) -> bool:
 
 
 def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> System:
-    legacy_port, new_port, nginx_port, gateway_port, admin_port = free_ports(5)
+    ports = free_ports(8)
+    legacy_port, new_port, nginx_port, gateway_port, admin_port = ports[:5]
+    edge_port, edge_admin_port, jwks_port = ports[5:]
     monolith = console_script("legacy-monolith")
     gateway = console_script("strangler-gateway")
     jwt_secret = os.urandom(24).hex()
@@ -392,16 +417,22 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
     copy_database(legacy_db, new_db)
 
     legacy_url, new_url = f"http://{HOST}:{legacy_port}", f"http://{HOST}:{new_port}"
+    nginx_url = f"http://{HOST}:{nginx_port}"
+    jwks_url = f"http://{HOST}:{jwks_port}{JWKS_PATH}"
+    signing_key = SigningKey.generate()
+    jwks = folder / "jwks" / JWKS_PATH.lstrip("/")
+    jwks.parent.mkdir(parents=True)
+    jwks.write_text(json.dumps(jwks_document([signing_key.public_jwk()])))
     processes = {
         "legacy": children.start(
             "legacy",
             [monolith, "serve", "--host", HOST, "--port", str(legacy_port)],
-            monolith_env(legacy_db, jwt_secret),
+            monolith_env(legacy_db, jwt_secret, jwks_url),
         ),
         "new": children.start(
             "new",
             [monolith, "serve", "--host", HOST, "--port", str(new_port)],
-            monolith_env(new_db, jwt_secret),
+            monolith_env(new_db, jwt_secret, jwks_url),
         ),
     }
 
@@ -425,6 +456,19 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
     else:
         gateway_setup = "`strangler-gateway serve` (creates its tables on start)"
     processes["gateway"] = children.start("gateway", [gateway, "serve"], gateway_env)
+    edge_env = {
+        **gateway_env,
+        "GATEWAY_PORT": str(edge_port),
+        "GATEWAY_ADMIN_PORT": str(edge_admin_port),
+        "GATEWAY_AUTH_JWKS_URL": jwks_url,
+        "GATEWAY_LEGACY_JWT_SECRET": jwt_secret,
+    }
+    processes["edge-gateway"] = children.start("edge-gateway", [gateway, "serve"], edge_env)
+    processes["jwks"] = children.start(
+        "jwks",
+        [sys.executable, "-m", "http.server", "--bind", HOST, "--directory",
+         str(folder / "jwks"), str(jwks_port)],
+    )  # fmt: skip
 
     prefix = folder / "nginx"
     prefix.mkdir()
@@ -439,12 +483,14 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
          "-g", "daemon off;"],
     )  # fmt: skip
 
-    print("waiting for two monoliths, nginx and the gateway ...", flush=True)
-    nginx_url, gateway_url = f"http://{HOST}:{nginx_port}", f"http://{HOST}:{gateway_port}"
+    print("waiting for two monoliths, nginx, two gateways and the JWKS ...", flush=True)
+    gateway_url, edge_url = f"http://{HOST}:{gateway_port}", f"http://{HOST}:{edge_port}"
     wait_ready(f"{legacy_url}/health/ready", processes["legacy"], "legacy", children)
     wait_ready(f"{new_url}/health/ready", processes["new"], "new", children)
     wait_ready(f"{gateway_url}/health/ready", processes["gateway"], "gateway", children)
+    wait_ready(f"{edge_url}/health/ready", processes["edge-gateway"], "edge-gateway", children)
     wait_ready(f"{nginx_url}/health/live", processes["nginx"], "nginx", children)
+    wait_ready(jwks_url, processes["jwks"], "jwks", children)
     return System(
         direct_url=legacy_url,
         nginx_url=nginx_url,
@@ -456,7 +502,21 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
         legacy=processes["legacy"],
         new=processes["new"],
         gateway_setup=gateway_setup,
+        edge_gateway_url=edge_url,
+        edge_gateway=processes["edge-gateway"],
+        bearer=registered_user_token(legacy_url, signing_key),
     )
+
+
+def registered_user_token(monolith_url: str, key: SigningKey) -> str:
+    """An auth access token (EdDSA, ``key``'s kid) for a user registered on ``monolith_url``."""
+    email = f"bench-{os.urandom(6).hex()}@example.com"
+    body = {"email": email, "password": "correct-horse-battery", "name": "Bench"}
+    status, answer = http("POST", f"{monolith_url}/api/users", body=body)
+    if status != 201:
+        raise BenchFailed(f"registering the bench's user: {status} {answer[:500]!r}")
+    user_id = json.loads(answer)["id"]
+    return issue_access_token(key, user_id, email, ttl=timedelta(hours=1))
 
 
 # ---------------------------------------------------------------- scenarios
@@ -468,6 +528,9 @@ class Scenario:
     url: str
     proxy: subprocess.Popen[bytes] | None
     flag: Mapping[str, object] | None = None
+    headers: tuple[str, ...] = ()
+    connections: int | None = None
+    """For the throughput pass, instead of --connections."""
 
 
 @dataclass(frozen=True)
@@ -506,14 +569,32 @@ def scenarios(system: System, path: str) -> list[Scenario]:
         Scenario("gateway-canary-50", gateway, system.gateway, {"mode": "canary", "percent": 50}),
         Scenario("gateway-shadow", gateway, system.gateway, {"mode": "shadow"}),
         Scenario("gateway-legacy, again", gateway, system.gateway, {"mode": "legacy"}),
+        *auth_at_edge(system),
     ]
+
+
+EDGE_OFF, EDGE_ON = "auth-at-edge, off", "auth-at-edge, on"
+
+
+def auth_at_edge(system: System) -> list[Scenario]:
+    """One user's authenticated read, through a gateway that verifies at the edge and one that
+    does not; the users route is on legacy, its flag untouched."""
+    legacy = None
+    headers = (f"Authorization: Bearer {system.bearer}",)
+    return [
+        Scenario(EDGE_OFF, system.gateway_url + AUTHENTICATED_PATH, system.gateway, legacy,
+                 headers, EDGE_AUTH_CONNECTIONS),
+        Scenario(EDGE_ON, system.edge_gateway_url + AUTHENTICATED_PATH, system.edge_gateway,
+                 legacy, headers, EDGE_AUTH_CONNECTIONS),
+    ]  # fmt: skip
 
 
 def measure(
     scenario: Scenario, system: System, wrk: Wrk, settings: Settings, children: Children
 ) -> Result:
     print(f"  {scenario.name} ...", flush=True)
-    is_gateway = scenario.proxy is system.gateway
+    # The billing flag's figures; the auth-at-edge scenarios leave it alone (flag None).
+    is_gateway = scenario.proxy is system.gateway and scenario.flag is not None
     is_shadow = scenario.flag is not None and scenario.flag["mode"] == "shadow"
     if scenario.flag is not None:
         system.set_flag(scenario.flag)
@@ -521,23 +602,24 @@ def measure(
     def run_pass(connections: int, seconds: int) -> Pass:
         proxy_before = cpu_seconds(scenario.proxy.pid) if scenario.proxy else 0.0
         monolith_before = system.monolith_cpu()
-        load = wrk.run(scenario.url, connections, seconds)
+        load = wrk.run(scenario.url, connections, seconds, scenario.headers)
         time.sleep(SETTLE_SECONDS)  # mirrors and comparisons still in flight finish
         proxy_cpu = cpu_seconds(scenario.proxy.pid) - proxy_before if scenario.proxy else None
         monolith_cpu = system.monolith_cpu() - monolith_before
         check(load, scenario, children)
         return Pass(load, proxy_cpu, monolith_cpu)
 
-    run_pass(settings.connections, settings.warm_up_seconds)
+    connections = scenario.connections or settings.connections
+    run_pass(connections, settings.warm_up_seconds)
     notes: list[str] = []
     served_before = system.served() if is_gateway else {}
     shadow_before = system.shadow_figures() if is_gateway else {}
-    loaded = run_pass(settings.connections, settings.seconds)
+    loaded = run_pass(connections, settings.seconds)
     shadow_loaded = system.shadow_figures() if is_gateway else {}
     if is_gateway:
         notes.append(_served_note(served_before, system.served()))
     if is_shadow:
-        notes.append(_shadow_note(f"{settings.connections} connections", shadow_before,
+        notes.append(_shadow_note(f"{connections} connections", shadow_before,
                                   shadow_loaded))  # fmt: skip
     alone = run_pass(LATENCY_CONNECTIONS, settings.seconds)
     if is_shadow:
@@ -559,7 +641,7 @@ def check(load: Load, scenario: Scenario, children: Children) -> None:
         problems.append(f"{load.socket_errors} socket errors")
     if problems:
         logs = "\n".join(f"  {name}:\n{children.tail(name, 10)}" for name in
-                         ("gateway", "nginx", "legacy", "new"))  # fmt: skip
+                         ("gateway", "edge-gateway", "nginx", "legacy", "new"))  # fmt: skip
         raise BenchFailed(
             f"{scenario.name} ({load.connections} connections): {', '.join(problems)}\n{logs}"
         )
@@ -634,6 +716,8 @@ def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[s
     print()
     print_targets(by_name)
     print()
+    print_edge_auth_target(by_name)
+    print()
     print_notes(notes)
 
 
@@ -674,6 +758,35 @@ def print_targets(by_name: Mapping[str, Result]) -> None:
         f"Noise: the two gateway-legacy runs differ by {spread:.2f} ms in p50 and "
         f"{rate_spread:.0%} in req/s.\n"
         f"For scale: nginx itself adds {nginx_added:.2f} ms to the direct p50."
+    )
+
+
+def print_edge_auth_target(by_name: Mapping[str, Result]) -> None:
+    """Issue 13.4: the gateway's CPU per request verifying at the edge ÷ not verifying."""
+    off, on = by_name[EDGE_OFF], by_name[EDGE_ON]
+    rows = []
+    passes = (
+        (f"{EDGE_AUTH_CONNECTIONS} connections", off.loaded, on.loaded),
+        ("1 connection", off.alone, on.alone),
+    )
+    for label, off_pass, on_pass in passes:
+        off_cpu, on_cpu = off_pass.proxy_cpu_per_request, on_pass.proxy_cpu_per_request
+        cpu_ratio = on_cpu / off_cpu if on_cpu is not None and off_cpu else math.inf
+        rows.append((
+            f"gateway CPU/req, verifying ÷ not, {label}", f"{us(off_cpu)} µs",
+            f"{us(on_cpu)} µs", f"{cpu_ratio:.2f}", f"<= {EDGE_AUTH_CPU_TARGET:g}",
+            verdict(cpu_ratio <= EDGE_AUTH_CPU_TARGET),
+        ))  # fmt: skip
+    print_table(
+        [Column("target (issue 13.4)", 50, left=True), Column("off", 10), Column("on", 10),
+         Column("ratio", 7), Column("target", 9), Column("met", 6)],
+        rows,
+    )  # fmt: skip
+    print(
+        f"auth-at-edge: GET {AUTHENTICATED_PATH} with one user's EdDSA token, on legacy; "
+        f"the monolith verifies it in both. The {EDGE_AUTH_CONNECTIONS}-connection row is the "
+        "target; p50 "
+        f"{ms(off.alone.load.p50)} ms off, {ms(on.alone.load.p50)} ms on."
     )
 
 
