@@ -18,6 +18,7 @@ from legacy_monolith.billing.payment_provider import HttpPaymentProvider, Paymen
 from legacy_monolith.billing_sync.acl import billing_changes
 from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
 from legacy_monolith.database import create_engine, create_session_factory
+from legacy_monolith.notifications.mail_flag import MailFlag
 from legacy_monolith.notifications.mailer import Mailer, SmtpMailer
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.security import TokenIssuer
@@ -41,8 +42,10 @@ def build_runtime(
     *,
     payments: PaymentProvider | None = None,
     mailer: Mailer | None = None,
+    mail_flag: MailFlag | None = None,
 ) -> Runtime:
-    """Real adapters by default; tests pass fakes for the provider and the mailer."""
+    """Real adapters by default; tests pass fakes for the provider and the mailer, and a
+    mail flag of their own."""
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -78,4 +81,5 @@ def build_runtime(
         auth_sync=auth_changes(broker_config(settings), settings.auth_sync_group, sessions)
         if settings.auth_sync_enabled
         else None,
+        mail_flag=mail_flag or MailFlag(),
     )

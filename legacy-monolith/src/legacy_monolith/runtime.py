@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_flags import GatewayFlagPoller
 from strangler_identity import PasswordHashing
 from strangler_migration import SqlRecords, SyncConsumer
 
 from legacy_monolith.auth_bridge import AuthBridge
 from legacy_monolith.billing.payment_provider import PaymentProvider
 from legacy_monolith.database import SessionFactory
+from legacy_monolith.notifications.mail_flag import MailFlag
 from legacy_monolith.notifications.mailer import Mailer
 from legacy_monolith.security import TokenIssuer
 from legacy_monolith.settings import MonolithSettings
@@ -38,6 +40,11 @@ class Runtime:
     """The billing ACL applying the billing service's changes; None when it is off."""
     auth_sync: SyncConsumer | None = None
     """The auth ACL applying the auth service's account changes; None when it is off."""
+    mail_flag: MailFlag = field(default_factory=MailFlag)
+    """Who sends the mails: the monolith inline, or the notifications service from events."""
+    mail_flag_poller: GatewayFlagPoller | None = None
+    """Follows the gateway's flags for ``mail_flag`` (the ``mail-flag`` loop); None: the
+    monolith sends every mail itself."""
 
     async def aclose(self) -> None:
         await self.payments.aclose()

@@ -48,14 +48,15 @@ async def test_registration_records_the_user_and_the_welcome_mail_as_events(
 
     assert _names(events) == [
         "accounts.user-registered.v1",
-        "accounts.user-account-changed.v1",
         "notifications.notification-sent.v1",
+        "accounts.user-account-changed.v1",
     ]
-    registered, account, welcome = events
+    registered, welcome, account = events
     assert registered["_topic"] == "strangler.accounts"
     assert registered["source"] == "/legacy-monolith"
     assert registered["data"]["email"] == customer.email
     assert "password_hash" not in registered["data"]
+    assert registered["data"]["mail_sent_by"] == "legacy"
     assert account["_topic"] == "strangler.credentials"
     assert account["data"]["user_version"] == 1
     assert account["data"]["password_hash"].startswith("$argon2id$")

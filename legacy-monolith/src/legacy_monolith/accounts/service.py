@@ -1,4 +1,5 @@
-"""Registration, login, password and profile changes. Registration mails the welcome inline.
+"""Registration, login, password and profile changes; the first two cause a mail (the welcome,
+password changed), sent inline or handed over to notifications as the ``mail`` flag says.
 
 Each change publishes what happened (``UserRegistered``, ``PasswordChanged``,
 ``UserProfileChanged``) and, for auth's copy, the whole account (``UserAccountChanged``),
@@ -16,7 +17,7 @@ from legacy_monolith import events
 from legacy_monolith.database import utcnow
 from legacy_monolith.errors import DuplicateEmail, InvalidCredentials, WrongPassword
 from legacy_monolith.models import User, new_id
-from legacy_monolith.notifications.service import notify
+from legacy_monolith.notifications.service import record_with_mail
 from legacy_monolith.runtime import Runtime
 
 __all__ = ["change_password", "change_profile", "login", "register"]
@@ -46,9 +47,8 @@ async def register(
     except IntegrityError as exc:  # a concurrent registration won the race
         await session.rollback()
         raise DuplicateEmail(address.address) from exc
-    await events.record(session, events.user_registered(user))
+    await record_with_mail(session, runtime, user, events.user_registered(user), "welcome")
     await events.record(session, events.account_changed(user, "registered"))
-    await notify(session, runtime.mailer, user, "welcome")
     await session.commit()
     return user
 
@@ -70,9 +70,10 @@ async def change_password(
     user.password_hash = runtime.passwords.hash(new)
     user.password_changed_at = utcnow()
     await session.flush()  # counts the record's version
-    await events.record(session, events.password_changed(user))
+    await record_with_mail(
+        session, runtime, user, events.password_changed(user), "password_changed"
+    )
     await events.record(session, events.account_changed(user, "password-changed"))
-    await notify(session, runtime.mailer, user, "password_changed")
     await session.commit()
 
 

@@ -1,4 +1,4 @@
-"""Plans, subscriptions, invoices, payments and refunds — with e-mails sent inline.
+"""Plans, subscriptions, invoices, payments and refunds — and the e-mails they cause.
 
 Paying an invoice spans three short transactions of the request's one session around the
 provider call, so no database lock is held while the card network thinks and no request
@@ -66,7 +66,7 @@ from legacy_monolith.models import (
     User,
     new_id,
 )
-from legacy_monolith.notifications.service import notify
+from legacy_monolith.notifications.service import record_with_mail
 from legacy_monolith.runtime import Runtime
 
 __all__ = [
@@ -139,11 +139,11 @@ async def _issue_invoice(
     )
     session.add(invoice)
     await session.flush()
-    await events.record(session, events.invoice_issued(invoice, subscription))
-    await notify(
+    await record_with_mail(
         session,
-        runtime.mailer,
+        runtime,
         user,
+        events.invoice_issued(invoice, subscription),
         "invoice_issued",
         invoice_id=invoice.id,
         plan_name=plan.name,
@@ -522,11 +522,11 @@ async def _record_outcome(
         invoice.status = "paid"
         invoice.paid_at = payment.completed_at
         await session.flush()  # counts the versions the event carries
-        await events.record(session, events.payment_succeeded(payment, invoice))
-        await notify(
+        await record_with_mail(
             session,
-            runtime.mailer,
+            runtime,
             await session.get_one(User, user_id),
+            events.payment_succeeded(payment, invoice),
             "payment_succeeded",
             invoice_id=invoice.id,
             amount=amount,
@@ -537,11 +537,11 @@ async def _record_outcome(
         payment.failure_message = failure.message
         invoice.status = PAYABLE
         await session.flush()  # counts the versions the event carries
-        await events.record(session, events.payment_failed(payment, invoice))
-        await notify(
+        await record_with_mail(
             session,
-            runtime.mailer,
+            runtime,
             await session.get_one(User, user_id),
+            events.payment_failed(payment, invoice),
             "payment_failed",
             invoice_id=invoice.id,
             amount=amount,
@@ -634,11 +634,11 @@ async def refund_invoice(
             else "partially_refunded"
         )
         await session.flush()
-        await events.record(session, events.refund_issued(refund, invoice))
-        await notify(
+        await record_with_mail(
             session,
-            runtime.mailer,
+            runtime,
             user,
+            events.refund_issued(refund, invoice),
             "refund_issued",
             invoice_id=invoice.id,
             amount=format_money(receipt.amount_cents, invoice.currency),

@@ -1,8 +1,13 @@
-"""Sending e-mail inline, inside the caller's request and transaction.
+"""Sending e-mail inline, inside the caller's request and transaction — or handing it over.
 
-This is the legacy smell the strangling removes later: a slow SMTP server slows down
-registration and payment. Delivery failures never fail the business operation; they are
-recorded on the notification row instead.
+This is the legacy smell the strangling removes: a slow SMTP server slows down registration
+and payment. Delivery failures never fail the business operation; they are recorded on the
+notification row instead.
+
+``record_with_mail`` is how a change publishes its event and causes its mail. The ``mail``
+flag (``mail_flag.py``) picks the side that sends, once, and the event records the choice
+(``mail_sent_by``) in the same transaction: ``legacy``, the monolith sends inline as it
+always did; ``new``, it sends nothing and the notifications service sends from the event.
 """
 
 from __future__ import annotations
@@ -13,14 +18,40 @@ from typing import Any
 from http_platform.edge_input import one_line
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_contracts import (
+    InvoiceIssued,
+    PasswordChanged,
+    PaymentFailed,
+    PaymentSucceeded,
+    RefundIssued,
+    UserRegistered,
+)
 
 from legacy_monolith import events
 from legacy_monolith.database import paginate, utcnow
 from legacy_monolith.models import Notification, NotificationPreferences, User, new_id
 from legacy_monolith.notifications.mailer import MailDeliveryFailed, Mailer, OutgoingMail
 from legacy_monolith.notifications.templates import Category, render
+from legacy_monolith.runtime import Runtime
 
-__all__ = ["list_notifications", "notify", "preferences_of", "update_preferences"]
+__all__ = [
+    "MailCause",
+    "list_notifications",
+    "notify",
+    "preferences_of",
+    "record_with_mail",
+    "update_preferences",
+]
+
+MailCause = (
+    UserRegistered
+    | PasswordChanged
+    | InvoiceIssued
+    | PaymentSucceeded
+    | PaymentFailed
+    | RefundIssued
+)
+"""The events whose change mails the user; each says who sends that mail (``mail_sent_by``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +74,23 @@ async def update_preferences(
     preferences.billing_emails = billing_emails
     preferences.updated_at = utcnow()
     return preferences
+
+
+async def record_with_mail(
+    session: AsyncSession,
+    runtime: Runtime,
+    user: User,
+    cause: MailCause,
+    kind: str,
+    **values: Any,
+) -> Notification | None:
+    """Record ``cause`` marked with the side that sends its ``kind`` mail, and send it inline
+    when that side is the monolith; ``None`` when the notifications service sends it."""
+    sent_by = runtime.mail_flag.sender_for(user)
+    await events.record(session, cause.model_copy(update={"mail_sent_by": sent_by}))
+    if sent_by == "new":
+        return None
+    return await notify(session, runtime.mailer, user, kind, **values)
 
 
 async def notify(
