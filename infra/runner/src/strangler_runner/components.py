@@ -204,6 +204,7 @@ def system_components(
                 "MONOLITH_KAFKA_KIND": "tansu",
                 "MONOLITH_BILLING_SYNC_ENABLED": "true",
                 "MONOLITH_AUTH_JWKS_URL": auth_jwks,
+                "MONOLITH_AUTH_SYNC_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("smtp-sink", "payment-simulator"),
@@ -253,7 +254,15 @@ def system_components(
                 "AUTH_OPERATOR_TOKEN": local_secrets.admin_token,
                 # The session bridge: the monolith's tokens stay valid at auth until they expire.
                 "AUTH_LEGACY_JWT_SECRET": local_secrets.jwt_secret,
+                # Moving accounts: auth's events, the backfill from the monolith, the sync.
+                "AUTH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "AUTH_KAFKA_KIND": "tansu",
+                "AUTH_OUTBOX_RELAY_ENABLED": "true",
+                "AUTH_MONOLITH_URL": monolith,
+                "AUTH_LEGACY_SYNC_ENABLED": "true",
             },
+            needs=("broker",),
+            talks_to=("legacy-monolith",),
             ports=(PortBinding("http", settings.auth_port, _moved_by("auth_port")),),
             health_url=f"{auth}/health/ready",
             urls={"http": auth, "jwks": auth_jwks},
