@@ -86,7 +86,7 @@ bench-saga: install  ## checkout sagas/s and p50/p99 beside the event path and r
 bench-startup: install  ## `strangler up` time to healthy and RSS per component, median of 5 (BENCH_STARTUP_ARGS="--quick")
 	$(UV) run --frozen python bench/startup.py $(BENCH_STARTUP_ARGS)
 
-bench-soak: install  ## 10 min of steady traffic: RSS, fds, sockets per component, p99; flat? (BENCH_SOAK_ARGS="--quick")
+bench-soak: install  ## 10 min of steady traffic: RSS, descriptors by kind beside their pools' bounds, p99; leaks? (BENCH_SOAK_ARGS="--quick")
 	$(UV) run --frozen python bench/soak.py $(BENCH_SOAK_ARGS)
 
 bench-reads: install  ## a one-query read beside /health/live, monolith and billing, SQLite and PostgreSQL (BENCH_READS_ARGS="--quick")

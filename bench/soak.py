@@ -16,7 +16,9 @@ beyond that is skipped and counted, so a slow system gets less traffic instead o
 longer queue. Billing's routes are on `new`: the monolith answers sign-ups and log-ins, the
 billing service everything billing, and the two-way sync carries every change to the other
 side (a 50 % canary would add the sides' races — a cancel reaching the side that has not
-heard of the subscription yet — to the errors).
+heard of the subscription yet — to the errors), and stay there: the gateway's automatic
+rollback is out of reach (a loaded machine's p99 would otherwise send billing back to legacy
+halfway, and the second half would measure another system).
 
 At the end of every interval it prints, per component (its process tree, as the runner
 started it): RSS — its floor over the interval, read 10 times, and its peak (a leak raises
@@ -95,6 +97,12 @@ READINGS_PER_INTERVAL = 10
 UNKNOWN_CUSTOMER_RETRIES = 50
 UNKNOWN_CUSTOMER_PAUSE_SECONDS = 0.2
 LOG_IN_MEMORY = "broker"
+KEEP_BILLING_ON_NEW = {
+    "GATEWAY_ROLLBACK_MAX_P99_SECONDS": "3600",
+    "GATEWAY_ROLLBACK_MAX_ERROR_RATE": "1",
+}
+"""The gateway's automatic rollback out of reach: on a busy machine billing's p99 passes 2 s,
+and a rollback to legacy halfway would change the system measured; an error is counted."""
 
 
 # ---------------------------------------------------------------- descriptors, by kind
@@ -141,10 +149,10 @@ def _unix_sockets() -> set[str]:
     return {fields[6] for fields in map(str.split, lines) if len(fields) > 6}
 
 
-def _links(pid: int) -> list[str]:
-    """What each open descriptor of ``pid``'s process tree points at."""
+def _links(tree: Sequence[int]) -> list[str]:
+    """What each open descriptor of the processes in ``tree`` points at."""
     links: list[str] = []
-    for member in process_tree(pid):
+    for member in tree:
         folder = Path(f"/proc/{member}/fd")
         try:
             names = os.listdir(folder)
@@ -160,8 +168,8 @@ def _socket_inode(link: str) -> str | None:
     return link[8:-1] if link.startswith("socket:[") else None
 
 
-def descriptor_kinds(pids: Mapping[str, int]) -> dict[str, Counter[str]]:
-    """Each component's open descriptors counted by kind.
+def descriptor_kinds(trees: Mapping[str, Sequence[int]]) -> dict[str, Counter[str]]:
+    """Each component's open descriptors (its process tree's) counted by kind.
 
     Sockets: `listen`; a TCP connection accepted on its own port, `←<client>`, or made to
     another's, `→<server>`, each end named by the component holding it (`←outside`: the
@@ -171,7 +179,7 @@ def descriptor_kinds(pids: Mapping[str, int]) -> dict[str, Counter[str]]:
     and shared memory), `file`; then `pipe`, `anon` (eventfd, epoll, timerfd…), `other`.
     """
     tcp, unix = _tcp_sockets(), _unix_sockets()
-    links = {name: _links(pid) for name, pid in pids.items()}
+    links = {name: _links(tree) for name, tree in trees.items()}
     server_of: dict[int, str] = {}
     client_of: dict[int, str] = {}
     for name, targets in links.items():
@@ -323,11 +331,9 @@ class Footprint:
 
 
 def read_all(pids: Mapping[str, int]) -> dict[str, Reading]:
-    kinds = descriptor_kinds(pids)
-    return {
-        name: Reading(resident_bytes(process_tree(pid)) / MIB, kinds[name])
-        for name, pid in pids.items()
-    }
+    trees = {name: process_tree(pid) for name, pid in pids.items()}
+    kinds = descriptor_kinds(trees)
+    return {name: Reading(resident_bytes(tree) / MIB, kinds[name]) for name, tree in trees.items()}
 
 
 @dataclass
@@ -756,7 +762,7 @@ def main() -> int:
     def measure(folder: Path, children: Children) -> None:
         load_before = load_average()
         state_dir = folder / "state"
-        env = runner_env(state_dir)
+        env = {**runner_env(state_dir), **KEEP_BILLING_ON_NEW}
         runner = children.start("runner", [arguments.strangler, "up"], env)
         pids = wait_until_running(state_dir, runner, children, "runner")
         gateway = f"http://{HOST}:{env['STRANGLER_GATEWAY_PORT']}"
@@ -780,7 +786,7 @@ def main() -> int:
         notes["traffic"] = (
             f"{minutes:g} min, {arguments.rate:g} journeys/s (6 requests each, more to sign up), "
             f"at most {arguments.in_flight} at once; sampled every {interval:g} s, "
-            f"warm-up {warm_up} sample(s)"
+            f"warm-up {warm_up} sample(s); the gateway's automatic rollback off"
         )
         outcome.append(print_report(samples, warm_up, notes, bounds))
 
