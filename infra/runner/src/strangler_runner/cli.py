@@ -467,15 +467,20 @@ def auth_keys() -> None:
 
 
 # `migrate` talks to the data-migration endpoints of the monolith and of the service taking a
-# capability over (`/internal/…`, see data_migration.py): the same three commands for billing
-# and auth. It too imports its machinery inside the command.
+# capability over (`/internal/…`, see data_migration.py): the same three commands for billing,
+# auth and notifications. It too imports its machinery inside the command.
 
 
 def _migrating(capability: str, command: "MigrationCommand") -> None:
-    from strangler_runner.data_migration import AUTH, BILLING, run_migration
+    from strangler_runner.data_migration import (
+        AUTH,
+        BILLING,
+        NOTIFICATION_MIGRATION,
+        run_migration,
+    )
 
     console = RunnerConsole()
-    moving = {"billing": BILLING, "auth": AUTH}[capability]
+    moving = {"billing": BILLING, "auth": AUTH, "notifications": NOTIFICATION_MIGRATION}[capability]
     raise typer.Exit(run_migration(_settings(console), console, moving, command))
 
 
@@ -542,4 +547,13 @@ migrate_app.add_typer(
         "in sync both ways.",
     ),
     name="auth",
+)
+migrate_app.add_typer(
+    _migration_commands(
+        "notifications",
+        "mail history and preferences",
+        "Notifications' data: the monolith's mail history and preferences copied to the "
+        "notifications service, kept in sync both ways.",
+    ),
+    name="notifications",
 )

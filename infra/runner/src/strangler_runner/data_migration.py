@@ -1,5 +1,5 @@
-"""`strangler migrate billing|auth status | backfill | verify`: moving a capability's data,
-from a terminal.
+"""`strangler migrate billing|auth|notifications status | backfill | verify`: moving a
+capability's data, from a terminal.
 
 The monolith and the new service each serve the capability's records under
 `/internal/<capability>` (counts, checksums, records, sync); the new service also runs the
@@ -7,12 +7,13 @@ backfill from the monolith's export, a few pages per call (`/internal/migration/
 These commands drive the backfill, compare both sides and show the sync, and never touch a
 database themselves. What differs between capabilities is a `MovingCapability`: its record
 contract, the component that takes it over, and the rules its records keep (`BILLING`,
-`AUTH`); the mechanism is the same.
+`AUTH`, `NOTIFICATION_MIGRATION`); the mechanism is the same.
 
 `verify` also checks the business rules the records keep on each side on its own: for
 billing (`BILLING_INVARIANTS`) at most one successful payment per invoice, refunds never
 above the amount paid, one active subscription per customer; for auth (`AUTH_INVARIANTS`)
-one account per e-mail address. Two sides that agree can both be wrong.
+one account per e-mail address; for notifications (`NOTIFICATIONS_INVARIANTS`) one welcome
+mail per user. Two sides that agree can both be wrong.
 
 Exit codes: 0 when done (for `verify`: no drift and no rule broken), 1 when `verify` found
 drift or a broken rule (each one named), 2 when a side could not be asked (one line says
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from strangler_contracts.notification_records import NOTIFICATION_RECORDS, NOTIFICATIONS
 from strangler_contracts.records import BILLING_RECORDS, RecordContract
 from strangler_contracts.user_records import USER_RECORDS, USERS
 from strangler_migration import (
@@ -54,6 +56,8 @@ __all__ = [
     "BILLING_INVARIANTS",
     "DRIFT",
     "INTERRUPTED",
+    "NOTIFICATIONS_INVARIANTS",
+    "NOTIFICATION_MIGRATION",
     "UNAVAILABLE",
     "MigrationCommand",
     "MovingCapability",
@@ -369,3 +373,16 @@ BILLING = MovingCapability(
     BILLING_RECORDS, "billing", lambda s: (s.billing_url, s.billing_port), BILLING_INVARIANTS
 )
 AUTH = MovingCapability(USER_RECORDS, "auth", lambda s: (s.auth_url, s.auth_port), AUTH_INVARIANTS)
+
+NOTIFICATIONS_INVARIANTS: tuple[Invariant, ...] = (
+    AtMostOne("one welcome mail per user", NOTIFICATIONS, per="user_id", where={"kind": "welcome"}),
+)
+"""What the history must keep on each side: a registration is welcomed once, whichever side
+sent it (the mail flag's cutover doubles none)."""
+
+NOTIFICATION_MIGRATION = MovingCapability(
+    NOTIFICATION_RECORDS,
+    "notifications",
+    lambda s: (s.notifications_url, s.notifications_port),
+    NOTIFICATIONS_INVARIANTS,
+)

@@ -49,6 +49,9 @@ class RunnerSettings(BaseSettings):
     auth_url: str | None = None
     """Where `auth rotate-keys` finds the auth service (default: the one `strangler up` runs
     here, else http://STRANGLER_HOST:STRANGLER_AUTH_PORT)."""
+    notifications_url: str | None = None
+    """Where `migrate notifications` finds the notifications service (default: the one
+    `strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_NOTIFICATIONS_PORT)."""
 
     health_timeout_seconds: float = Field(default=30, gt=0)
     stop_timeout_seconds: float = Field(default=10, gt=0)
