@@ -193,7 +193,7 @@ BAD_REQUESTS: dict[str, BadRequest] = {
         "GET", "/api/notifications/{unknown_id}", 404, "not-found"
     ),
     "unknown-route": BadRequest("GET", "/api/nothing-here", 404, "not-found"),
-    "wrong-method": BadRequest("DELETE", "/api/users/me", 405, "method-not-allowed"),
+    "wrong-method": BadRequest("PUT", "/api/users/me", 405, "method-not-allowed"),
     # Bodies over the limit, declared up front or streamed in chunks without a length.
     "register-oversize-with-content-length": BadRequest(
         "POST", USERS, 413, "payload-too-large", content=b" " * (BODY_LIMIT + 1)

@@ -31,6 +31,7 @@ MONOLITH_TABLES = (
     "notification_preferences",
     "outbox",
     "processed_events",
+    "account_closures",
 )
 
 

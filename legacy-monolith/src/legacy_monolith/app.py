@@ -3,8 +3,8 @@
 
 The loops: the outbox relay, which publishes the monolith's domain events, and (when on) the
 billing and auth ACLs, which apply the billing and auth services' changes to the legacy
-tables. A loop that dies is logged, restarted with a backoff, and named on ``/health/ready``
-until it runs again.
+tables, and the accounts side of account closures (``account_closure``). A loop that dies
+is logged, restarted with a backoff, and named on ``/health/ready`` until it runs again.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from strangler_eventing import (
     create_producer,
 )
 
+from legacy_monolith.account_closure.api import router as account_closure_router
+from legacy_monolith.account_closure.consumer import closure_answers, follow_closures
 from legacy_monolith.accounts.api import router as accounts_router
 from legacy_monolith.auth_sync.api import auth_records_router
 from legacy_monolith.billing.api import router as billing_router
@@ -53,6 +55,15 @@ def _loops(runtime: Runtime) -> dict[str, Loop]:
         loops["billing-sync"] = runtime.billing_sync.run
     if runtime.auth_sync is not None:
         loops["auth-sync"] = runtime.auth_sync.run
+    if settings.account_closure_enabled:
+
+        async def follow(stop: asyncio.Event) -> None:
+            answers = closure_answers(
+                broker_config(settings), settings.account_closure_group, runtime.sessions
+            )
+            await follow_closures(answers, stop)
+
+        loops["account-closure"] = follow
     return loops
 
 
@@ -83,6 +94,7 @@ def create_app(
         version="5.4.0",
     )
     app.include_router(accounts_router)
+    app.include_router(account_closure_router)
     app.include_router(billing_router)
     app.include_router(notifications_router)
     app.include_internal(billing_records_router(lambda: app.root))

@@ -21,6 +21,7 @@ from legacy_monolith.database import Base, UTCDateTime, utcnow
 
 __all__ = [
     "ORIGIN",
+    "AccountClosure",
     "Invoice",
     "Notification",
     "NotificationPreferences",
@@ -174,6 +175,26 @@ class NotificationPreferences(Base):
     account_emails: Mapped[bool] = mapped_column(Boolean, default=True)
     billing_emails: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AccountClosure(Base):
+    """A user's request to close their account, and what billing and notifications answered:
+    the accounts side of the closure choreography (``account_closure``). Kept after the
+    account is erased (no foreign key to ``users``), so a closure is never started twice."""
+
+    __tablename__ = "account_closures"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    billing: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    notifications: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    refunded_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    declined_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 outbox = outbox_table(Base.metadata)

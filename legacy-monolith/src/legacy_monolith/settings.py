@@ -65,3 +65,9 @@ class MonolithSettings(ServiceSettings):
         "ACL) from this process; `strangler up` turns it on.",
     )
     auth_sync_group: str = "legacy-monolith.auth-sync"
+    account_closure_enabled: bool = Field(
+        default=False,
+        description="Follow account closures from this process: apply billing's and "
+        "notifications' answers, then erase the account; `strangler up` turns it on.",
+    )
+    account_closure_group: str = "legacy-monolith.account-closure"

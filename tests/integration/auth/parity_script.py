@@ -129,7 +129,9 @@ READING = [
     Step("read-me-with-a-malformed-token", "GET", ME, headers={"Authorization": "Bearer x.y"}),
     Step("read-me-with-the-basic-scheme", "GET", ME, headers={"Authorization": "Basic YTpi"}),
     Step("read-a-path-accounts-do-not-have", "GET", USERS + "/nothing-here"),
-    Step("delete-me", "DELETE", ME, headers=_as("ada_token")),
+    # Not DELETE: that closes the account at the monolith (issue 14.5), which auth does not
+    # serve yet. A method neither side has is refused alike.
+    Step("replace-me", "PUT", ME, headers=_as("ada_token")),
     Step("rename-ada", "PATCH", ME, json={"name": "Ada Lovelace"}, headers=_as("ada_token")),
     Step(
         "rename-ada-to-the-same-name",

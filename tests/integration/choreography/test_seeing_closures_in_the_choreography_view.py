@@ -81,7 +81,7 @@ async def test_a_closure_is_followed_participant_by_participant_until_it_complet
         client,
         closure_id,
         "in_progress",
-        {"billing": "done", "notifications": "pending", "auth": "waiting"},
+        {"billing": "done", "notifications": "pending", "accounts": "waiting"},
     )
     now = datetime.now(UTC)
     farewell = FarewellSentAndDataErased(
@@ -96,7 +96,7 @@ async def test_a_closure_is_followed_participant_by_participant_until_it_complet
         client,
         closure_id,
         "in_progress",
-        {"billing": "done", "notifications": "done", "auth": "pending"},
+        {"billing": "done", "notifications": "done", "accounts": "pending"},
     )
     closed = AccountClosed(closure_id=closure_id, user_id=user_id, closed_at=now)
     await publish(producer, closed, "/auth", closure_id)
@@ -104,7 +104,7 @@ async def test_a_closure_is_followed_participant_by_participant_until_it_complet
         client,
         closure_id,
         "completed",
-        {"billing": "done", "notifications": "done", "auth": "done"},
+        {"billing": "done", "notifications": "done", "accounts": "done"},
     )
 
     assert [event["type"] for event in done["events"]] == [
@@ -140,7 +140,7 @@ async def test_a_participant_that_never_answers_shows_the_closure_as_stuck_after
             client,
             closure_id,
             "stuck",
-            {"billing": "done", "notifications": "stuck", "auth": "waiting"},
+            {"billing": "done", "notifications": "stuck", "accounts": "waiting"},
         )
 
     notifications = next(p for p in stuck["participants"] if p["name"] == "notifications")

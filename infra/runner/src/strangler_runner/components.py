@@ -205,6 +205,8 @@ def system_components(
                 "MONOLITH_BILLING_SYNC_ENABLED": "true",
                 "MONOLITH_AUTH_JWKS_URL": auth_jwks,
                 "MONOLITH_AUTH_SYNC_ENABLED": "true",
+                # The accounts side of account closures, until auth publishes events.
+                "MONOLITH_ACCOUNT_CLOSURE_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("smtp-sink", "payment-simulator"),

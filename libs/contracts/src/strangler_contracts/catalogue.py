@@ -94,16 +94,22 @@ CATALOGUE: Mapping[str, Participants] = MappingProxyType(
         NotificationSent.name: _BOTH_SIDES_OF_NOTIFICATIONS,
         NotificationPreferencesChanged.name: _BOTH_SIDES_OF_NOTIFICATIONS,
         # Closing an account is a choreography (events/account_closure.py): every participant
-        # consumes what it reacts to and publishes its own outcome; nobody orchestrates.
+        # consumes what it reacts to and publishes its own outcome; nobody orchestrates. The
+        # accounts side is the monolith's until auth publishes events; billing also keeps the
+        # operators' view of every closure, so it reads all of them.
         AccountClosureRequested.name: Participants(
-            producers=(AUTH,), consumers=(BILLING, NOTIFICATIONS, AUTH)
+            producers=(LEGACY_MONOLITH,), consumers=(BILLING,)
         ),
-        BillingClosedForAccount.name: Participants(producers=(BILLING,), consumers=(AUTH,)),
+        BillingClosedForAccount.name: Participants(
+            producers=(BILLING,), consumers=(LEGACY_MONOLITH, NOTIFICATIONS)
+        ),
         AccountClosureRefundDeclined.name: Participants(
-            producers=(BILLING,), consumers=(AUTH, NOTIFICATIONS)
+            producers=(BILLING,), consumers=(LEGACY_MONOLITH, NOTIFICATIONS)
         ),
-        FarewellSentAndDataErased.name: Participants(producers=(NOTIFICATIONS,), consumers=(AUTH,)),
-        AccountClosed.name: Participants(producers=(AUTH,)),
+        FarewellSentAndDataErased.name: Participants(
+            producers=(NOTIFICATIONS,), consumers=(LEGACY_MONOLITH, BILLING)
+        ),
+        AccountClosed.name: Participants(producers=(LEGACY_MONOLITH,), consumers=(BILLING,)),
     }
 )
 

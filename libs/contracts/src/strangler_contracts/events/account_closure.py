@@ -4,14 +4,18 @@ Nobody orchestrates it. Each participant reacts to the events before it and publ
 outcome; every event of one closure carries its ``closure_id``, which is also the CloudEvents
 ``correlationid`` of all of them, so the closure can be reconstructed from the log alone::
 
-    accounts.account-closure-requested          (auth: the user asked to close the account)
-      ├─▶ billing.billing-closed-for-account     (billing: subscription cancelled, the unused
-      │   or billing.account-closure-refund-declined  part of the period refunded — or the
-      │                                               provider declined that refund: paused)
-      ├─▶ notifications.farewell-sent-and-data-erased  (farewell mail sent, personal data
-      │                                                 erased from notifications' records)
-      └─▶ accounts.account-closed                (auth: credentials and profile erased, once
-                                                  billing and notifications both confirmed)
+    accounts.account-closure-requested       (accounts: the user asked to close the account)
+      └─▶ billing.billing-closed-for-account  (billing: subscription cancelled, the unused part
+          │                                    of the paid period refunded)
+          │   or billing.account-closure-refund-declined  (the provider declined the refund:
+          │                                                the closure pauses, the user is told)
+          └─▶ notifications.farewell-sent-and-data-erased  (farewell mail sent, then the
+              │                                             user's data erased from its records)
+              └─▶ accounts.account-closed     (accounts: credentials and profile erased, once
+                                               billing and notifications both confirmed)
+
+The accounts side — whoever holds the credentials — is the monolith's today
+(``DELETE /api/users/me``); the auth service takes it over by publishing the same events.
 
 Each event lives on its own capability's topic, keyed by user id like every other event of
 that capability, so a user's closure stays in order with the rest of their history.
@@ -41,7 +45,7 @@ _CLOSURE_ID = Field(
 
 
 class AccountClosureRequested(IntegrationEvent):
-    """A user asked to close their account. Every participant starts its part from this."""
+    """A user asked to close their account. Billing starts its part from this."""
 
     name = "accounts.account-closure-requested"
     version = 1
@@ -50,7 +54,7 @@ class AccountClosureRequested(IntegrationEvent):
 
     closure_id: str = _CLOSURE_ID
     user_id: str
-    email: str = Field(description="Where the farewell mail goes; erased everywhere after.")
+    email: str = Field(description="The account's address when it asked; erased everywhere after.")
     display_name: str
     requested_at: datetime
 

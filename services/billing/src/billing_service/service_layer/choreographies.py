@@ -25,8 +25,9 @@ ACCOUNT_CLOSURE = "account-closure"
 
 
 def account_closure_choreography(deadline_seconds: float) -> ChoreographyDefinition:
-    """Billing and notifications answer the request; auth closes once both are done. Each
-    may take ``deadline_seconds`` once due before the closure shows as stuck."""
+    """Billing answers the request, notifications says farewell once billing is done, and
+    the accounts side (the monolith today, auth once it publishes events) closes once both
+    are. Each may take ``deadline_seconds`` once due before the closure shows as stuck."""
     billing_answers: dict[str, Answer] = {
         BillingClosedForAccount.name: "done",
         AccountClosureRefundDeclined.name: "declined",
@@ -37,9 +38,11 @@ def account_closure_choreography(deadline_seconds: float) -> ChoreographyDefinit
         started_by=AccountClosureRequested.name,
         participants=(
             Participant("billing", billing_answers, deadline_seconds),
-            Participant("notifications", notifications_answers, deadline_seconds),
             Participant(
-                "auth",
+                "notifications", notifications_answers, deadline_seconds, after=("billing",)
+            ),
+            Participant(
+                "accounts",
                 {AccountClosed.name: "done"},
                 deadline_seconds,
                 after=("billing", "notifications"),

@@ -1,0 +1,14 @@
+"""Closing an account, the accounts side of a choreography nobody orchestrates.
+
+``DELETE /api/users/me`` records the request and publishes ``AccountClosureRequested``
+(correlation id: the closure's id). Billing cancels the subscription and refunds the unused
+part of the period, then answers ``BillingClosedForAccount`` — or
+``AccountClosureRefundDeclined``, which pauses the closure. Notifications, once billing is
+done, sends the farewell mail and erases what it holds about the user, then answers
+``FarewellSentAndDataErased``. When both have answered ``done``, this side erases the
+credentials and the profile and publishes ``AccountClosed``. ``GET /api/users/me/closure``
+says where the closure stands while the account still exists.
+
+The monolith plays the accounts side while the auth service does not publish events yet;
+the events are the contract, so auth can take the part over without anyone else changing.
+"""
