@@ -2,17 +2,21 @@
 the real SMTP sink (in-process, on a real port, so a test can take it away and bring it
 back on the same port with the mail it caught).
 
-Each test's consumer group is its own, so it reads the whole of the shared topics: mail for
-other tests' users is sent too, and assertions look only at this test's users.
+Each test's consumer group is its own, so it reads the whole of the shared topics, events of
+earlier tests included. So that it does not send all their mail again, an in-process service
+is given a sending switch of the test's own (``OnlyThisTest``: the users ``new_user`` made
+during the test); a service process decides by the mail flag, which leaves the monolith's
+unmarked events to the monolith, and the test marks its own events ``new``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 import httpx
 import pytest
@@ -27,7 +31,7 @@ from smtp_sink.message import ReceivedMessage
 from smtp_sink.settings import Settings as SinkSettings
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strangler_contracts import IntegrationEvent, UserRegistered, encode
+from strangler_contracts import CloudEvent, IntegrationEvent, UserRegistered, encode
 from strangler_eventing import BrokerConfig, create_producer
 from strangler_persistence import create_engine
 
@@ -40,6 +44,23 @@ BASE_URL = "http://notifications"
 WAIT_SECONDS = 60.0
 
 SettingsFactory = Callable[..., NotificationsSettings]
+
+
+_THIS_TEST: set[str] = set()
+
+
+class OnlyThisTest:
+    """A sending switch: the mails of the users made by ``new_user`` in the running test."""
+
+    async def sends(self, template: str, user_id: str, envelope: CloudEvent) -> bool:
+        return user_id in _THIS_TEST
+
+
+@pytest.fixture(autouse=True)
+def _users_of_this_test() -> Iterator[None]:
+    _THIS_TEST.clear()
+    yield
+    _THIS_TEST.clear()
 
 
 @dataclass
@@ -154,12 +175,13 @@ class User:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def registered(self) -> UserRegistered:
+    def registered(self, mail_sent_by: Literal["legacy", "new"] | None = None) -> UserRegistered:
         return UserRegistered(
             user_id=self.id,
             email=self.email,
             display_name=self.name,
             registered_at=datetime.now(UTC),
+            mail_sent_by=mail_sent_by,
         )
 
 
@@ -167,7 +189,9 @@ def new_user(who: str = "reader", domain: str | None = None) -> User:
     email = unique_email(who)
     if domain is not None:
         email = email.replace("@example.com", f"@{domain}")
-    return User(str(uuid.uuid4()), email, who.capitalize())
+    user = User(str(uuid.uuid4()), email, who.capitalize())
+    _THIS_TEST.add(user.id)
+    return user
 
 
 async def ledger_states(engine: AsyncEngine, user_ids: set[str]) -> list[tuple[str, int]]:

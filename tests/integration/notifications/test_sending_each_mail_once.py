@@ -22,6 +22,7 @@ from strangler_eventing import BrokerConfig, read_dead_letters
 from tests.integration.notifications.conftest import (
     BASE_URL,
     WAIT_SECONDS,
+    OnlyThisTest,
     RunningSink,
     SettingsFactory,
     User,
@@ -37,13 +38,13 @@ from tests.support.service_process import ServiceProcess, env_with, launch, wait
 pytestmark = pytest.mark.integration
 
 OUTAGE_USERS = 20
-BURST_USERS = 300
+BURST_USERS = 150
 KILL_AFTER_MAILS = 10
 
 
 @pytest.fixture
 async def notifications(settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with started(create_app(settings()), BASE_URL) as client:
+    async with started(create_app(settings(), switch=OnlyThisTest()), BASE_URL) as client:
         yield client
 
 
@@ -140,7 +141,7 @@ async def test_a_service_killed_mid_burst_loses_no_mail_and_repeats_only_with_th
     engine: AsyncEngine,
     tmp_path: Path,
 ) -> None:
-    env = env_with("NOTIFICATIONS_", _process_settings(settings))
+    env = env_with("NOTIFICATIONS_", {**_process_settings(settings), "sending": "flag"})
     users = [new_user(f"burst{i}") for i in range(BURST_USERS)]
     processes: list[ServiceProcess] = []
     try:
@@ -149,7 +150,7 @@ async def test_a_service_killed_mid_burst_loses_no_mail_and_repeats_only_with_th
         processes.append(first)
         await wait_until_ready(first)
         for user in users:
-            await publish(producer, user.registered())
+            await publish(producer, user.registered(mail_sent_by="new"))
 
         await eventually(
             lambda: _delivered(smtp_sink, users) >= KILL_AFTER_MAILS,
@@ -181,7 +182,8 @@ async def test_a_service_killed_mid_burst_loses_no_mail_and_repeats_only_with_th
     repeated = {email: mails for email, mails in copies.items() if len(mails) > 1}
     assert delivered_when_killed < len(users)
     assert all(len({m.message_id for m in mails}) == 1 for mails in copies.values())
-    assert len(repeated) <= 1, f"more than the one mail in flight repeated: {sorted(repeated)}"
+    in_flight = settings().smtp_connections
+    assert len(repeated) <= in_flight, f"more than the mails in flight repeated: {repeated}"
     ours = {mails[0].message_id for mails in copies.values()}
     sink_repeats = Counter({d.message_id: d.copies for d in smtp_sink.sink.mailbox.duplicates()})
     assert {m for m in sink_repeats if m in ours} == {

@@ -31,6 +31,7 @@ from strangler_contracts.topics import ACCOUNTS
 from tests.integration.notifications.conftest import (
     BASE_URL,
     WAIT_SECONDS,
+    OnlyThisTest,
     RunningSink,
     SettingsFactory,
     User,
@@ -46,7 +47,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def notifications(settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with started(create_app(settings()), BASE_URL) as client:
+    async with started(create_app(settings(), switch=OnlyThisTest()), BASE_URL) as client:
         yield client
 
 

@@ -61,13 +61,18 @@ def broker_config(settings: NotificationsSettings) -> BrokerConfig:
 
 def smtp_mailer(settings: NotificationsSettings) -> SmtpMailer:
     return SmtpMailer(
-        settings.smtp_host, settings.smtp_port, settings.mail_sender, settings.smtp_timeout_seconds
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_sender,
+        settings.smtp_timeout_seconds,
+        settings.smtp_connections,
     )
 
 
 def send_policy(settings: NotificationsSettings) -> SendPolicy:
     return SendPolicy(
         batch_size=settings.send_batch_size,
+        concurrency=settings.smtp_connections,
         poll_seconds=settings.send_poll_seconds,
         lease_seconds=settings.send_lease_seconds,
         retry_first_seconds=settings.retry_first_seconds,

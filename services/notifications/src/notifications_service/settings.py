@@ -70,6 +70,13 @@ class NotificationsSettings(ServiceSettings):
         default="notifications.strangler-fig.dev",
         description="The right-hand side of every Message-ID this service writes.",
     )
+    smtp_connections: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Mails handed over at once, each on an SMTP connection of its own: also "
+        "how many mails a crash can leave accepted by the server but not yet recorded.",
+    )
     send_batch_size: int = Field(default=50, ge=1, le=1000)
     send_poll_seconds: float = Field(
         default=0.2, gt=0, description="How often the sender looks for due mail when idle."

@@ -1,4 +1,4 @@
-"""Mail over SMTP, on one connection kept open between mails.
+"""Mail over SMTP, on a few connections kept open between mails.
 
 Written as the monolith writes it (``From``, ``To`` as ``strangler_identity`` accepted the
 address, a one-line ``Subject``, a text body), plus the ``Message-ID`` the send ledger
@@ -21,7 +21,7 @@ from strangler_identity import UnacceptableEmailAddress, parse_email_address
 
 from notifications_service.service_layer.ports import MailNotDelivered, MailRefused, OutgoingMail
 
-__all__ = ["SmtpMailer", "write_message"]
+__all__ = ["SmtpConnection", "SmtpMailer", "write_message"]
 
 PERMANENT = 500
 
@@ -43,6 +43,33 @@ def write_message(mail: OutgoingMail, sender: str) -> EmailMessage:
 
 
 class SmtpMailer:
+    """Up to ``connections`` mails handed over at once, each on a connection of its own."""
+
+    def __init__(
+        self, host: str, port: int, sender: str, timeout_seconds: float, connections: int = 1
+    ) -> None:
+        self._idle: asyncio.Queue[SmtpConnection] = asyncio.Queue()
+        self._all = [
+            SmtpConnection(host, port, sender, timeout_seconds) for _ in range(connections)
+        ]
+        for connection in self._all:
+            self._idle.put_nowait(connection)
+
+    async def send(self, mail: OutgoingMail) -> None:
+        connection = await self._idle.get()
+        try:
+            await connection.send(mail)
+        finally:
+            self._idle.put_nowait(connection)
+
+    async def aclose(self) -> None:
+        for connection in self._all:
+            await connection.aclose()
+
+
+class SmtpConnection:
+    """One SMTP session, opened when first needed and again after it was lost."""
+
     def __init__(self, host: str, port: int, sender: str, timeout_seconds: float) -> None:
         self._host = host
         self._port = port

@@ -14,7 +14,8 @@ marked sent only *after* the server accepted it. A crash in between leaves it pe
 its lease runs out it is sent again with the same ``Message-ID`` — both derived from the
 event id and the template — so that repeat is recognisable (the SMTP sink lists it, a real
 mail system drops it). That window, accepted by the server but not yet recorded, is the
-only place a mail can go out twice; outside it nothing is sent twice and nothing is lost.
+only place a mail can go out twice, and only the mails in flight at the crash are in it (at
+most one per SMTP connection); outside it nothing is sent twice and nothing is lost.
 """
 
 from __future__ import annotations

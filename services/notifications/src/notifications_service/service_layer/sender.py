@@ -1,11 +1,12 @@
 """The mail sender: delivers pending mails from the send ledger, one state change at a time.
 
 Each round takes the oldest due mails (one more attempt each, leased so no other sender
-takes them meanwhile), commits that, and only then hands them to SMTP one by one, recording
-each outcome in a transaction of its own: sent; pending again after a backoff (the server
-was unreachable, timed out or answered 4xx — nothing is lost, however long it is away); or
-dead (a 5xx: the reason is kept and the causing event goes to the dead-letter topic). See
-``domain.mails`` for why a mail goes out at most once outside one narrow window.
+takes them meanwhile), commits that, and only then hands them to SMTP, ``concurrency`` at a
+time, recording each outcome in a transaction of its own as soon as it is known: sent;
+pending again after a backoff (the server was unreachable, timed out or answered 4xx —
+nothing is lost, however long it is away); or dead (a 5xx: the reason is kept and the
+causing event goes to the dead-letter topic). See ``domain.mails`` for why a mail goes out
+at most once outside one narrow window.
 
 ``strangler_notifications_pending_mails`` in ``/metrics`` says how many wait.
 """
@@ -48,6 +49,9 @@ MAILS = Counter(
 @dataclass(frozen=True)
 class SendPolicy:
     batch_size: int = 50
+    concurrency: int = 1
+    """Mails handed over at once (the mailer's connections): at most this many can be
+    accepted by the server and not yet recorded when the process dies."""
     poll_seconds: float = 0.2
     lease_seconds: float = 30.0
     retry_first_seconds: float = 1.0
@@ -92,19 +96,27 @@ class MailSender:
         lease_until = now + timedelta(seconds=self.policy.lease_seconds)
         async with self.stores() as store:
             due = await store.take_due(now, lease_until, self.policy.batch_size)
-        for index, mail in enumerate(due):
-            try:
-                await self.mailer.send(mail.mail)
-            except MailRefused as refused:
-                await self._dead(mail, str(refused))
-            except MailNotDelivered as failed:
-                # The server is away: the rest of the round would fail the same way.
-                for waiting in due[index:]:
-                    await self._retry(waiting, str(failed))
-                break
-            else:
-                await self._sent(mail)
+        lanes = asyncio.Semaphore(self.policy.concurrency)
+
+        async def deliver(mail: DueMail) -> None:
+            async with lanes:
+                await self._deliver(mail)
+
+        outcomes = await asyncio.gather(*(deliver(mail) for mail in due), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # a database outage: the supervisor restarts the sender
         return len(due)
+
+    async def _deliver(self, mail: DueMail) -> None:
+        try:
+            await self.mailer.send(mail.mail)
+        except MailRefused as refused:
+            await self._dead(mail, str(refused))
+        except MailNotDelivered as failed:
+            await self._retry(mail, str(failed))
+        else:
+            await self._sent(mail)
 
     async def count_pending(self) -> int:
         async with self.stores() as store:
