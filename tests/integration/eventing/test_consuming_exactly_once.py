@@ -1,5 +1,8 @@
 """A consumer that dies between applying an event and committing its offset gets the event
-again; the inbox, written in the same transaction as the effect, makes the repeat a no-op."""
+again; the inbox, written in the same transaction as the effect, makes the repeat a no-op.
+
+Events are applied a batch per transaction: what the first consumer had reported applied was
+committed together with the rest of its batch, and the second finds the whole batch done."""
 
 from __future__ import annotations
 
@@ -49,21 +52,23 @@ async def test_a_consumer_that_dies_after_its_effect_but_before_committing_does_
         database, ApplyEffects(database), group=group, on_processed=die_after_some
     )
     assert isinstance(await event_path.ended(first), ConsumerKilled)
-    assert await database.effect_counts() == dict.fromkeys(applied_by_the_first, 1)
+    committed_by_the_first = set(await database.effect_counts())
+    assert set(applied_by_the_first) <= committed_by_the_first
+    assert await database.effect_counts() == dict.fromkeys(committed_by_the_first, 1)
 
     second_outcomes = Outcomes()
     await event_path.start_consumer(
         database, ApplyEffects(database), group=group, on_processed=second_outcomes
     )
 
-    async def all_applied() -> bool:
-        return await database.have_effects(mine)
+    died_after = applied_by_the_first[-1]
 
-    await event_path.until(all_applied, "the second consumer applies the rest")
+    async def all_applied() -> bool:
+        return await database.have_effects(mine) and bool(second_outcomes.of(died_after))
+
+    await event_path.until(all_applied, "the second consumer reads it again and applies the rest")
 
     assert await database.effect_counts() == dict.fromkeys(mine, 1)
-    died_after = applied_by_the_first[-1]
     assert second_outcomes.of(died_after) == ["duplicate"]
-    redelivered = {event_id for event_id in applied_by_the_first if second_outcomes.of(event_id)}
-    assert second_outcomes.event_ids("duplicate") & mine == redelivered
-    assert second_outcomes.event_ids("processed") & mine == mine - set(applied_by_the_first)
+    assert second_outcomes.event_ids("duplicate") & mine <= committed_by_the_first
+    assert second_outcomes.event_ids("processed") & mine == mine - committed_by_the_first

@@ -7,6 +7,18 @@ id. A handler that raises is retried with backoff; after ``max_attempts`` the me
 the dead-letter topic with the error and its original headers, and the partition moves on.
 Offsets are committed by hand after the messages are processed, never before.
 
+Messages come in batches (what one fetch brought of a partition, up to ``max_batch``), and a
+batch is applied in ONE transaction: its inbox rows and every handler's effects commit
+together, or none of them does. That is what lets a consumer keep up: one commit, and one
+inbox query, per batch instead of per message. A batch is all or nothing, so a message that
+cannot be applied with the others (a handler that raises, an event that waits for another, a
+malformed message, a concurrent member of the group) does not hold the rest: the whole batch
+is rolled back and its messages are taken one at a time, each in its own transaction, as
+described above; only the poison message is retried and dead-lettered, the others are
+applied once. ``on_processed`` hears of a batch's messages once it has committed. A process
+that dies in the middle of a batch committed nothing of it; one that dies after the commit
+and before the offset commit reads the batch again, and the inbox skips every message of it.
+
 An event can arrive before what it depends on: after the broker lost its log the relays
 publish the lost events again, behind newer ones already sent; a change can come before the
 registration it needs, which travels on another topic. A handler says so by raising one of
@@ -84,6 +96,8 @@ class ConsumerSettings:
     poll_timeout_ms: int = 200
     wait_for_dependencies_seconds: float = 300.0
     """How long an event that came before what it depends on is parked and retried."""
+    max_batch: int = 100
+    """At most this many messages of a partition in one transaction; 1 applies them one by one."""
 
 
 @dataclass
@@ -126,7 +140,9 @@ class IdempotentConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
-        consumer = create_consumer(self.broker, self.group_id)
+        consumer = create_consumer(
+            self.broker, self.group_id, max_records=max(100, self.settings.max_batch)
+        )
         consumer.subscribe(
             self.topics, listener=_RestartFromCommitted(consumer, self.broker, self._forget)
         )
@@ -135,9 +151,8 @@ class IdempotentConsumer:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms)
                 for tp, messages in batches.items():
-                    for message in messages:
-                        if not await self._take(tp, message, stop):
-                            return  # stopping mid-retry: leave it for the next run
+                    if not await self._take_all(tp, messages, stop):
+                        return  # stopping mid-retry: leave it for the next run
                     await self._commit(consumer, {tp: self._committable(tp, messages[-1])})
                 if not await self._retry_parked(stop):
                     return
@@ -145,6 +160,104 @@ class IdempotentConsumer:
         finally:
             self._forget(set(self._parked))
             await stop_client(consumer)
+
+    async def _take_all(
+        self, tp: TopicPartition, messages: list[ConsumerRecord], stop: asyncio.Event
+    ) -> bool:
+        """Apply a partition's fetched messages in order, a batch per transaction; False
+        when stopping."""
+        size = max(1, self.settings.max_batch)
+        for start in range(0, len(messages), size):
+            batch = messages[start : start + size]
+            applied = await self._apply_batch(batch) if len(batch) > 1 else None
+            if applied is None:
+                for message in batch:
+                    if not await self._take(tp, message, stop):
+                        return False
+                continue
+            for message, outcome in zip(batch, applied, strict=True):
+                await self._finished(message, outcome)
+                if outcome == "processed" and not await self._retry_parked(
+                    stop, released=(tp, message.key)
+                ):
+                    return False
+        return True
+
+    async def _apply_batch(self, messages: list[ConsumerRecord]) -> list[Outcome] | None:
+        """Apply every message in one transaction, with one inbox query for all of them; the
+        outcome of each, or None — nothing committed — if one of them must be taken alone."""
+        decoded: list[tuple[ConsumerRecord, CloudEvent, IntegrationEvent]] = []
+        for message in messages:
+            try:
+                envelope = CloudEvent.model_validate_json(message.value)
+                decoded.append((message, envelope, decode(envelope)))
+            except (ValidationError, ValueError, TypeError, UnknownEventType, InvalidEventData):
+                return None  # dead-lettered with its reason when taken alone
+        if not any(type(event) in self.handlers for _, _, event in decoded):
+            return ["ignored"] * len(decoded)
+        outcomes: list[Outcome] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                applied = set(
+                    await session.scalars(
+                        select(self.inbox.c.event_id).where(
+                            self.inbox.c.consumer_group == self.group_id,
+                            self.inbox.c.event_id.in_({env.id for _, env, _ in decoded}),
+                        )
+                    )
+                )
+                now = utcnow()
+                marks: list[dict[str, Any]] = []
+                for message, envelope, event in decoded:
+                    handler = self.handlers.get(type(event))
+                    if handler is None:
+                        outcomes.append("ignored")
+                        continue
+                    if envelope.id in applied:
+                        outcomes.append("duplicate")
+                        continue
+                    applied.add(envelope.id)
+                    use_correlation_id(envelope.correlationid)
+                    with self._span(message, envelope):
+                        await handler(session, event, envelope)
+                    marks.append(
+                        {
+                            "consumer_group": self.group_id,
+                            "event_id": envelope.id,
+                            "event_type": envelope.type,
+                            "processed_at": now,
+                        }
+                    )
+                    outcomes.append("processed")
+                if marks:
+                    await session.execute(insert(self.inbox), marks)
+        except Exception as exc:  # rolled back: each message is taken alone, in order
+            logger.info(
+                "%s: a batch of %d on %s:%d is taken one by one (%s: %s)",
+                self.group_id,
+                len(messages),
+                messages[0].topic,
+                messages[0].partition,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+        return outcomes
+
+    def _span(self, message: ConsumerRecord, envelope: CloudEvent) -> Any:
+        return tracer().start_as_current_span(
+            f"{message.topic} process",
+            context=context_from_headers(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": message.topic,
+                "messaging.consumer.group.name": self.group_id,
+                "messaging.message.id": envelope.id,
+                "messaging.kafka.offset": message.offset,
+                "cloudevents.event_type": envelope.type,
+            },
+        )
 
     async def _take(self, tp: TopicPartition, message: ConsumerRecord, stop: asyncio.Event) -> bool:
         """Process one message as it arrives; False when stopping."""
@@ -283,19 +396,7 @@ class IdempotentConsumer:
         attempt = 0
         while True:
             attempt += 1
-            with tracer().start_as_current_span(
-                f"{message.topic} process",
-                context=context_from_headers(message.headers),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": message.topic,
-                    "messaging.consumer.group.name": self.group_id,
-                    "messaging.message.id": envelope.id,
-                    "messaging.kafka.offset": message.offset,
-                    "cloudevents.event_type": envelope.type,
-                },
-            ):
+            with self._span(message, envelope):
                 try:
                     return await self._apply_once(handler, event, envelope)
                 except self.waits_for as exc:

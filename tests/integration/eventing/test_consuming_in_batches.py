@@ -1,0 +1,133 @@
+"""A consumer applies what one fetch brought in one transaction — all of it or none of it.
+
+Every test records its events and lets the relay publish them all before the consumer starts,
+so that the consumer's first fetch of the partition (one aggregate: one partition) holds the
+whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession
+from strangler_contracts import CloudEvent
+from strangler_contracts.topics import ACCOUNTS
+from strangler_eventing import read_dead_letters
+
+from tests.integration.eventing.conftest import (
+    ApplyEffects,
+    EventingDatabase,
+    EventPath,
+    Outcomes,
+    event_id_in,
+    user_registered,
+)
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 20
+POISON_AT = 7
+
+
+class ConsumerKilled(BaseException):
+    """The process dying: not an ``Exception``, so nothing in the consumer handles it."""
+
+
+async def _published_before_anyone_consumes(
+    database: EventingDatabase, event_path: EventPath
+) -> list[CloudEvent]:
+    aggregate = database.new_aggregate_id()
+    recorded: list[CloudEvent] = []
+    async with database.sessions() as session, session.begin():
+        for sequence in range(EVENTS):
+            recorded.append(
+                await database.outbox.record(session, user_registered(aggregate, sequence))
+            )
+    event_path.start_relay(database)
+
+    async def all_published() -> bool:
+        return await database.backlog() == 0
+
+    await event_path.until(all_published, "the relay has published the batch")
+    return recorded
+
+
+async def test_a_poison_message_inside_a_batch_alone_is_dead_lettered_and_the_rest_applied_once(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    recorded = await _published_before_anyone_consumes(database, event_path)
+    poison = recorded[POISON_AT]
+    healthy = [event for event in recorded if event is not poison]
+    handler = ApplyEffects(database)
+    handler.failing.add(poison.id)
+    outcomes = Outcomes()
+    consumer, _ = await event_path.start_consumer(database, handler, on_processed=outcomes)
+
+    async def settled() -> bool:
+        return await database.have_effects(e.id for e in healthy) and bool(outcomes.of(poison.id))
+
+    await event_path.until(settled, "the healthy events are applied and the poison settled")
+
+    assert await database.effect_counts() == dict.fromkeys((e.id for e in healthy), 1)
+    assert [event_id for _, event_id in await database.effects_in_order()] == [
+        e.id for e in healthy
+    ]
+    assert outcomes.of(poison.id) == ["dead_lettered"]
+    assert all(outcomes.of(event.id) == ["processed"] for event in healthy)
+    letters = [
+        letter
+        for letter in await read_dead_letters(event_path.config, ACCOUNTS.name, 30.0)
+        if letter.info.get("consumer-group") == consumer.group_id
+    ]
+    assert [event_id_in(letter.value) for letter in letters] == [poison.id]
+    assert letters[0].info["reason"] == "handler-failed"
+
+
+class DiesMidBatch(ApplyEffects):
+    """Applies the events like ``ApplyEffects``, but the process dies at the ``dying`` one."""
+
+    def __init__(self, database: EventingDatabase, dying: str) -> None:
+        super().__init__(database)
+        self.dying = dying
+
+    async def __call__(self, session: AsyncSession, event: Any, envelope: CloudEvent) -> None:
+        await super().__call__(session, event, envelope)
+        if envelope.id == self.dying:
+            raise ConsumerKilled
+
+
+async def test_a_consumer_dying_in_the_middle_of_a_batch_commits_none_of_it_and_loses_nothing(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    recorded = await _published_before_anyone_consumes(database, event_path)
+    mine = {event.id for event in recorded}
+    group = f"{database.tag}-batch"
+    reported: list[str] = []
+
+    async def report(record: ConsumerRecord[bytes, bytes], outcome: str) -> None:
+        reported.append(f"{event_id_in(record.value)} {outcome}")
+
+    _, first = await event_path.start_consumer(
+        database, DiesMidBatch(database, recorded[POISON_AT].id), group=group, on_processed=report
+    )
+    assert isinstance(await event_path.ended(first), ConsumerKilled)
+    # The handler had applied the events before it in the same transaction: none committed.
+    assert await database.effect_counts() == {}
+    assert reported == []
+
+    second = Outcomes()
+    await event_path.start_consumer(
+        database, ApplyEffects(database), group=group, on_processed=second
+    )
+
+    async def all_applied() -> bool:
+        return await database.have_effects(mine)
+
+    await event_path.until(all_applied, "another consumer of the group applies the batch")
+    assert await database.effect_counts() == dict.fromkeys(mine, 1)
+    assert [event_id for _, event_id in await database.effects_in_order()] == [
+        event.id for event in recorded
+    ]
+    assert second.event_ids("processed") & mine == mine
