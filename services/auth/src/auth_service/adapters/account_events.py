@@ -1,22 +1,25 @@
 """What happens to an account here, published: the events of every user added or changed in a
-unit of work, recorded in the outbox in the same transaction (``record_account_changes``).
+unit of work, recorded in the outbox in the same transaction.
 
-Read from the session's change tracking, so every path that changes a ``User`` through the
-domain publishes — registration, a password change, a hash upgraded at login, a new name —
-and none has to remember to. Each change publishes the public event others react to
-(``UserRegistered``, ``PasswordChanged``, ``UserProfileChanged``; a rehash has none: it is
-the same password) and ``UserAccountChanged``, the whole record for the monolith's copy,
-after the flush has counted the record's version. Changes the sync copies from the monolith
-are written below the domain with plain SQL: they are not ``User`` objects of a session,
-so nothing here publishes them again.
+Read from the session's change tracking (``watch_account_changes`` notes each user a flush
+writes, autoflushes included; ``record_account_changes`` records them before the commit), so
+every path that changes a ``User`` through the domain publishes — registration, a password
+change, a hash upgraded at login, a new name — and none has to remember to. Each change
+publishes the public event others react to (``UserRegistered``, ``PasswordChanged``,
+``UserProfileChanged``; a rehash has none: it is the same password) and
+``UserAccountChanged``, the whole record for the monolith's copy, after the flush has
+counted the record's version. Changes the sync copies from the monolith are written below
+the domain with plain SQL: they are not ``User`` objects of a session, so nothing here
+publishes them again.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from strangler_contracts import (
     IntegrationEvent,
     PasswordChanged,
@@ -31,10 +34,11 @@ from auth_service.adapters.orm import outbox
 from auth_service.domain.records import AUTH
 from auth_service.domain.users import User
 
-__all__ = ["SOURCE", "record_account_changes"]
+__all__ = ["SOURCE", "record_account_changes", "watch_account_changes"]
 
 SOURCE: Final = f"/{AUTH}"
 _OUTBOX: Final = Outbox(outbox, SOURCE)
+_NOTED: Final = "account_changes"
 
 
 def _changed(user: User, attribute: str) -> bool:
@@ -87,18 +91,36 @@ def _account(user: User, change: AccountChange) -> UserAccountChanged:
     )
 
 
+def _note(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush writes them: which users it adds or changes, and how."""
+    noted: list[tuple[User, list[AccountChange]]] = session.info.setdefault(_NOTED, [])
+    for user in (*session.new, *session.dirty):
+        if not isinstance(user, User):
+            continue
+        new = user in session.new
+        if not new and not session.is_modified(user):
+            continue
+        changes = _changes_of(user, new=new)
+        known = next((found for seen, found in noted if seen is user), None)
+        if known is None:
+            noted.append((user, changes))
+        else:
+            known.extend(change for change in changes if change not in known)
+
+
+def watch_account_changes(session: AsyncSession) -> None:
+    """Note, at every flush of ``session``, the users it writes (``record_account_changes``)."""
+    event.listen(session.sync_session, "before_flush", _note)
+
+
 async def record_account_changes(session: AsyncSession) -> None:
-    """Flush the session and record, for each user it adds or changes, what happened."""
-    changed = [
-        (user, _changes_of(user, new=user in session.new))
-        for user in (*session.new, *session.dirty)
-        if isinstance(user, User) and (user in session.new or session.is_modified(user))
-    ]
-    changed = [(user, changes) for user, changes in changed if changes]
-    if not changed:
-        return
-    await session.flush()  # counts each record's version
-    for user, changes in changed:
+    """Flush the session, then record in its outbox, for each user the watched session added
+    or changed, what happened, with the record as it is now."""
+    await session.flush()  # notes what is still pending, counts each record's version
+    noted: list[tuple[User, list[AccountChange]]] = session.info.pop(_NOTED, [])
+    for user, changes in noted:
+        if not changes:
+            continue
         for change in changes:
             public = _public(user, change)
             if public is not None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from strangler_persistence import SessionFactory
 
-from auth_service.adapters.account_events import record_account_changes
+from auth_service.adapters.account_events import record_account_changes, watch_account_changes
 from auth_service.adapters.repositories import (
     SqlLoginThrottles,
     SqlRefreshTokens,
@@ -42,6 +42,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
+        watch_account_changes(self.session)
         self.users = SqlUsers(self.session)
         self.refresh_tokens = SqlRefreshTokens(self.session)
         self.signing_keys = SqlSigningKeys(self.session)
