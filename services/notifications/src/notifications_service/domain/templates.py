@@ -15,7 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["TEMPLATES", "Category", "Template", "template_named"]
+__all__ = ["SERVICE_ONLY", "TEMPLATES", "Category", "Template", "template_named"]
 
 
 class Category(StrEnum):
@@ -97,7 +97,36 @@ _CATALOGUE = (
     ),
 )
 
-TEMPLATES: Final[Mapping[str, Template]] = MappingProxyType({t.name: t for t in _CATALOGUE})
+_CLOSING_AN_ACCOUNT = (
+    Template(
+        "farewell",
+        Category.ACCOUNT,
+        "Your account is closed, {name}",
+        "Hello {name},\n\nyour account {email} is closed, as you asked. {refund}\n"
+        "We erase what we held about you now: this is the last mail you get from us.\n",
+        {**_PERSON, "refund": "We refunded 14.50 EUR for the unused part of your plan."},
+    ),
+    Template(
+        "account_closure_paused",
+        Category.ACCOUNT,
+        "Closing your account is paused",
+        "Hello {name},\n\nwe could not refund {amount} for the unused part of your plan: "
+        "{reason}\nYour subscription is cancelled; your account {email} stays open until the "
+        "refund is settled. Please contact support.\n",
+        {
+            **_PERSON,
+            "amount": "14.50 EUR",
+            "reason": "The issuer of the card declined the refund.",
+        },
+    ),
+)
+
+SERVICE_ONLY: Final = frozenset(template.name for template in _CLOSING_AN_ACCOUNT)
+"""Mails of a flow the monolith never had (closing an account): only this service sends them."""
+
+TEMPLATES: Final[Mapping[str, Template]] = MappingProxyType(
+    {t.name: t for t in (*_CATALOGUE, *_CLOSING_AN_ACCOUNT)}
+)
 
 
 def template_named(name: str) -> Template | None:

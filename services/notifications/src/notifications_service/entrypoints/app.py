@@ -2,9 +2,10 @@
 (``bootstrap.bootstrap_process``) and runs the background loops under one supervisor.
 
 The loops: the consumer of the events that cause mail (``mail-events``), the mail sender
-(``mail-sender``), and the outbox relay, which publishes ``NotificationSent`` and the dead
-letters of mails the SMTP server refused. A loop that dies is logged, restarted with a
-backoff, and named on ``/health/ready`` until it runs again.
+(``mail-sender``) and, beside it, the erasure of a closed account's data once its farewell
+went out (``erase-after-farewell``), and the outbox relay, which publishes
+``NotificationSent`` and the dead letters of mails the SMTP server refused. A loop that dies
+is logged, restarted with a backoff, and named on ``/health/ready`` until it runs again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from notifications_service.bootstrap import (
     bootstrap_process,
     broker_config,
 )
+from notifications_service.entrypoints.account_closure import erasing_after_farewells
 from notifications_service.entrypoints.consumer import consume_events, mail_events
 from notifications_service.entrypoints.migration import migration_routers
 from notifications_service.entrypoints.problems import install_notifications_problems
@@ -59,6 +61,7 @@ def _loops(process: NotificationsProcess) -> dict[str, Loop]:
         loops["mail-events"] = consume
     if settings.sender_enabled:
         loops["mail-sender"] = process.sender.run
+        loops["erase-after-farewell"] = erasing_after_farewells(process)
     if process.legacy_sync is not None:
         loops["legacy-sync"] = process.legacy_sync.run
     return loops

@@ -29,6 +29,7 @@ from notifications_service.adapters.store import SqlStore
 from notifications_service.adapters.tables import inbox
 from notifications_service.bootstrap import NotificationsProcess
 from notifications_service.domain.errors import RecipientNotYetKnown
+from notifications_service.entrypoints.account_closure import closure_handlers
 from notifications_service.service_layer.choreography import HANDLED_EVENTS
 
 __all__ = ["consume_events", "mail_events"]
@@ -48,6 +49,7 @@ def mail_events(
             process.sender.wake.set()
 
     handlers: dict[type[IntegrationEvent], EventHandler] = dict.fromkeys(HANDLED_EVENTS, apply)
+    handlers |= closure_handlers(process)
     return IdempotentConsumer(
         broker=broker,
         group_id=process.settings.consumer_group,
