@@ -7,7 +7,9 @@ Half of the users log in at the monolith (an HS256 token), half at the auth serv
 EdDSA token, its key in auth's JWKS). At every step — legacy, a 50 % canary, new, legacy
 again — each of them reads their account (`GET /api/users/me`) and their subscriptions
 (billing) through the gateway, which verifies every token at the edge, and reads billing
-from the billing service directly. Nobody is logged out and nobody is mistaken for anyone.
+from the billing service directly. Nobody is logged out and nobody is mistaken for anyone;
+their tokens with one character of the signature changed are refused everywhere, at every
+step.
 
 The system is shared by the session: both routes go back to legacy whatever happens.
 """
@@ -54,6 +56,13 @@ class Holder:
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def forged(self) -> dict[str, str]:
+        """Their token with the signature's first character changed."""
+        head, payload, signature = self.token.split(".")
+        changed = ("B" if signature[0] == "A" else "A") + signature[1:]
+        return {"Authorization": f"Bearer {head}.{payload}.{changed}"}
 
     def side_for(self, mode: str) -> str:
         if mode == "canary":
@@ -153,6 +162,13 @@ async def test_every_user_is_served_with_the_token_they_hold_while_auth_moves_an
                 assert subscriptions.status_code == 200, (mode, holder, subscriptions.text)
                 at_billing = await billing.get("/api/billing/subscriptions", headers=holder.auth)
                 assert at_billing.status_code == 200, (mode, holder, at_billing.text)
+
+                for refused in (
+                    await gateway.get("/api/users/me", headers=holder.forged),
+                    await billing.get("/api/billing/subscriptions", headers=holder.forged),
+                ):
+                    assert refused.status_code == 401, (mode, holder, refused.text)
+                    assert holder.email not in refused.text
 
     # Each side's tokens were served by both sides.
     assert served_by == {"monolith": {"legacy", "new"}, "auth": {"legacy", "new"}}
