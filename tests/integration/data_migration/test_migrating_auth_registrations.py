@@ -173,3 +173,26 @@ async def test_billing_keeps_one_customer_per_user_whichever_side_registered_the
         await eventually(processed, f"billing handled {event_id}", WAIT_SECONDS, every=0.2)
     assert await _customers(billing_engine, at_monolith) == [(monolith_email, "legacy-monolith")]
     assert await _customers(billing_engine, at_auth) == [(auth_email, "auth")]
+
+
+async def _name_in_billing(engine: AsyncEngine, user_id: str) -> str | None:
+    statement = select(customers.c.name).where(customers.c.id == user_id)
+    async with engine.connect() as connection:
+        name: str | None = await connection.scalar(statement)
+        return name
+
+
+async def test_a_user_renamed_on_either_side_is_renamed_in_billing(
+    monolith: httpx.AsyncClient, auth: httpx.AsyncClient, billing_engine: AsyncEngine
+) -> None:
+    for side, who in ((monolith, "renamed-at-the-monolith"), (auth, "renamed-at-auth")):
+        user_id, email = await _register(side, who)
+        login = await side.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        renamed = await side.patch("/api/users/me", json={"name": "New Name"}, headers=headers)
+        assert renamed.status_code == 200, renamed.text
+
+        async def follows(user_id: str = user_id) -> bool:
+            return await _name_in_billing(billing_engine, user_id) == "New Name"
+
+        await eventually(follows, f"billing calls {who} by the new name", WAIT_SECONDS, 0.2)

@@ -73,7 +73,9 @@ CATALOGUE: Mapping[str, Participants] = MappingProxyType(
         # between the two on strangler.credentials only (strangler_contracts.user_records).
         UserRegistered.name: Participants(producers=(LEGACY_MONOLITH, AUTH), consumers=(BILLING,)),
         PasswordChanged.name: Participants(producers=(LEGACY_MONOLITH, AUTH)),
-        UserProfileChanged.name: Participants(producers=(LEGACY_MONOLITH, AUTH)),
+        UserProfileChanged.name: Participants(
+            producers=(LEGACY_MONOLITH, AUTH), consumers=(BILLING,)
+        ),
         UserAccountChanged.name: Participants(
             producers=(LEGACY_MONOLITH, AUTH), consumers=(LEGACY_MONOLITH, AUTH)
         ),

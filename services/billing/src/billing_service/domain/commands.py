@@ -12,6 +12,7 @@ __all__ = [
     "Command",
     "PayInvoice",
     "RefundInvoice",
+    "RenameCustomer",
     "Subscribe",
 ]
 
@@ -30,6 +31,14 @@ class AddCustomer(Command):
     name: str
     registered_at: datetime
     origin: str
+
+
+@dataclass(frozen=True)
+class RenameCustomer(Command):
+    """A user changed their name, on whichever side serves accounts."""
+
+    customer_id: str
+    name: str
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ class Customer(Record):
     """Billing's copy of a registered user; its id is the user's id.
 
     Billing never asks the accounts side for it: the customer exists once billing has
-    received the ``UserRegistered`` event.
+    received the ``UserRegistered`` event, and follows the user's name by
+    ``UserProfileChanged``.
     """
 
     def __init__(
@@ -25,3 +26,10 @@ class Customer(Record):
         self.registered_at = registered_at
         self.origin = origin
         self.version = FIRST_VERSION
+
+    def rename(self, name: str) -> bool:
+        """The name the user now goes by; whether it changed."""
+        if name == self.name:
+            return False
+        self.name = name
+        return True

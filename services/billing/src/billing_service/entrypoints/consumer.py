@@ -1,4 +1,6 @@
-"""Registration reaches billing by events: each ``UserRegistered`` becomes a customer.
+"""Registration reaches billing by events: each ``UserRegistered`` becomes a customer (once per
+user id, whichever side — the monolith or auth — published it), and ``UserProfileChanged``
+renames it.
 
 The idempotent consumer of ``libs/eventing`` does the rest: the customer and the
 "processed" marker commit in one transaction (the handler joins it), a redelivered event is
@@ -13,7 +15,7 @@ import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strangler_contracts import CloudEvent, IntegrationEvent, UserRegistered
+from strangler_contracts import CloudEvent, IntegrationEvent, UserProfileChanged, UserRegistered
 from strangler_eventing import (
     BrokerConfig,
     ConsumerSettings,
@@ -26,10 +28,15 @@ from strangler_persistence import SessionFactory
 
 from billing_service.adapters.orm import inbox
 from billing_service.adapters.unit_of_work import JoinedUnitOfWork
-from billing_service.domain.commands import AddCustomer
+from billing_service.domain.commands import AddCustomer, RenameCustomer
 from billing_service.service_layer import handlers
 
-__all__ = ["add_registered_customer", "consume_registrations", "registrations"]
+__all__ = [
+    "add_registered_customer",
+    "consume_registrations",
+    "registrations",
+    "rename_customer",
+]
 
 
 async def add_registered_customer(
@@ -46,6 +53,14 @@ async def add_registered_customer(
     await handlers.add_customer(command, JoinedUnitOfWork(session))
 
 
+async def rename_customer(
+    session: AsyncSession, event: UserProfileChanged, envelope: CloudEvent
+) -> None:
+    """The customer's new name, in the consumer's transaction."""
+    command = RenameCustomer(customer_id=event.user_id, name=event.display_name)
+    await handlers.rename_customer(command, JoinedUnitOfWork(session))
+
+
 def registrations(
     broker: BrokerConfig,
     group_id: str,
@@ -55,10 +70,15 @@ def registrations(
 ) -> IdempotentConsumer:
     """The consumer of ``strangler.accounts``, with a dead-letter producer of its own;
     ``also`` handles more of the topic's events (account closures)."""
+    handled: dict[type[IntegrationEvent], EventHandler] = {
+        UserRegistered: add_registered_customer,
+        UserProfileChanged: rename_customer,
+        **(also or {}),
+    }
     return IdempotentConsumer(
         broker=broker,
         group_id=group_id,
-        handlers={UserRegistered: add_registered_customer, **(also or {})},
+        handlers=handled,
         sessions=sessions,
         inbox=inbox,
         producer=create_producer(broker),

@@ -35,6 +35,7 @@ from billing_service.domain.commands import (
     CancelSubscription,
     PayInvoice,
     RefundInvoice,
+    RenameCustomer,
     Subscribe,
 )
 from billing_service.domain.customers import Customer
@@ -87,6 +88,7 @@ __all__ = [
     "owned_subscription",
     "pay_invoice",
     "refund_invoice",
+    "rename_customer",
     "subscribe",
 ]
 
@@ -162,6 +164,15 @@ async def add_customer(command: AddCustomer, uow: UnitOfWork) -> None:
             )
         )
         await uow.commit()
+
+
+async def rename_customer(command: RenameCustomer, uow: UnitOfWork) -> None:
+    """Follow a user's new name. A user billing does not know (yet) is left to their
+    registration, which carries the name they have then."""
+    async with uow:
+        customer = await uow.customers.get(command.customer_id)
+        if customer is not None and customer.rename(command.name):
+            await uow.commit()
 
 
 async def subscribe(command: Subscribe, uow: UnitOfWork, clock: Clock) -> Subscribed:
