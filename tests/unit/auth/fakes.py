@@ -73,6 +73,12 @@ class _RefreshTokens:
             if token.user_id == user_id and token.revoked_at is None:
                 token.revoked_at = now
 
+    async def drop_expired(self, now: datetime) -> int:
+        expired = [key for key, token in self.rows.items() if token.expires_at <= now]
+        for key in expired:
+            del self.rows[key]
+        return len(expired)
+
     async def session_revoked(self, access_token_id: str) -> bool:
         return any(
             token.access_token_id == access_token_id and token.revoked_at is not None
@@ -103,6 +109,13 @@ class _Throttles:
 
     def add(self, throttle: LoginThrottle) -> None:
         self.rows[throttle.key] = throttle
+
+    async def drop_started_before(self, instant: datetime) -> int:
+        ended = [key for key, throttle in self.rows.items()
+                 if throttle.window_started_at < instant]  # fmt: skip
+        for key in ended:
+            del self.rows[key]
+        return len(ended)
 
 
 class FakeDatabase:

@@ -59,6 +59,11 @@ class AuthSettings(ServiceSettings):
     login_window_seconds: int = Field(
         default=900, ge=1, description="The throttling window; a locked key waits it out."
     )
+    housekeeping_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="How often expired refresh tokens and ended login counts are dropped.",
+    )
     password_hash_concurrency: int = Field(
         default=2,
         ge=1,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service.adapters.orm import refresh_tokens, signing_keys, users
+from auth_service.adapters.orm import login_throttles, refresh_tokens, signing_keys, users
 from auth_service.domain.sessions import RefreshToken
 from auth_service.domain.signing_keys import SigningKey
 from auth_service.domain.throttling import LoginThrottle
@@ -77,6 +77,14 @@ class SqlRefreshTokens:
             .execution_options(synchronize_session=False)
         )
 
+    async def drop_expired(self, now: datetime) -> int:
+        dropped = await self._session.execute(
+            delete(refresh_tokens)
+            .where(refresh_tokens.c.expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(dropped, "rowcount", 0) or 0)
+
     async def session_revoked(self, access_token_id: str) -> bool:
         revoked = await self._session.scalar(
             select(
@@ -118,3 +126,11 @@ class SqlLoginThrottles:
 
     def add(self, throttle: LoginThrottle) -> None:
         self._session.add(throttle)
+
+    async def drop_started_before(self, instant: datetime) -> int:
+        dropped = await self._session.execute(
+            delete(login_throttles)
+            .where(login_throttles.c.window_started_at < instant)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(dropped, "rowcount", 0) or 0)

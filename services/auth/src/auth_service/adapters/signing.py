@@ -11,8 +11,10 @@ import base64
 import secrets
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from strangler_tokens import Jwk, access_claims
 from strangler_tokens import SigningKey as Ed25519Key
+from strangler_tokens import public_jwk as tokens_public_jwk
 
 from auth_service.domain.signing_keys import KeyState, SigningKey
 from auth_service.domain.users import User
@@ -43,16 +45,11 @@ def new_signing_key(now: datetime) -> SigningKey:
 
 
 def public_jwk(key: SigningKey) -> Jwk:
-    """The key as its JWKS lists it: ``kty OKP``, ``crv Ed25519``, ``x``, ``kid``, ``alg``,
-    ``use``; never the private half."""
-    return {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": key.public_key,
-        "kid": key.kid,
-        "alg": "EdDSA",
-        "use": "sig",
-    }
+    """The key as its JWKS lists it (``strangler_tokens.public_jwk``): never the private
+    half."""
+    return tokens_public_jwk(
+        Ed25519PublicKey.from_public_bytes(_b64url_decode(key.public_key)), key.kid
+    )
 
 
 class Ed25519AccessTokens:

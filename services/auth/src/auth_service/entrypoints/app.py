@@ -1,10 +1,18 @@
 """The HTTP process: ``create_app`` builds the app; its lifespan builds the process's root
-(``bootstrap.bootstrap_process``) and makes sure a signing key and a next key exist."""
+(``bootstrap.bootstrap_process``) and runs the background loops under one supervisor: the
+data migration's (``entrypoints/migration.py``) and the housekeeping that drops expired
+refresh tokens and ended login counts. The first signing keys are made by ``prepare`` (or by
+the first request that needs one)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+
 import httpx
+from http_platform.loops import Loop
 from http_platform.service_app import ServiceApp, service_app
+from local_processes import stopped_within
 from sqlalchemy import text
 from strangler_persistence import utcnow
 
@@ -17,6 +25,16 @@ from auth_service.service_layer.ports import Clock, PasswordHashing
 from auth_service.settings import AuthSettings
 
 __all__ = ["SERVICE_NAME", "create_app"]
+
+
+def _loops(process: AuthProcess) -> Mapping[str, Loop]:
+    async def housekeeping(stop: asyncio.Event) -> None:
+        while True:
+            await process.accounts.forget_the_past()
+            if await stopped_within(stop, process.settings.housekeeping_seconds):
+                return
+
+    return {**migration_loops(process), "housekeeping": housekeeping}
 
 
 def create_app(
@@ -41,7 +59,7 @@ def create_app(
             passwords=passwords,
             clock=clock,
         ),
-        loops=migration_loops,
+        loops=_loops,
         checks={"database": database_answers},
         title="Auth",
         summary="Accounts, passwords and access tokens, out of the monolith.",

@@ -229,6 +229,18 @@ class Accounts:
             await uow.refresh_tokens.revoke_every_family_of(user.id, now)
             await uow.commit()
 
+    async def forget_the_past(self) -> int:
+        """Drop what can no longer matter: refresh tokens past their expiry (a reuse of one
+        is refused as unknown, which it then is) and login counts whose window ended. Without
+        it, guessed addresses and client addresses would grow the throttle table for ever.
+        How many rows went."""
+        now = self._clock()
+        async with self.unit_of_work() as uow:
+            dropped = await uow.refresh_tokens.drop_expired(now)
+            dropped += await uow.throttles.drop_started_before(now - self._policy.window)
+            await uow.commit()
+        return dropped
+
     async def _off_loop(self, work: Callable[..., T], *args: str) -> T:
         """A password hash or verification in a worker thread, at most ``hash_concurrency``
         at once (argon2-cffi releases the GIL while it hashes)."""

@@ -48,6 +48,10 @@ class RefreshTokens(Protocol):
         revoked (logged out, or a refresh token of it reused)."""
         ...
 
+    async def drop_expired(self, now: datetime) -> int:
+        """Forget the refresh tokens that expired; how many."""
+        ...
+
 
 class SigningKeys(Protocol):
     async def every(self) -> Sequence[SigningKey]: ...
@@ -58,6 +62,9 @@ class SigningKeys(Protocol):
 class LoginThrottles(Protocol):
     async def get(self, key: str) -> LoginThrottle | None: ...
     def add(self, throttle: LoginThrottle) -> None: ...
+    async def drop_started_before(self, instant: datetime) -> int:
+        """Forget the counts whose window started before ``instant`` (ended); how many."""
+        ...
 
 
 class UnitOfWork(abc.ABC):
