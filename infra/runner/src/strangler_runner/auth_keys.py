@@ -9,6 +9,7 @@ is one line on stderr and exit code 1.
 
 from datetime import UTC, datetime
 
+import httpx
 from pydantic import BaseModel
 
 from strangler_runner.component_api import ComponentApi, ComponentCallFailed
@@ -51,17 +52,22 @@ def auth_url(settings: RunnerSettings) -> str:
     return f"http://{settings.host}:{settings.auth_port}"
 
 
-def _api(settings: RunnerSettings) -> ComponentApi:
+def _api(settings: RunnerSettings, transport: httpx.BaseTransport | None) -> ComponentApi:
     return ComponentApi(
         "auth", auth_url(settings), "key endpoints", headers=operator_headers(settings),
-        prefix=KEYS_PATH,
+        prefix=KEYS_PATH, transport=transport,
     )  # fmt: skip
 
 
-def rotate_keys(settings: RunnerSettings, console: RunnerConsole) -> int:
+def rotate_keys(
+    settings: RunnerSettings,
+    console: RunnerConsole,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
     """Rotate auth's signing keys and show the keys it publishes afterwards."""
     try:
-        with _api(settings) as api:
+        with _api(settings, transport) as api:
             rotation = api.read(RotationAnswer, api.call("POST", "/rotate"))
     except ComponentCallFailed as failure:
         console.error(str(failure))
@@ -72,9 +78,14 @@ def rotate_keys(settings: RunnerSettings, console: RunnerConsole) -> int:
     return 0
 
 
-def show_keys(settings: RunnerSettings, console: RunnerConsole) -> int:
+def show_keys(
+    settings: RunnerSettings,
+    console: RunnerConsole,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
     try:
-        with _api(settings) as api:
+        with _api(settings, transport) as api:
             keys = api.read(list[SigningKeyRow], api.call("GET", ""))
     except ComponentCallFailed as failure:
         console.error(str(failure))
