@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import random
 import statistics
@@ -542,16 +543,19 @@ async def drive(
         loop = asyncio.get_running_loop()
         began = loop.time()
         ends = began + minutes * 60
+        intervals = round(minutes * 60 / interval_seconds)
         next_sample = began + interval_seconds
         read_every = interval_seconds / READINGS_PER_INTERVAL
         next_reading = began + read_every
         next_journey = began
         readings: dict[str, list[Reading]] = {name: [] for name in pids}
-        while loop.time() < ends:
+        while len(samples) <= intervals:  # the last one ends with the traffic
             now = loop.time()
             if now >= next_journey:
                 journeys.start_one()
                 next_journey += 1 / rate
+                if next_journey >= ends:
+                    next_journey = math.inf
             if now >= next_reading or now >= next_sample:
                 for name, reading in (await asyncio.to_thread(read_all, pids)).items():
                     readings[name].append(reading)
@@ -707,7 +711,10 @@ def print_report(
         "other kinds;\nno fd leak: no pool past its bound, no other kind's floor more than "
         f"{FD_SLACK} higher at the end than halfway after warm-up."
     )
-    print("\nDescriptors by kind, after warm-up → at the end (bound, set by):")
+    print(
+        "\nDescriptors by kind, after warm-up → at the end (bound, set by); a kind whose floor"
+        " moved, its floor per interval from warm-up on:"
+    )
     for name, warm in after_warm_up.components.items():
         end = last.components[name]
         kinds = sorted(set(warm.last) | set(end.last), key=_kind_rank)
@@ -717,6 +724,11 @@ def print_report(
             limit = f" (≤{bound.count}, {bound.set_by})" if bound is not None else ""
             figures.append(f"{kind} {warm.last[kind]}→{end.last[kind]}{limit}")
         print(f"  {name:<18} {'  '.join(figures)}")
+        judged = [s.components[name] for s in samples[warm_up:]]
+        for kind in sorted({k for f in judged for k in f.floor}, key=_kind_rank):
+            floors = [f.floor[kind] for f in judged]
+            if len(set(floors)) > 1:
+                print(f"  {'':<18} {kind}, floor per interval: {' '.join(map(str, floors))}")
         for finding in verdicts[name].findings:
             print(f"  {'':<18} leak? {finding}")
     first_p99 = (
@@ -731,7 +743,8 @@ def print_report(
             f"not drifting: {verdict(steady)}"
         )
     p99s = [s.traffic.percentile(0.99) for s in samples[1:]]
-    print("p99 per interval (ms): " + ", ".join("-" if p is None else f"{p:.0f}" for p in p99s))
+    listed = ", ".join("-" if p is None else f"{p:.0f}" for p in p99s)
+    print(f"p99 per interval (ms; a request counts in the interval it started in): {listed}")
     errors = sum(s.traffic.errors for s in samples)
     requests = sum(len(s.traffic.latencies) for s in samples)
     print(f"requests {requests}, failed journeys {errors}")
