@@ -27,6 +27,8 @@ APIS = [
     "gateway",
     "monolith-internal",
     "billing-internal",
+    "notifications",
+    "notifications-internal",
     "smtp-sink",
     "auth",
     "auth-internal",

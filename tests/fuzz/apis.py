@@ -66,6 +66,7 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
     operator = {"Authorization": f"Bearer {system.secrets()['admin_token']}"}
     monolith_document = f"{system.monolith_url}/openapi.json"
     billing_document = f"{system.billing_url}/openapi.json"
+    notifications_document = f"{system.notifications_url}/openapi.json"
     auth_document = f"{system.auth_url}/openapi.json"
     auth_bearer = {"Authorization": f"Bearer {signed_in_token(system, at=system.auth_url)}"}
     return [
@@ -88,6 +89,21 @@ def targets(system: RunningSystem, token: str) -> list[FuzzTarget]:
         ),
         FuzzTarget("monolith", monolith_document, system.monolith_url, bearer, examples=60),
         FuzzTarget("billing", billing_document, system.billing_url, bearer),
+        FuzzTarget(
+            "notifications",
+            notifications_document,
+            system.notifications_url,
+            bearer,
+            excluded_paths="^/internal/",
+        ),
+        FuzzTarget(
+            "notifications-internal",
+            notifications_document,
+            system.notifications_url,
+            operator,
+            included_paths="^/internal/",
+            examples=100,
+        ),
         FuzzTarget(
             "payment-simulator",
             f"{system.payment_simulator_url}/openapi.json",
