@@ -214,3 +214,25 @@ def test_on_the_session_bridge_every_side_verifies_auth_s_tokens_and_the_monolit
         jwks,
         "jwt-for-tests",
     )
+
+
+def test_notifications_reads_the_broker_and_sends_to_the_sink(settings: RunnerSettings) -> None:
+    notifications = _component("notifications", settings)
+
+    database = settings.state_dir / "data" / "notifications.db"
+    assert notifications.argv[1:] == (
+        "serve", "--prepare", "--host", "127.0.0.1", "--port", "18004"
+    )  # fmt: skip
+    assert notifications.env == {
+        "NOTIFICATIONS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "NOTIFICATIONS_JWT_SECRET": "jwt-for-tests",
+        "NOTIFICATIONS_OPERATOR_TOKEN": "admin-for-tests",
+        "NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "NOTIFICATIONS_KAFKA_KIND": "tansu",
+        "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATIONS_SMTP_PORT": "11025",
+        "NOTIFICATIONS_MONOLITH_URL": "http://127.0.0.1:18001",
+        "NOTIFICATIONS_LEGACY_SYNC_ENABLED": "true",
+    }
+    assert notifications.needs == ("broker",)
+    assert notifications.health_url == "http://127.0.0.1:18004/health/ready"

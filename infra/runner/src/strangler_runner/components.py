@@ -287,6 +287,10 @@ def system_components(
                 "NOTIFICATIONS_KAFKA_KIND": "tansu",
                 "NOTIFICATIONS_SMTP_HOST": host,
                 "NOTIFICATIONS_SMTP_PORT": str(settings.smtp_port),
+                # Its history and preferences: backfilled from the monolith's export, and
+                # the monolith's later changes applied from its events.
+                "NOTIFICATIONS_MONOLITH_URL": monolith,
+                "NOTIFICATIONS_LEGACY_SYNC_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("smtp-sink",),
