@@ -5,7 +5,9 @@ For one saga, one worker at a time (the one holding its lease):
 1. the attempt is recorded as started (``attempts`` + 1, ``attempt_started_at``);
 2. the action — or, while compensating, the compensation — runs under ``timeout_seconds``,
    while a heartbeat renews the worker's lease every third of ``lease_seconds``;
-3. its outcome is saved with a history entry, in one transaction, before anything else runs.
+3. its outcome is saved with a history entry, in one transaction, before anything else runs;
+   when the next attempt is due at once (the next step, or the first compensation), its start
+   is recorded in that same transaction: one write per step, not two.
 
 A worker that dies stops renewing: its sagas are free again ``lease_seconds`` later. One
 that finds its lease taken (it stalled past the expiry) cancels the attempt and lets go;
@@ -305,21 +307,18 @@ class SagaOrchestrator:
         call = step.action if phase is Phase.ACTION else step.compensation
         assert call is not None, "the compensation cursor skips steps without one"
 
-        now = self._clock()
-        wait = (saga.next_attempt_at - now).total_seconds()
-        if wait > 0:
-            saga.lease_expires_at = saga.next_attempt_at + self._lease
+        if saga.attempt_started_at is None:  # else: recorded with the previous outcome
+            now = self._clock()
+            wait = (saga.next_attempt_at - now).total_seconds()
+            if wait > 0:
+                saga.lease_expires_at = saga.next_attempt_at + self._lease
+                if not await self._save(saga):
+                    return False
+                await self._sleep(wait)
+                now = self._clock()
+            _start_attempt(saga, now, self._lease)
             if not await self._save(saga):
                 return False
-            await self._sleep(wait)
-            now = self._clock()
-
-        saga.attempts += 1
-        saga.attempt_started_at = now
-        saga.lease_expires_at = now + self._lease
-        saga.updated_at = now
-        if not await self._save(saga):
-            return False
 
         context = StepContext(
             saga_id=saga.id,
@@ -344,6 +343,8 @@ class SagaOrchestrator:
             self._failed(saga, definition, step, phase, error, now)
         else:
             self._transient(saga, definition, step, phase, error, now)
+        if saga.in_flight and saga.next_attempt_at <= now:
+            _start_attempt(saga, now, self._lease)  # the next one, recorded with this outcome
         self._log(saga, entry)
         return await self._save(saga, entry)
 
@@ -486,6 +487,15 @@ class SagaOrchestrator:
                 entry.error,
                 saga.status,
             )
+
+
+def _start_attempt(saga: SagaState, now: datetime, lease: timedelta) -> None:
+    """An attempt of the current step begins: recorded before it runs, so that whoever
+    resumes the saga after a crash knows it was cut short."""
+    saga.attempts += 1
+    saga.attempt_started_at = now
+    saga.lease_expires_at = now + lease
+    saga.updated_at = now
 
 
 def _phase(saga: SagaState) -> Phase:
