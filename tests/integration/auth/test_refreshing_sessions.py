@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -88,3 +90,17 @@ async def test_an_unknown_refresh_token_is_refused(auth: httpx.AsyncClient, toke
 
     assert_problem(refreshed, 401, "invalid-refresh-token")
     assert_problem(logged_out, 401, "invalid-refresh-token")
+
+
+async def test_two_refreshes_racing_with_one_token_never_both_get_a_session(
+    auth: httpx.AsyncClient,
+) -> None:
+    account = await sign_up(auth, "race")
+
+    answers = await asyncio.gather(*(_refresh(auth, account.refresh_token) for _ in range(4)))
+    winners = [answer.json() for answer in answers if answer.status_code == 200]
+    winner_next = [await _refresh(auth, winner["refresh_token"]) for winner in winners]
+
+    assert len(winners) <= 1
+    assert all(answer.status_code in {200, 401} for answer in answers)
+    assert all(answer.status_code == 401 for answer in winner_next)
