@@ -64,9 +64,10 @@ def mail_events(
 
 
 async def consume_events(consumer: IdempotentConsumer, stop: asyncio.Event) -> None:
-    """Run ``consumer`` until ``stop`` is set, its dead-letter producer started around it."""
-    await consumer.producer.start()
+    """Run ``consumer`` until ``stop`` is set, its dead-letter producer started around it
+    (and closed again when the broker cannot be reached at start)."""
     try:
+        await consumer.producer.start()
         await consumer.run(stop)
     finally:
         await stop_client(consumer.producer)
