@@ -107,7 +107,7 @@ async def test_every_mail_the_monolith_sends_arrives_once_with_the_monolith_s_wo
     await eventually(all_five_sent, "five mails recorded as sent", WAIT_SECONDS)
     listed = await notifications_of(notifications, user)
 
-    mails = {m.subject: m for m in smtp_sink.mail_to(user.email)}
+    mails = {m.subject or "": m for m in smtp_sink.mail_to(user.email)}
     assert sorted(mails) == [
         "Invoice for Pro: 29.00 EUR",
         f"Payment failed for invoice {invoice}",
@@ -162,7 +162,9 @@ async def test_an_event_delivered_twice_sends_its_mail_once(
     marker = new_user("marker")
     await publish(producer, marker.registered())
 
-    await eventually(lambda: smtp_sink.mail_to(marker.email), "the marker's mail", WAIT_SECONDS)
+    await eventually(
+        lambda: bool(smtp_sink.mail_to(marker.email)), "the marker's mail", WAIT_SECONDS
+    )
 
     assert len(smtp_sink.mail_to(user.email)) == 1
     assert len(await notifications_of(notifications, user)) == 1
@@ -186,7 +188,7 @@ async def test_a_user_who_opted_out_of_billing_mail_gets_it_recorded_as_suppress
         return len(await notifications_of(notifications, user)) == 2
 
     await eventually(both_recorded, "the welcome and the invoice recorded", WAIT_SECONDS)
-    await eventually(lambda: smtp_sink.mail_to(user.email), "the welcome mail", WAIT_SECONDS)
+    await eventually(lambda: bool(smtp_sink.mail_to(user.email)), "the welcome mail", WAIT_SECONDS)
     listed = {n["kind"]: n for n in await notifications_of(notifications, user)}
 
     assert listed["invoice_issued"]["status"] == "suppressed"

@@ -39,6 +39,7 @@ class FakeStore:
     recipients: dict[str, Recipient] = field(default_factory=dict)
     plans: dict[str, str] = field(default_factory=dict)
     choices: dict[str, Preferences] = field(default_factory=dict)
+    choice_versions: dict[str, int] = field(default_factory=dict)
     notifications: dict[str, Notification] = field(default_factory=dict)
     ledger: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
     published: list[IntegrationEvent] = field(default_factory=list)
@@ -70,8 +71,11 @@ class FakeStore:
     async def preferences(self, user_id: str) -> Preferences | None:
         return self.choices.get(user_id)
 
-    async def save_preferences(self, preferences: Preferences) -> None:
+    async def save_preferences(self, preferences: Preferences) -> int:
         self.choices[preferences.user_id] = preferences
+        version = self.choice_versions.get(preferences.user_id, 0) + 1
+        self.choice_versions[preferences.user_id] = version
+        return version
 
     async def has_mail(self, event_id: str, template: str) -> bool:
         return (event_id, template) in self.ledger
