@@ -34,14 +34,13 @@ between the two legacy runs is this run's own measure of noise. Each scenario ha
 
 **auth-at-edge** (issue 13.4): ``GET /api/users/me`` (one query, like the plan list) with one
 user's bearer token — an auth service EdDSA token, its JWKS a static file served by
-``python -m http.server`` —
-with 8 connections (the monolith's pool answers 503 beyond what it can queue) through the
-gateway as it is (``auth-at-edge, off``) and through a second gateway process on the same
-flag database that verifies the token at the edge (``auth-at-edge, on``: JWKS fetched once,
-the verified token cached until it expires, the subject handed on in
-``X-Strangler-Verified-User``). The users route stays on legacy; the monolith verifies the
-token in both. Target: the gateway's CPU per request with verification
-at most 1.1 times that without it, both measured in this run.
+``python -m http.server`` — with 8 connections (the monolith's pool answers 503 beyond what
+it can queue), through the gateway as it is (``auth-at-edge, off``) and through a second
+gateway process on the same flag database that verifies the token at the edge
+(``auth-at-edge, on``: JWKS fetched once, the verified token cached until it expires, the
+subject handed on in ``X-Strangler-Verified-User``), off and on twice in turn. The users
+route stays on legacy; the monolith verifies the token in both. Target: the gateway's CPU per
+request verifying at most 1.1 times that without, both measured in this run.
 
 Canary needs distinct users: wrk sends no cookie, so the gateway gives every request a fresh
 ``strangler_uid`` and the 50/50 split is per request; the share actually served by *new* is
@@ -573,20 +572,24 @@ def scenarios(system: System, path: str) -> list[Scenario]:
     ]
 
 
-EDGE_OFF, EDGE_ON = "auth-at-edge, off", "auth-at-edge, on"
+EDGE_OFF = ("auth-at-edge, off", "auth-at-edge, off, again")
+EDGE_ON = ("auth-at-edge, on", "auth-at-edge, on, again")
 
 
 def auth_at_edge(system: System) -> list[Scenario]:
-    """One user's authenticated read, through a gateway that verifies at the edge and one that
-    does not; the users route is on legacy, its flag untouched."""
-    legacy = None
+    """One user's authenticated read, through a gateway that does not verify at the edge and
+    one that does, twice in turn (off, on, off, on): what the machine's other load does to one
+    run it does to its neighbour too. The users route is on legacy, its flag untouched."""
     headers = (f"Authorization: Bearer {system.bearer}",)
+    off, on = system.gateway_url + AUTHENTICATED_PATH, system.edge_gateway_url + AUTHENTICATED_PATH
     return [
-        Scenario(EDGE_OFF, system.gateway_url + AUTHENTICATED_PATH, system.gateway, legacy,
-                 headers, EDGE_AUTH_CONNECTIONS),
-        Scenario(EDGE_ON, system.edge_gateway_url + AUTHENTICATED_PATH, system.edge_gateway,
-                 legacy, headers, EDGE_AUTH_CONNECTIONS),
-    ]  # fmt: skip
+        scenario
+        for off_name, on_name in zip(EDGE_OFF, EDGE_ON, strict=True)
+        for scenario in (
+            Scenario(off_name, off, system.gateway, None, headers, EDGE_AUTH_CONNECTIONS),
+            Scenario(on_name, on, system.edge_gateway, None, headers, EDGE_AUTH_CONNECTIONS),
+        )
+    ]
 
 
 def measure(
@@ -763,14 +766,15 @@ def print_targets(by_name: Mapping[str, Result]) -> None:
 
 def print_edge_auth_target(by_name: Mapping[str, Result]) -> None:
     """Issue 13.4: the gateway's CPU per request verifying at the edge ÷ not verifying."""
-    off, on = by_name[EDGE_OFF], by_name[EDGE_ON]
+    off = [by_name[name] for name in EDGE_OFF]
+    on = [by_name[name] for name in EDGE_ON]
     rows = []
     passes = (
-        (f"{EDGE_AUTH_CONNECTIONS} connections", off.loaded, on.loaded),
-        ("1 connection", off.alone, on.alone),
+        (f"{EDGE_AUTH_CONNECTIONS} connections", [r.loaded for r in off], [r.loaded for r in on]),
+        ("1 connection", [r.alone for r in off], [r.alone for r in on]),
     )
-    for label, off_pass, on_pass in passes:
-        off_cpu, on_cpu = off_pass.proxy_cpu_per_request, on_pass.proxy_cpu_per_request
+    for label, off_passes, on_passes in passes:
+        off_cpu, on_cpu = _cpu_per_request(off_passes), _cpu_per_request(on_passes)
         cpu_ratio = on_cpu / off_cpu if on_cpu is not None and off_cpu else math.inf
         rows.append((
             f"gateway CPU/req, verifying ÷ not, {label}", f"{us(off_cpu)} µs",
@@ -784,10 +788,23 @@ def print_edge_auth_target(by_name: Mapping[str, Result]) -> None:
     )  # fmt: skip
     print(
         f"auth-at-edge: GET {AUTHENTICATED_PATH} with one user's EdDSA token, on legacy; "
-        f"the monolith verifies it in both. The {EDGE_AUTH_CONNECTIONS}-connection row is the "
-        "target; p50 "
-        f"{ms(off.alone.load.p50)} ms off, {ms(on.alone.load.p50)} ms on."
+        "the monolith verifies it in both. Off and on ran twice in turn; CPU/req is both runs' "
+        f"CPU over both runs' requests. The {EDGE_AUTH_CONNECTIONS}-connection row is the "
+        "target; each pair's own ratio: "
+        + ", ".join(
+            ratio(b.loaded.proxy_cpu_per_request, a.loaded.proxy_cpu_per_request)
+            for a, b in zip(off, on, strict=True)
+        )
+        + "."
     )
+
+
+def _cpu_per_request(passes: Sequence[Pass]) -> float | None:
+    cpu = [p.proxy_cpu for p in passes]
+    requests = sum(p.load.requests for p in passes)
+    if any(c is None for c in cpu) or not requests:
+        return None
+    return sum(c for c in cpu if c is not None) / requests
 
 
 def machine_notes(
