@@ -23,7 +23,7 @@ class PasswordHashes:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._shared = SharedPasswordHashing(hasher)
-        self._dummy = self._shared.hash(_DUMMY_PASSWORD)
+        self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
         return self._shared.hash(password)
@@ -32,6 +32,10 @@ class PasswordHashes:
         return self._shared.verify(password_hash, password)
 
     def verify_nobody(self, password: str) -> None:
+        """Made at the first login naming no account, not at start-up: an argon2id hash costs
+        what a start-up should not (and a verification is what is compared with, not it)."""
+        if self._dummy is None:
+            self._dummy = self._shared.hash(_DUMMY_PASSWORD)
         self._shared.verify(self._dummy, password)
 
     def needs_upgrade(self, password_hash: str) -> bool:
