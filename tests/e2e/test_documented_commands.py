@@ -35,6 +35,7 @@ READ_ONLY = (
     "sagas",
     "diffs",
     "migrate billing status",
+    "migrate auth status",
     "auth keys",
 )
 """Commands that only look: run against a live system, whatever it holds."""
