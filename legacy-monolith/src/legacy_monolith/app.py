@@ -2,9 +2,10 @@
 (``bootstrap.build_runtime``) and runs the background loops under one supervisor.
 
 The loops: the outbox relay, which publishes the monolith's domain events, and (when on) the
-billing and auth ACLs, which apply the billing and auth services' changes to the legacy
-tables, and the accounts side of account closures (``account_closure``). A loop that dies
-is logged, restarted with a backoff, and named on ``/health/ready`` until it runs again.
+billing, auth and notifications ACLs, which apply those services' changes to the legacy
+tables, the accounts side of account closures (``account_closure``), and ``mail-flag``,
+which follows the gateway's ``mail`` flag (who sends the mails). A loop that dies is logged,
+restarted with a backoff, and named on ``/health/ready`` until it runs again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from legacy_monolith.bootstrap import SERVICE_NAME, broker_config, build_runtime
 from legacy_monolith.events import SOURCE
 from legacy_monolith.models import outbox
 from legacy_monolith.notifications.api import router as notifications_router
+from legacy_monolith.notifications_sync.api import notification_records_router
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.settings import MonolithSettings
 
@@ -55,6 +57,10 @@ def _loops(runtime: Runtime) -> dict[str, Loop]:
         loops["billing-sync"] = runtime.billing_sync.run
     if runtime.auth_sync is not None:
         loops["auth-sync"] = runtime.auth_sync.run
+    if runtime.notifications_sync is not None:
+        loops["notifications-sync"] = runtime.notifications_sync.run
+    if runtime.mail_flag_poller is not None:
+        loops["mail-flag"] = runtime.mail_flag_poller.run
     if settings.account_closure_enabled:
 
         async def follow(stop: asyncio.Event) -> None:
@@ -99,6 +105,7 @@ def create_app(
     app.include_router(notifications_router)
     app.include_internal(billing_records_router(lambda: app.root))
     app.include_internal(auth_records_router(lambda: app.root))
+    app.include_internal(notification_records_router(lambda: app.root))
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
     )

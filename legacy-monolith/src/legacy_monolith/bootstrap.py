@@ -8,6 +8,7 @@ provider's client on its first request, the billing ACL's consumer when its loop
 from __future__ import annotations
 
 from strangler_eventing import BrokerConfig
+from strangler_flags import GatewayFlagPoller
 from strangler_identity import PasswordHashing
 from strangler_migration import SqlRecords
 
@@ -20,11 +21,13 @@ from legacy_monolith.billing_sync.records import BINDINGS as BILLING_RECORDS
 from legacy_monolith.database import create_engine, create_session_factory
 from legacy_monolith.notifications.mail_flag import MailFlag
 from legacy_monolith.notifications.mailer import Mailer, SmtpMailer
+from legacy_monolith.notifications_sync.acl import notification_changes
+from legacy_monolith.notifications_sync.records import BINDINGS as NOTIFICATION_RECORDS
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.security import TokenIssuer
 from legacy_monolith.settings import MonolithSettings
 
-__all__ = ["SERVICE_NAME", "broker_config", "build_runtime"]
+__all__ = ["SERVICE_NAME", "broker_config", "build_runtime", "mail_flag_poller"]
 
 SERVICE_NAME = "legacy-monolith"
 
@@ -34,6 +37,18 @@ def broker_config(settings: MonolithSettings) -> BrokerConfig:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         kind=settings.kafka_kind,
         client_id=SERVICE_NAME,
+    )
+
+
+def mail_flag_poller(settings: MonolithSettings) -> GatewayFlagPoller | None:
+    """Follows the gateway's flags for the ``mail`` flag, when there is a gateway to ask."""
+    if settings.mail_flag_url is None:
+        return None
+    return GatewayFlagPoller(
+        settings.mail_flag_url,
+        settings.operator_token.get_secret_value(),
+        poll_seconds=settings.mail_flag_poll_seconds,
+        actor=SERVICE_NAME,
     )
 
 
@@ -53,6 +68,7 @@ def build_runtime(
         pool_timeout_seconds=settings.database_pool_timeout_seconds,
     )
     sessions = create_session_factory(engine)
+    poller = mail_flag_poller(settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -81,5 +97,12 @@ def build_runtime(
         auth_sync=auth_changes(broker_config(settings), settings.auth_sync_group, sessions)
         if settings.auth_sync_enabled
         else None,
-        mail_flag=mail_flag or MailFlag(),
+        notification_records=SqlRecords(engine, NOTIFICATION_RECORDS),
+        notifications_sync=notification_changes(
+            broker_config(settings), settings.notifications_sync_group, sessions
+        )
+        if settings.notifications_sync_enabled
+        else None,
+        mail_flag=mail_flag or MailFlag(poller.current if poller else lambda: None),
+        mail_flag_poller=None if mail_flag else poller,
     )

@@ -6,7 +6,9 @@ exactly when the change it describes was committed. The outbox relay publishes t
 Billing events also say that the monolith made the change (``origin``) and which version of
 each record it produced, with the record fields the billing service needs to hold a copy:
 build them after the session flushed the change, when the versions are counted. So does
-``UserAccountChanged``, the whole account record that auth copies (``account_changed``).
+``UserAccountChanged``, the whole account record that auth copies (``account_changed``), and
+so do ``NotificationSent`` and ``NotificationPreferencesChanged``, the history and the
+preferences that the notifications service copies.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import (
     IntegrationEvent,
     InvoiceIssued,
+    NotificationPreferencesChanged,
     NotificationSent,
     PasswordChanged,
     PaymentFailed,
@@ -36,6 +39,7 @@ from legacy_monolith.models import (
     ORIGIN,
     Invoice,
     Notification,
+    NotificationPreferences,
     Payment,
     Refund,
     Subscription,
@@ -51,6 +55,7 @@ __all__ = [
     "password_changed",
     "payment_failed",
     "payment_succeeded",
+    "preferences_changed",
     "record",
     "refund_issued",
     "subscription_cancelled",
@@ -215,6 +220,7 @@ def refund_issued(refund: Refund, invoice: Invoice) -> RefundIssued:
 
 
 def notification_sent(notification: Notification) -> NotificationSent:
+    """The mail as handled, whole, for the notifications service's copy; after the flush."""
     return NotificationSent(
         notification_id=notification.id,
         user_id=notification.user_id,
@@ -223,4 +229,23 @@ def notification_sent(notification: Notification) -> NotificationSent:
         subject=notification.subject,
         status=notification.status,
         occurred_at=notification.sent_at or notification.created_at,
+        origin=notification.origin,
+        notification_version=notification.version,
+        category=notification.category,
+        body=notification.body,
+        error=notification.error,
+        created_at=notification.created_at,
+        sent_at=notification.sent_at,
+    )
+
+
+def preferences_changed(preferences: NotificationPreferences) -> NotificationPreferencesChanged:
+    """The user's choices as stored now, for the notifications service's copy; after the flush."""
+    return NotificationPreferencesChanged(
+        user_id=preferences.user_id,
+        account_emails=preferences.account_emails,
+        billing_emails=preferences.billing_emails,
+        updated_at=preferences.updated_at,
+        origin=preferences.origin,
+        preferences_version=preferences.version,
     )

@@ -1,10 +1,11 @@
 """The monolith's tables. Accounts, billing and notifications share them freely (legacy).
 
-While billing and auth are extracted, their records (subscriptions, invoices, payments,
-refunds; users) are held on both sides and synced both ways, so each carries a ``version``
-and an ``origin`` (``SyncedRecord``): every change the monolith makes through the ORM counts
-one version up and makes ``legacy-monolith`` the origin; the ACLs (``billing_sync``,
-``auth_sync``) write the other side's changes with plain SQL, keeping their version and origin.
+While billing, auth and notifications are extracted, their records (subscriptions, invoices,
+payments, refunds; users; mails and their preferences) are held on both sides and synced both
+ways, so each carries a ``version`` and an ``origin`` (``SyncedRecord``): every change the
+monolith makes through the ORM counts one version up and makes ``legacy-monolith`` the origin;
+the ACLs (``billing_sync``, ``auth_sync``, ``notifications_sync``) write the other side's
+changes with plain SQL, keeping their version and origin.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class Refund(SyncedRecord, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Notification(Base):
+class Notification(SyncedRecord, Base):
     __tablename__ = "notifications"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -168,7 +169,7 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class NotificationPreferences(Base):
+class NotificationPreferences(SyncedRecord, Base):
     __tablename__ = "notification_preferences"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)

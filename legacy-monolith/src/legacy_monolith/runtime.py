@@ -36,10 +36,14 @@ class Runtime:
     """Billing's records as the monolith holds them (``/internal/billing``)."""
     auth_records: SqlRecords
     """Account records as the monolith holds them (``/internal/auth``)."""
+    notification_records: SqlRecords
+    """Mails and preferences as the monolith holds them (``/internal/notifications``)."""
     billing_sync: SyncConsumer | None = None
     """The billing ACL applying the billing service's changes; None when it is off."""
     auth_sync: SyncConsumer | None = None
     """The auth ACL applying the auth service's account changes; None when it is off."""
+    notifications_sync: SyncConsumer | None = None
+    """The notifications ACL applying the service's mails and preferences; None when off."""
     mail_flag: MailFlag = field(default_factory=MailFlag)
     """Who sends the mails: the monolith inline, or the notifications service from events."""
     mail_flag_poller: GatewayFlagPoller | None = None

@@ -71,3 +71,18 @@ class MonolithSettings(ServiceSettings):
         "notifications' answers, then erase the account; `strangler up` turns it on.",
     )
     account_closure_group: str = "legacy-monolith.account-closure"
+    notifications_sync_enabled: bool = Field(
+        default=False,
+        description="Apply the notifications service's mails and preferences to the legacy "
+        "tables (the notifications ACL) from this process; `strangler up` turns it on.",
+    )
+    notifications_sync_group: str = "legacy-monolith.notifications-sync"
+    mail_flag_url: str | None = Field(
+        default=None,
+        description="The gateway's operator listener, whose `mail` flag says who sends the "
+        "mails (read with the operator token); unset, the monolith sends every mail itself. "
+        "`strangler up` sets it.",
+    )
+    mail_flag_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often the mail flag is read again."
+    )

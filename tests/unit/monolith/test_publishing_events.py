@@ -48,10 +48,11 @@ async def test_registration_records_the_user_and_the_welcome_mail_as_events(
 
     assert _names(events) == [
         "accounts.user-registered.v1",
+        "notifications.preferences-changed.v1",
         "notifications.notification-sent.v1",
         "accounts.user-account-changed.v1",
     ]
-    registered, welcome, account = events
+    registered, preferences, welcome, account = events
     assert registered["_topic"] == "strangler.accounts"
     assert registered["source"] == "/legacy-monolith"
     assert registered["data"]["email"] == customer.email
@@ -61,6 +62,12 @@ async def test_registration_records_the_user_and_the_welcome_mail_as_events(
     assert account["data"]["user_version"] == 1
     assert account["data"]["password_hash"].startswith("$argon2id$")
     assert welcome["data"]["kind"] == "welcome"
+    assert (welcome["data"]["notification_version"], welcome["data"]["origin"]) == (
+        1,
+        "legacy-monolith",
+    )
+    assert welcome["data"]["body"].startswith("Hello")
+    assert preferences["data"]["preferences_version"] == 1
 
 
 async def test_password_and_profile_changes_publish_what_happened_and_the_account_for_auth(

@@ -57,12 +57,16 @@ logger = logging.getLogger(__name__)
 
 
 async def preferences_of(session: AsyncSession, user_id: str) -> NotificationPreferences:
+    """The user's choices; the defaults (both on) are stored the first time they are needed,
+    and published like any change (the notifications service keeps a copy)."""
     preferences = await session.get(NotificationPreferences, user_id)
     if preferences is None:
         preferences = NotificationPreferences(
             user_id=user_id, account_emails=True, billing_emails=True, updated_at=utcnow()
         )
         session.add(preferences)
+        await session.flush()  # counts the record's version
+        await events.record(session, events.preferences_changed(preferences))
     return preferences
 
 
@@ -73,6 +77,8 @@ async def update_preferences(
     preferences.account_emails = account_emails
     preferences.billing_emails = billing_emails
     preferences.updated_at = utcnow()
+    await session.flush()  # counts the record's version
+    await events.record(session, events.preferences_changed(preferences))
     return preferences
 
 
@@ -130,6 +136,7 @@ async def notify(
             notification.status = "sent"
             notification.sent_at = utcnow()
     session.add(notification)
+    await session.flush()  # counts the record's version
     await events.record(session, events.notification_sent(notification))
     return notification
 
