@@ -1,8 +1,8 @@
 """How fast do checkout sagas go end to end, compared with the event path they ride on?
 
-    uv run --frozen python bench/saga.py [--checkouts N] [--concurrency C] [--alone N]
-                                         [--events N] [--database sqlite|postgres]
-                                         [--quick] [--timeout S]
+    .venv/bin/python bench/saga.py [--checkouts N] [--concurrency C] [--alone N]
+                                   [--workers W] [--events N] [--database sqlite|postgres]
+                                   [--quick] [--timeout S]
     make bench-saga BENCH_SAGA_ARGS="--quick"
 
 One run starts everything it measures on free 127.0.0.1 ports, with its files in a temporary
@@ -14,7 +14,10 @@ folder, and stops it all again (also on Ctrl-C, on errors and after ``--timeout`
 - the billing service (``billing-service prepare``, then ``serve``: API, outbox relay,
   registrations consumer and saga orchestrator in one process, with the settings
   ``strangler up`` gives it) on a SQLite file, or with ``--database postgres`` on a fresh
-  database of 127.0.0.1:5432 (user postgres), dropped afterwards.
+  database of 127.0.0.1:5432 (user postgres), dropped afterwards;
+- with ``--workers W`` (W > 1), W - 1 more billing processes on the same database that only
+  drive sagas (relay and registrations off, polling every 100 ms): the saga workers share
+  the checkouts through the lease, whichever process accepted them.
 
 No monolith runs. Billing learns its customers from ``UserRegistered`` events; the bench
 publishes them to ``strangler.accounts`` itself, encoded with the contracts' encoder exactly
@@ -153,6 +156,7 @@ class Settings:
     poll_seconds: float
     events: EventSettings
     timeout: float
+    workers: int = 1
 
     @property
     def database(self) -> str:
@@ -234,9 +238,9 @@ def environment(**settings: str) -> dict[str, str]:
 
 
 async def start_system(
-    database: BillingDatabase, broker: BrokerConfig, children: Children
+    database: BillingDatabase, broker: BrokerConfig, children: Children, workers: int = 1
 ) -> System:
-    payments_port, billing_port = free_ports(2)
+    payments_port, billing_port, *worker_ports = free_ports(1 + workers)
     payments_url = f"http://{HOST}:{payments_port}"
     billing_url = f"http://{HOST}:{billing_port}"
     jwt_secret = os.urandom(24).hex()
@@ -265,12 +269,27 @@ async def start_system(
         [billing_service, "serve", "--host", HOST, "--port", str(billing_port)],
         billing_env,
     )
+    saga_workers = {
+        f"billing-sagas-{n}": children.start(
+            f"billing-sagas-{n}",
+            [billing_service, "serve", "--host", HOST, "--port", str(port)],
+            {
+                **billing_env,
+                "BILLING_OUTBOX_RELAY_ENABLED": "false",
+                "BILLING_REGISTRATIONS_ENABLED": "false",
+                "BILLING_SAGA_POLL_SECONDS": "0.1",
+            },
+        )
+        for n, port in enumerate(worker_ports[: workers - 1], start=1)
+    }
     print("waiting for the payment simulator and billing ...", flush=True)
     async with httpx.AsyncClient(trust_env=False) as client:
         await wait_ready(
             client, f"{payments_url}/health/ready", "payment-simulator", simulator, children
         )
         await wait_ready(client, f"{billing_url}/health/ready", "billing", billing, children)
+        for (name, process), port in zip(saga_workers.items(), worker_ports, strict=False):
+            await wait_ready(client, f"http://{HOST}:{port}/health/ready", name, process, children)
     return System(billing_url, jwt_secret)
 
 
@@ -803,6 +822,11 @@ def machine_notes(
             "1 process (`billing-service serve`: API, outbox relay, registrations consumer, "
             "saga orchestrator driving up to 16 sagas at once), BILLING_SAGA_* and "
             "BILLING_CHECKOUT_* at their defaults, as `strangler up` runs it; access log on"
+            + (
+                f"; plus {settings.workers - 1} saga-only billing processes (poll 100 ms)"
+                if settings.workers > 1
+                else ""
+            )
         ),
         "payments": (
             "payment-simulator with PAYSIM_LATENCY_MS=0 (answers at once); card "
@@ -836,7 +860,7 @@ async def run(settings: Settings, broker: EmbeddedBroker, children: Children, fo
     await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
     async with billing_database(settings.database, folder) as database:
         try:
-            system = await start_system(database, config, children)
+            system = await start_system(database, config, children, settings.workers)
             saga = await measure_sagas(settings, system, config, children)
         finally:
             children.stop_all()  # a quiet machine for the baselines; billing off its database
@@ -866,6 +890,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     parser = bench_arguments(__doc__, timeout=600.0)
     parser.add_argument("--checkouts", type=int, help="for the throughput pass (200; quick 40)")
     parser.add_argument("--concurrency", type=int, default=16, help="checkouts at a time")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="billing processes driving sagas (1)"
+    )
     parser.add_argument("--alone", type=int, help="checkouts one at a time (20; quick 5)")
     parser.add_argument(
         "--poll-ms", type=float, default=10.0, help="GET interval once the ending event is in"
@@ -879,8 +906,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     given = {name: getattr(arguments, name, None) for name in counts}
     counts.update({name: value for name, value in given.items() if value is not None})
     checkouts, alone, events = int(counts["checkouts"]), int(counts["alone"]), int(counts["events"])
-    if min(checkouts, arguments.concurrency, alone) < 1:
-        parser.error("--checkouts, --concurrency and --alone must be at least 1")
+    if min(checkouts, arguments.concurrency, alone, arguments.workers) < 1:
+        parser.error("--checkouts, --concurrency, --alone and --workers must be at least 1")
     if events < 2 or min(arguments.poll_ms, arguments.rate, counts["duration"]) <= 0:
         parser.error("--events must be at least 2; --poll-ms, --rate, --duration positive")
     if arguments.timeout <= 0:
@@ -895,6 +922,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
             events, arguments.rate, counts["duration"], arguments.database, arguments.timeout
         ),
         timeout=arguments.timeout,
+        workers=arguments.workers,
     )
 
 

@@ -1,14 +1,18 @@
 """How an outbox relay hears that an event was committed, instead of asking every few ms.
 
 The writer's side (``announce_commit``, called by ``Outbox.record``) says it twice, both
-taking effect only when the transaction commits:
+only once the transaction has committed (the session's ``after_commit`` hook; nothing on
+rollback):
 
-- on PostgreSQL, ``pg_notify`` on the outbox's channel inside the transaction: the server
-  delivers it at commit to every session that LISTENs, in any process, and drops it on
-  rollback;
-- in this process, the outbox's ``doorbell`` rings from the session's ``after_commit`` hook:
-  on SQLite (no NOTIFY) the writer and its relay share a process, as every deployable here
-  runs its relay in-process.
+- in this process, the outbox's ``doorbell`` rings: on SQLite (no NOTIFY) the writer and its
+  relay share a process, as every deployable here runs its relay in-process;
+- on PostgreSQL, a ``pg_notify`` on the outbox's channel reaches the relays of every other
+  process (the one holding the relay's lock may be another instance). It is sent after the
+  commit, by one task per outbox and process, one at a time: a burst of commits costs one
+  notification. Not inside the writer's transaction: measured with 16 writers, a NOTIFY there
+  halved the database's commit rate (PostgreSQL serialises the commits of notifying
+  transactions, WAL flush included) and cost each transaction a round trip. A process that
+  dies between its commit and the notification leaves the event to the relay's fallback poll.
 
 The relay's side (``CommitSignal``) waits for the first of the doorbell, a notification on its
 own asyncpg connection (dedicated: a pooled one would drop the LISTEN when returned), or a
@@ -25,7 +29,7 @@ import logging
 import weakref
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Engine, Table, func, select
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -79,24 +83,71 @@ async def announce_commit(session: AsyncSession, table: Table) -> None:
     Once per transaction and outbox, however many events it records.
     """
     sync_session = session.sync_session
-    pending: set[Table] = sync_session.info.setdefault(_PENDING, set())
+    pending: dict[Table, Engine] = sync_session.info.setdefault(_PENDING, {})
     if table in pending:
         return
-    pending.add(table)
+    bind = sync_session.get_bind()
+    pending[table] = bind if isinstance(bind, Engine) else bind.engine
     if not orm_event.contains(sync_session, "after_commit", _ring_written):
         orm_event.listen(sync_session, "after_commit", _ring_written)
         orm_event.listen(sync_session, "after_rollback", _forget_written)
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_notify(channel_name(table), "")))
 
 
 def _ring_written(session: Session) -> None:
-    for table in session.info.pop(_PENDING, set()):
+    written: dict[Table, Engine] = session.info.pop(_PENDING, {})
+    for table, engine in written.items():
         doorbell(table).ring()
+        if engine.dialect.name == "postgresql":
+            _notifier(table, engine).request()
 
 
 def _forget_written(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+class _Notifier:
+    """NOTIFY on one outbox's channel for this process's commits: one at a time, the next
+    covering every commit made while one was being sent."""
+
+    def __init__(self, engine: Engine, channel: str) -> None:
+        self._engine = weakref.ref(engine)
+        self._channel = channel
+        self._due = False
+        self._task: asyncio.Task[None] | None = None
+
+    def request(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a commit outside any event loop: the relay's poll finds it
+            return
+        self._due = True
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._send())
+
+    async def _send(self) -> None:
+        while self._due:
+            self._due = False
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                async with AsyncEngine(engine).connect() as connection:
+                    await connection.execute(select(func.pg_notify(self._channel, "")))
+                    await connection.commit()
+            except Exception as exc:
+                logger.warning("outbox: NOTIFY %s failed (%s); relays poll", self._channel, exc)
+                return
+
+
+_NOTIFIERS: weakref.WeakKeyDictionary[Table, dict[int, _Notifier]] = weakref.WeakKeyDictionary()
+
+
+def _notifier(table: Table, engine: Engine) -> _Notifier:
+    per_engine = _NOTIFIERS.setdefault(table, {})
+    notifier = per_engine.get(id(engine))
+    if notifier is None or notifier._engine() is not engine:
+        notifier = per_engine[id(engine)] = _Notifier(engine, channel_name(table))
+    return notifier
 
 
 class CommitSignal:

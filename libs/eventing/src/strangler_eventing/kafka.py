@@ -4,6 +4,14 @@ The same code talks to the embedded broker (tansu) and to Apache Kafka; ``Broker
 says which. Against tansu the idempotent producer is off (its InitProducerId fails), consumers
 start from ``earliest`` (its "latest" is wrong) and group timeouts are short (a join waits half
 the session timeout).
+
+Producers batch what is sent while a request is in flight, lingering ``linger_ms`` (5 ms) for
+more: the relay pipelines a whole outbox batch and waits for the acknowledgements once, so a
+longer linger only adds latency (measured: 20 ms carries less than 0 or 5 ms). Compression is
+``BrokerConfig.compression``: off by default, as on one machine bytes cost nothing and CPU is
+what bounds the event path (gzip cut the producer's rate by about a third there). The embedded
+broker accepts and returns gzip batches intact (verified with aiokafka 0.14, tansu 0.6);
+lz4, zstd and snappy need Python libraries this workspace does not install.
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ class BrokerConfig:
     bootstrap_servers: str = "127.0.0.1:9092"
     kind: Literal["tansu", "kafka"] = "tansu"
     client_id: str = "strangler-fig"
+    compression: Literal["gzip"] | None = None
+    """How producers compress their batches: worth it across a network, not on one machine."""
 
     @property
     def idempotent_producer(self) -> bool:
@@ -74,6 +84,7 @@ def create_producer(config: BrokerConfig) -> AIOKafkaProducer:
         client_id=config.client_id,
         acks="all",
         enable_idempotence=config.idempotent_producer,
+        compression_type=config.compression,
         linger_ms=5,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
