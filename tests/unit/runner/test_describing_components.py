@@ -64,6 +64,8 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
         "MONOLITH_BILLING_SYNC_ENABLED": "true",
         "MONOLITH_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
         "MONOLITH_ACCOUNT_CLOSURE_ENABLED": "true",
+        "MONOLITH_MAIL_FLAG_URL": "http://127.0.0.1:8081",
+        "MONOLITH_NOTIFICATIONS_SYNC_ENABLED": "true",
     }
 
 

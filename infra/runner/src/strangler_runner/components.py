@@ -207,6 +207,9 @@ def system_components(
                 "MONOLITH_AUTH_SYNC_ENABLED": "true",
                 # The accounts side of account closures, until auth publishes events.
                 "MONOLITH_ACCOUNT_CLOSURE_ENABLED": "true",
+                # Who sends mail: the gateway's `mail` flag, read on its operator listener.
+                "MONOLITH_MAIL_FLAG_URL": f"http://{host}:{operator_port}",
+                "MONOLITH_NOTIFICATIONS_SYNC_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("smtp-sink", "payment-simulator"),
