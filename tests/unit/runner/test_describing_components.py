@@ -63,6 +63,7 @@ def test_the_monolith_environment_points_at_local_state_and_the_other_components
         "MONOLITH_KAFKA_KIND": "tansu",
         "MONOLITH_BILLING_SYNC_ENABLED": "true",
         "MONOLITH_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
+        "MONOLITH_AUTH_SYNC_ENABLED": "true",
         "MONOLITH_ACCOUNT_CLOSURE_ENABLED": "true",
         "MONOLITH_MAIL_FLAG_URL": "http://127.0.0.1:8081",
         "MONOLITH_NOTIFICATIONS_SYNC_ENABLED": "true",
@@ -199,7 +200,13 @@ def test_auth_keeps_its_database_in_the_state_dir_and_trusts_the_monolith_s_toke
         "AUTH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "AUTH_OPERATOR_TOKEN": "admin-for-tests",
         "AUTH_LEGACY_JWT_SECRET": "jwt-for-tests",
+        "AUTH_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "AUTH_KAFKA_KIND": "tansu",
+        "AUTH_OUTBOX_RELAY_ENABLED": "true",
+        "AUTH_MONOLITH_URL": "http://127.0.0.1:18001",
+        "AUTH_LEGACY_SYNC_ENABLED": "true",
     }
+    assert auth.needs == ("broker",)
     assert auth.health_url == "http://127.0.0.1:18002/health/ready"
     assert _component("gateway", settings).env["GATEWAY_AUTH_URL"] == "http://127.0.0.1:18002"
 
