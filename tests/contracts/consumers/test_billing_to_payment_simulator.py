@@ -1,0 +1,111 @@
+"""Billing → payment simulator: what billing's ``PaymentSimulatorClient`` sends and reads.
+
+The real client talks to Pact's mock server; the pact it leaves is replayed against the real
+simulator by tests/contracts/providers/test_payment_simulator.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from billing_service.adapters.payment_simulator import PaymentSimulatorClient
+from billing_service.service_layer.payment_provider import CardDeclined
+from pact import Pact, match
+
+from tests.contracts.pacts import pact_dir
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """Every interaction declared, then one mock server for the module; at its exit the pact
+    checks each was exercised, and is written."""
+    pact = Pact("billing", "payment-simulator").with_specification("V4")
+    _approved(pact)
+    _declined(pact)
+    with pact.serve() as mock:
+        yield str(mock.url)
+    pact.write_file(pact_dir(), overwrite=True)
+
+
+def _approved(pact: Pact) -> None:
+    (
+        pact.upon_receiving("a charge on an approved card")
+        .given("the card 4242424242424242 is approved")
+        .with_request("POST", "/v1/charges")
+        .with_header("Idempotency-Key", match.str("order-1-charge"))
+        .with_body(
+            {
+                "amount": match.int(1999),
+                "currency": match.str("USD"),
+                "card_number": "4242424242424242",
+                "description": match.str("order 1"),
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(201)
+        .with_body(
+            {"id": match.str("ch_1"), "amount": match.int(1999), "currency": match.str("USD")},
+            content_type="application/json",
+        )
+    )
+
+
+def _declined(pact: Pact) -> None:
+    (
+        pact.upon_receiving("a charge on a card declined for insufficient funds")
+        .given("the card 4000000000009995 is declined for insufficient funds")
+        .with_request("POST", "/v1/charges")
+        .with_header("Idempotency-Key", match.str("order-2-charge"))
+        .with_body(
+            {
+                "amount": match.int(500),
+                "currency": match.str("USD"),
+                "card_number": "4000000000009995",
+                "description": match.str("order 2"),
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(402)
+        .with_body(
+            {
+                "type": match.str("https://strangler.example/problems/card-declined"),
+                "detail": match.str("the card was declined"),
+                "decline_code": "insufficient_funds",
+            },
+            content_type=PROBLEM,
+        )
+    )
+
+
+async def test_an_approved_card_is_charged(server: str) -> None:
+    client = PaymentSimulatorClient(server, timeout_seconds=10)
+    try:
+        charge = await client.charge(
+            amount_cents=1999,
+            currency="USD",
+            card_number="4242424242424242",
+            description="order 1",
+            key="order-1-charge",
+        )
+    finally:
+        await client.aclose()
+    assert charge.amount_cents == 1999
+
+
+async def test_a_declined_card_says_why(server: str) -> None:
+    client = PaymentSimulatorClient(server, timeout_seconds=10)
+    try:
+        with pytest.raises(CardDeclined) as declined:
+            await client.charge(
+                amount_cents=500,
+                currency="USD",
+                card_number="4000000000009995",
+                description="order 2",
+                key="order-2-charge",
+            )
+    finally:
+        await client.aclose()
+    assert declined.value.code == "insufficient_funds"

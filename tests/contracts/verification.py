@@ -1,0 +1,128 @@
+"""Replaying pacts against a real provider process, and reading what failed.
+
+``verify`` runs Pact's verifier (its Rust core) on every pact in the pact directory that
+names ``provider``; ``Broken`` lines are what the gate prints: the consumer, the interaction
+and the mismatch (the field, what was expected, what came back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pact import Verifier
+
+from tests.contracts.pacts import pact_dir
+from tests.support.service_process import ServiceProcess, launch, wait_until_ready
+
+__all__ = ["Broken", "Verification", "pacts_for", "provider_process", "verify"]
+
+
+@dataclass(frozen=True)
+class Broken:
+    consumer: str
+    provider: str
+    interaction: str
+    mismatch: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    provider: str
+    interactions: int
+    broken: list[Broken]
+
+    def table(self) -> str:
+        return "\n".join(
+            f"  {b.consumer} → {b.provider} | {b.interaction} | {b.mismatch}" for b in self.broken
+        )
+
+
+def pacts_for(provider: str) -> list[Path]:
+    found = []
+    for path in sorted(pact_dir().glob("*.json")):
+        document = json.loads(path.read_text())
+        if document["provider"]["name"] == provider:
+            found.append(path)
+    return found
+
+
+@contextmanager
+def provider_process(
+    name: str, script: str, settings_env: dict[str, str], log_dir: Path
+) -> Iterator[ServiceProcess]:
+    """The provider as it runs in production: its console script on a free port of 127.0.0.1."""
+    env = {**os.environ, **settings_env}
+    process = launch(name, script, env, log_dir / f"{name}.log", ready_path="/health/ready")
+    try:
+        asyncio.run(wait_until_ready(process))
+        yield process
+    finally:
+        process.stop()
+
+
+def verify(
+    provider: str,
+    url: str | None,
+    *,
+    states: dict[str, Callable[..., None]] | None = None,
+    messages: Callable[..., Any] | None = None,
+) -> Verification:
+    """Every pact naming ``provider`` replayed against ``url`` (HTTP), or against ``messages``
+    (a producer function per message description)."""
+    pacts = pacts_for(provider)
+    assert pacts, f"no pact names {provider!r} in {pact_dir()}: run the consumer tests first"
+    verifier = Verifier(provider, host="127.0.0.1").set_error_on_empty_pact(enabled=True)
+    verifier.set_coloured_output(enabled=False)
+    if url is not None:
+        verifier.add_transport(url=url)
+    if messages is not None:
+        verifier.message_handler(messages)
+    if states:
+        verifier.state_handler(
+            {name: _ignoring_teardown(handler) for name, handler in states.items()},
+            teardown=True,
+        )
+    for pact in pacts:
+        verifier.add_source(pact)
+    interactions = sum(len(json.loads(p.read_text())["interactions"]) for p in pacts)
+    try:
+        verifier.verify()
+    except RuntimeError:
+        return Verification(provider, interactions, _broken(provider, verifier.results))
+    return Verification(provider, interactions, [])
+
+
+def _ignoring_teardown(handler: Callable[..., None]) -> Callable[..., None]:
+    def on_change(action: str, parameters: dict[str, Any] | None = None) -> None:
+        if action == "setup":
+            handler()
+
+    return on_change
+
+
+def _broken(provider: str, results: dict[str, Any]) -> list[Broken]:
+    broken = []
+    for error in results.get("errors", []):
+        interaction = str(error.get("interaction", "?"))
+        mismatch = error.get("mismatch", {})
+        lines = []
+        for each in mismatch.get("mismatches", []) or [mismatch]:
+            path = each.get("path") or each.get("type", "")
+            lines.append(f"{path}: {each.get('mismatch') or each.get('message') or each}")
+        consumer = _consumer_of(interaction)
+        broken.append(Broken(consumer, provider, interaction, "; ".join(lines)))
+    return broken
+
+
+def _consumer_of(interaction: str) -> str:
+    """The verifier names an interaction "Verifying a pact between C and P Given S - D"."""
+    found = re.match(r"Verifying a pact between (\S+) and ", interaction)
+    return found.group(1) if found else "?"
