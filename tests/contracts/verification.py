@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from typing import Any
 from pact import Verifier
 
 from tests.contracts.pacts import pact_dir
-from tests.support.service_process import ServiceProcess, launch, wait_until_ready
+from tests.support.service_process import (
+    ServiceProcess,
+    console_script,
+    launch,
+    wait_until_ready,
+)
 
 __all__ = ["Broken", "Verification", "pacts_for", "provider_process", "verify"]
 
@@ -56,10 +62,15 @@ def pacts_for(provider: str) -> list[Path]:
 
 @contextmanager
 def provider_process(
-    name: str, script: str, settings_env: dict[str, str], log_dir: Path
+    name: str, script: str, settings_env: dict[str, str], log_dir: Path, *, prepare: bool = False
 ) -> Iterator[ServiceProcess]:
-    """The provider as it runs in production: its console script on a free port of 127.0.0.1."""
+    """The provider as it runs in production: its console script on a free port of 127.0.0.1
+    (after ``SCRIPT prepare``, its migrations and keys, when ``prepare``)."""
     env = {**os.environ, **settings_env}
+    if prepare:
+        subprocess.run(
+            [console_script(script), "prepare"], env=env, check=True, capture_output=True
+        )
     process = launch(name, script, env, log_dir / f"{name}.log", ready_path="/health/ready")
     try:
         asyncio.run(wait_until_ready(process))
