@@ -7,6 +7,14 @@ Claiming is one conditional ``UPDATE … WHERE id = ? AND (owner IS NULL OR leas
 < now)``: the database applies it to one row atomically on SQLite and on PostgreSQL (where a
 concurrent claim waits for the first to commit, then finds the row taken), so of two workers
 racing for a saga exactly one gets it, without advisory locks or ``SELECT … FOR UPDATE``.
+
+The writes of a running saga are its hot path (one per step, a claim per saga, a renewal per
+few seconds), and on a loaded machine each round trip to the database costs more than the
+Python around it. So each is one statement in autocommit — no ``BEGIN``/``COMMIT`` round
+trips: a claim is an ``UPDATE … RETURNING`` of the row it took; on PostgreSQL a step's outcome
+and its history entry are written by one statement (the ``UPDATE … RETURNING`` fenced by the
+lease, as a CTE feeding the history's ``INSERT … SELECT``: both or neither), and on SQLite
+they stay two statements in one transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -176,35 +185,55 @@ class SqlSagaStore:
         self, saga_id: str, owner: str, now: datetime, lease_until: datetime
     ) -> SagaState | None:
         c = self._sagas.c
-        async with self._sessions() as session, session.begin():
-            claimed = await session.execute(
-                update(self._sagas)
-                .where(c.id == saga_id, c.status.in_(_IN_FLIGHT), _free(c, now))
-                .values(owner=owner, lease_expires_at=lease_until)
-            )
-            if _rowcount(claimed) != 1:
-                return None
-            row = (await session.execute(select(self._sagas).where(c.id == saga_id))).one()
-            return _state(row)
+        async with self._sessions() as session:
+            connection = await session.connection(execution_options=_AUTOCOMMIT)
+            row = (
+                await connection.execute(
+                    update(self._sagas)
+                    .where(c.id == saga_id, c.status.in_(_IN_FLIGHT), _free(c, now))
+                    .values(owner=owner, lease_expires_at=lease_until)
+                    .returning(*self._sagas.c)
+                )
+            ).first()
+            return _state(row) if row is not None else None
 
     async def save(self, saga: SagaState, owner: str, entry: HistoryEntry | None = None) -> bool:
         c = self._sagas.c
         values = _row(saga)
         del values["id"]
-        async with self._sessions() as session, session.begin():
-            saved = await session.execute(
-                update(self._sagas).where(c.id == saga.id, c.owner == owner).values(**values)
-            )
-            if _rowcount(saved) != 1:
-                return False
-            if entry is not None:
+        fenced = update(self._sagas).where(c.id == saga.id, c.owner == owner).values(**values)
+        async with self._sessions() as session:
+            if entry is None or session.get_bind().dialect.name == "postgresql":
+                connection = await session.connection(execution_options=_AUTOCOMMIT)
+                if entry is None:
+                    return _rowcount(await connection.execute(fenced)) == 1
+                saved = fenced.returning(c.id).cte("saved")
+                appended = await connection.execute(
+                    insert(self._history).from_select(
+                        ["saga_id", "step", "phase", "outcome", "attempt", "error", "at"],
+                        select(
+                            saved.c.id,
+                            literal(entry.step),
+                            literal(entry.phase.value),
+                            literal(entry.outcome.value),
+                            literal(entry.attempt),
+                            literal(entry.error, Text()),
+                            literal(entry.at, UTCDateTime()),
+                        ),
+                    )
+                )
+                return _rowcount(appended) == 1
+            async with session.begin():
+                if _rowcount(await session.execute(fenced)) != 1:
+                    return False
                 await _append(session, self._history, saga.id, entry)
         return True
 
     async def renew(self, saga_id: str, owner: str, lease_until: datetime) -> bool:
         c = self._sagas.c
-        async with self._sessions() as session, session.begin():
-            renewed = await session.execute(
+        async with self._sessions() as session:
+            connection = await session.connection(execution_options=_AUTOCOMMIT)
+            renewed = await connection.execute(
                 update(self._sagas)
                 .where(c.id == saga_id, c.owner == owner)
                 .values(lease_expires_at=lease_until)
@@ -213,8 +242,9 @@ class SqlSagaStore:
 
     async def release(self, saga_id: str, owner: str) -> None:
         c = self._sagas.c
-        async with self._sessions() as session, session.begin():
-            await session.execute(
+        async with self._sessions() as session:
+            connection = await session.connection(execution_options=_AUTOCOMMIT)
+            await connection.execute(
                 update(self._sagas)
                 .where(c.id == saga_id, c.owner == owner)
                 .values(owner=None, lease_expires_at=None)
@@ -236,6 +266,10 @@ class SqlSagaStore:
         async with self._sessions() as session:
             row = (await session.execute(statement)).first()
             return _state(row) if row is not None else None
+
+
+_AUTOCOMMIT: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+"""One statement, committed on its own: no BEGIN and COMMIT round trips."""
 
 
 def _free(c: Any, now: datetime) -> Any:
