@@ -85,9 +85,10 @@ def verify(
     *,
     states: dict[str, Callable[..., None]] | None = None,
     messages: Callable[..., Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Verification:
     """Every pact naming ``provider`` replayed against ``url`` (HTTP), or against ``messages``
-    (a producer function per message description)."""
+    (a producer function per message description); ``headers`` replace the pact's own."""
     pacts = pacts_for(provider)
     assert pacts, f"no pact names {provider!r} in {pact_dir()}: run the consumer tests first"
     verifier = Verifier(provider, host="127.0.0.1").set_error_on_empty_pact(enabled=True)
@@ -96,6 +97,9 @@ def verify(
         verifier.add_transport(url=url)
     if messages is not None:
         verifier.message_handler(messages)
+    if headers:
+        # Credentials of this run (an operator token) in place of the pact's examples.
+        verifier.add_custom_headers(headers)
     if states:
         verifier.state_handler(
             {name: _ignoring_teardown(handler) for name, handler in states.items()},
