@@ -1,7 +1,7 @@
 """Mail caused by events: which event asks for which mail, and recording it to be sent.
 
-Nobody calls notifications. The monolith, billing (and auth, later) publish what happened;
-this module turns each event into the mail the monolith sends today in the request that
+Nobody calls notifications. The monolith, billing and auth publish what happened; this
+module turns each event into the mail the monolith sends today in the request that
 causes it — the same template, the same values — and records it in the send ledger, in the
 consumer's own transaction (so the event is marked processed exactly when its mail is
 recorded). The mail sender delivers it afterwards.
