@@ -447,19 +447,27 @@ class Journeys:
     async def _subscribe_pay_and_cancel(self, auth: dict[str, str]) -> None:
         await self._request("GET", "/api/billing/plans", 200, headers=auth)
         created = (await self._subscribe(auth)).json()
-        await self._request(
-            "POST",
-            f"/api/billing/invoices/{created['invoice']['id']}/pay",
-            201,
-            json={"card_number": GOOD_CARD},
-            headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
-        )
-        await self._request("GET", "/api/billing/subscriptions", 200, headers=auth)
-        await self._request("GET", "/api/billing/invoices", 200, headers=auth)
-        await self._request(
-            "POST", f"/api/billing/subscriptions/{created['subscription']['id']}/cancel", 200,
-            headers=auth,
-        )  # fmt: skip
+        cancel = f"/api/billing/subscriptions/{created['subscription']['id']}/cancel"
+        try:
+            await self._request(
+                "POST",
+                f"/api/billing/invoices/{created['invoice']['id']}/pay",
+                201,
+                json={"card_number": GOOD_CARD},
+                headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+            )
+            await self._request("GET", "/api/billing/subscriptions", 200, headers=auth)
+            await self._request("GET", "/api/billing/invoices", 200, headers=auth)
+            await self._request("POST", cancel, 200, headers=auth)
+        except (httpx.HTTPError, _Refused):
+            await self._cancel_quietly(cancel, auth)
+            raise
+
+    async def _cancel_quietly(self, cancel: str, auth: dict[str, str]) -> None:
+        """Cancel, untimed and whatever the answer, after a failed journey: a customer left
+        subscribed would fail every later journey with 409 already-subscribed."""
+        with contextlib.suppress(httpx.HTTPError):
+            await self.client.post(cancel, headers=auth)
 
     async def _subscribe(self, auth: dict[str, str]) -> httpx.Response:
         """Billing knows a new customer once their registration event has arrived: until then
