@@ -30,6 +30,7 @@ from tests.support.running_system import RunningSystem
 pytestmark = pytest.mark.e2e
 
 MAX_REGISTRATIONS = 120
+PER_PHASE = 8
 PAUSE_SECONDS = 0.05
 WITHIN_SECONDS = 60.0
 POLL_SECONDS = 0.3
@@ -122,16 +123,19 @@ async def test_flipping_mail_to_new_and_back_under_traffic_loses_and_doubles_no_
         registering = asyncio.create_task(_register_steadily(gateway, traffic))
 
         async def some_registered() -> tuple[bool, str]:
-            return len(traffic.registered) >= 5, f"{len(traffic.registered)} registered"
+            done = len(traffic.registered) >= PER_PHASE
+            return done, f"{len(traffic.registered)} registered"
 
         async def the_service_sends() -> tuple[bool, str]:
             newest = traffic.registered[-5:]
             sent = [m for address in newest for m in await _mails_to(mail, address)]
-            return any(_by_service(m) for m in sent), f"{len(traffic.registered)} registered"
+            done = any(_by_service(m) for m in sent) and len(traffic.registered) >= 2 * PER_PHASE
+            return done, f"{len(traffic.registered)} registered"
 
         async def the_monolith_sends_again() -> tuple[bool, str]:
             sent = [m for a in traffic.after_flip_back[-5:] for m in await _mails_to(mail, a)]
             done = any(not _by_service(m) for m in sent)
+            done = done and len(traffic.after_flip_back) >= PER_PHASE
             return done, f"{len(traffic.after_flip_back)} registered since the flip back"
 
         try:
