@@ -130,6 +130,15 @@ async def _mails_to(system: RunningSystem, address: str) -> list[dict[str, Any]]
     return items
 
 
+async def _auth_login_is(system: RunningSystem, account: Account, status: int) -> bool:
+    """Auth's copy of the account follows the monolith's (the accounts sync)."""
+    async with httpx.AsyncClient(base_url=system.auth_url, timeout=30) as auth:
+        answer = await auth.post(
+            "/api/auth/login", json={"email": account.email, "password": PASSWORD}
+        )
+    return answer.status_code == status
+
+
 EVERYONE_DONE = {"billing": "done", "notifications": "done", "accounts": "done"}
 
 
@@ -139,6 +148,9 @@ async def test_closing_an_account_refunds_says_farewell_erases_it_and_strangler_
     async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as gateway:
         account = await _signed_up(gateway, "leaving")
         await _subscribed(gateway, account, GOOD_CARD)
+        await eventually(
+            lambda: _auth_login_is(system, account, 200), "auth has the account", WAIT_SECONDS
+        )
         closure_id = await _close(gateway, account)
         await _stands(system, closure_id, "completed", EVERYONE_DONE)
         me = await gateway.get("/api/users/me", headers=account.auth)
@@ -148,6 +160,10 @@ async def test_closing_an_account_refunds_says_farewell_erases_it_and_strangler_
 
     assert me.status_code == 401  # the account is gone: its token is refused
     assert login.status_code == 401
+
+    await eventually(
+        lambda: _auth_login_is(system, account, 401), "auth refuses it too", WAIT_SECONDS
+    )
     subjects = [mail["subject"] for mail in await _mails_to(system, account.email)]
     assert "Your account is closed, Leaving" in subjects
     listed = _rows(_ok(system.strangler("sagas")))
