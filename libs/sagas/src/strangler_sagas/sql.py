@@ -125,13 +125,13 @@ class SqlSagaStore:
         self._history = tables.history
 
     async def create(self, saga: SagaState) -> tuple[SagaState, bool]:
-        if saga.idempotency_key is not None:
-            existing = await self.find(saga.saga_type, saga.idempotency_key)
-            if existing is not None:
-                return existing, False
+        """One ``INSERT`` in autocommit; a saga already holding the idempotency key makes it
+        fail on the unique constraint, and that saga is answered (the orchestrator looked for
+        it first: this is the race of two requests with one key)."""
         try:
-            async with self._sessions() as session, session.begin():
-                await session.execute(insert(self._sagas).values(**_row(saga)))
+            async with self._sessions() as session:
+                connection = await session.connection(execution_options=_AUTOCOMMIT)
+                await connection.execute(insert(self._sagas).values(**_row(saga)))
         except IntegrityError:
             # A concurrent request with the same key got there first: answer its saga.
             if saga.idempotency_key is None:
