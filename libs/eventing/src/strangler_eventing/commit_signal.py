@@ -196,6 +196,7 @@ class CommitSignal:
         self._bell.remove(self._woken)
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
+            connection.remove_termination_listener(self._lost)
             try:
                 await asyncio.wait_for(connection.close(), 2.0)
             except Exception:  # closing a broken connection: nothing left to release
