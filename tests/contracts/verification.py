@@ -111,8 +111,27 @@ def verify(
     try:
         verifier.verify()
     except RuntimeError:
-        return Verification(provider, interactions, _broken(provider, verifier.results))
-    return Verification(provider, interactions, [])
+        verification = Verification(provider, interactions, _broken(provider, verifier.results))
+    else:
+        verification = Verification(provider, interactions, [])
+    _record(verification)
+    return verification
+
+
+def _record(verification: Verification) -> None:
+    """Written beside the pacts for the gate's matrix (tests/contracts/gate.py)."""
+    results = pact_dir() / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{verification.provider}.json").write_text(
+        json.dumps(
+            {
+                "provider": verification.provider,
+                "interactions": verification.interactions,
+                "broken": [vars(b) for b in verification.broken],
+            },
+            indent=2,
+        )
+    )
 
 
 def _ignoring_teardown(handler: Callable[..., None]) -> Callable[..., None]:

@@ -2,7 +2,8 @@
 consumer reads it: a CloudEvent 1.0 envelope (strangler_contracts' ``CloudEvent`` forbids
 attributes it does not know) whose data names the user, their email, display name and when
 they registered. The monolith verifies it by registering a user through its API and handing
-over the outbox row its relay would publish (tests/contracts/providers/test_legacy_monolith_events.py).
+over the outbox row its relay would publish
+(tests/contracts/providers/test_legacy_monolith_events.py).
 """
 
 from __future__ import annotations
