@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pact import Verifier
+from pact.types import Message
 
 from tests.contracts.pacts import pact_dir
 from tests.support.service_process import (
@@ -84,7 +85,7 @@ def verify(
     url: str | None,
     *,
     states: dict[str, Callable[..., None]] | None = None,
-    messages: Callable[..., Any] | None = None,
+    messages: dict[str, Callable[..., Message] | Message | bytes] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Verification:
     """Every pact naming ``provider`` replayed against ``url`` (HTTP), or against ``messages``

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pact.types import Message
 
 from tests.contracts.verification import provider_process, verify
 
@@ -42,18 +43,18 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
         "legacy-monolith", "legacy-monolith", settings, tmp_path, prepare=True
     ) as monolith:
 
-        def a_registration(**_: Any) -> dict[str, Any]:
+        def a_registration(**_: Any) -> Message:
             httpx.post(
                 f"{monolith.url}/api/users",
                 json={"email": "ada@example.com", "password": "a-long-password-1", "name": "Ada"},
                 timeout=30,
             ).raise_for_status()
             event = _outbox_payload(database, "dev.strangler-fig.accounts.user-registered.v1")
-            return {
-                "contents": json.dumps(event).encode(),
-                "metadata": None,
-                "content_type": "application/json",
-            }
+            return Message(
+                contents=json.dumps(event).encode(),
+                metadata=None,
+                content_type="application/json",
+            )
 
         verification = verify(
             "legacy-monolith-events",
