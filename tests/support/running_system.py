@@ -22,7 +22,7 @@ import pytest
 from local_processes import ChildProcess, die_with_parent, is_alive
 
 HOST = "127.0.0.1"
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 120.0  # above the runner's own health timeout (60 s)
 STOP_TIMEOUT_SECONDS = 60.0
 CHILDREN_GONE_TIMEOUT_SECONDS = 30.0
 OUTPUT_TAIL_LINES = 200

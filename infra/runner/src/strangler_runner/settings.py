@@ -53,7 +53,9 @@ class RunnerSettings(BaseSettings):
     """Where `migrate notifications` finds the notifications service (default: the one
     `strangler up` runs here, else http://STRANGLER_HOST:STRANGLER_NOTIFICATIONS_PORT)."""
 
-    health_timeout_seconds: float = Field(default=30, gt=0)
+    health_timeout_seconds: float = Field(default=60, gt=0)
+    """How long a component may take to answer its health check (a bound for a loaded
+    machine; `bench/startup.py` measures the time it takes)."""
     stop_timeout_seconds: float = Field(default=10, gt=0)
 
     @field_validator("state_dir")
