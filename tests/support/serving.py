@@ -27,10 +27,23 @@ def free_port() -> int:
         return port
 
 
+KEEP_ALIVE_SECONDS = 120
+
+
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[str]:
     """Run ``app`` (lifespan included) with uvicorn on a free port; yield its base URL."""
-    config = uvicorn.Config(app, host=HOST, port=free_port(), log_level="warning", lifespan="on")
+    # A kept-alive connection the server closes after 5 idle seconds (uvicorn's default) can
+    # be reused by the test's client at that very moment: a ReadError that says nothing about
+    # the app. The test shares this event loop, whose pauses under load last that long.
+    config = uvicorn.Config(
+        app,
+        host=HOST,
+        port=free_port(),
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
