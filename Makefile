@@ -15,7 +15,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS_DIR)/bin/uv)
 SOURCES := legacy-monolith/src gateway/src services/*/src libs/*/src infra/*/src
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install run test lint format typecheck contracts schemas schemas-check unit integration e2e bench-smoke bench bench-gateway bench-saga bench-startup bench-soak bench-reads clean
+.PHONY: help install run test lint format typecheck contracts schemas schemas-check contracts-verify asyncapi-validate unit integration e2e bench-smoke bench bench-gateway bench-saga bench-startup bench-soak bench-reads clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv)  ## install 
 run: install  ## start every component locally (SQLite files, no Docker); then ./strangler status
 	./strangler up
 
-test: install lint typecheck contracts schemas-check unit integration e2e  ## everything CI runs
+test: install lint typecheck contracts schemas-check contracts-verify unit integration e2e  ## everything CI runs
 
 lint:  ## ruff lint and format check
 	$(UV) run --frozen ruff check .
@@ -55,6 +55,22 @@ schemas:  ## write the event JSON Schemas and asyncapi.yaml (refuses breaking ch
 
 schemas-check:  ## fail if the committed schemas or asyncapi.yaml lag behind the models
 	$(UV) run --frozen python -m strangler_contracts.schemas check
+
+# The AsyncAPI project's own CLI, from the npm registry, kept in .strangler/tools (runs offline).
+# 4.1.1: the last release that runs on node 20 (5.x and later need node 24).
+ASYNCAPI := $(TOOLS_DIR)/asyncapi/node_modules/.bin/asyncapi
+
+$(ASYNCAPI):
+	npm install --prefix $(TOOLS_DIR)/asyncapi --no-audit --no-fund --loglevel=error @asyncapi/cli@4.1.1
+	$(ASYNCAPI) config analytics --disable >/dev/null
+
+asyncapi-validate: $(ASYNCAPI)  ## the committed asyncapi.yaml through the AsyncAPI CLI's validator
+	$(ASYNCAPI) validate libs/contracts/asyncapi.yaml --fail-severity=error
+
+# See README "Contracts in CI": pacts between the components, verified against real processes.
+contracts-verify: asyncapi-validate  ## consumer pacts, provider verification, the matrix; then proof the gate fails
+	PACT_DO_NOT_TRACK=true $(UV) run --frozen python -m tests.contracts.gate
+	PACT_DO_NOT_TRACK=true $(PYTEST) tests/contracts/test_the_gate_fails.py -q -p no:cacheprovider
 
 unit:  ## unit tests: fakes only, no network
 	$(PYTEST) tests/unit -q
