@@ -32,6 +32,7 @@ PROVIDER_TESTS = {
     "legacy-monolith": "providers/test_legacy_monolith.py",
     "legacy-monolith-events": "providers/test_legacy_monolith_events.py",
     "gateway-admin": "providers/test_gateway_admin.py",
+    "auth-events": "providers/test_auth_events.py",
 }
 
 
@@ -46,7 +47,7 @@ def _consumer_tests(providers: list[str]) -> list[str]:
     if providers == list(PROVIDER_TESTS):
         return [str(t) for t in tests]
     return [
-        str(t) for t in tests if any(f'"{provider}")' in t.read_text() for provider in providers)
+        str(t) for t in tests if any(f'"{provider}"' in t.read_text() for provider in providers)
     ]
 
 

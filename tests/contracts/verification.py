@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,14 @@ from tests.support.service_process import (
     wait_until_ready,
 )
 
-__all__ = ["Broken", "Verification", "pacts_for", "provider_process", "verify"]
+__all__ = [
+    "Broken",
+    "Verification",
+    "outbox_payload",
+    "pacts_for",
+    "provider_process",
+    "verify",
+]
 
 
 @dataclass(frozen=True)
@@ -161,3 +169,15 @@ def _consumer_of(interaction: str) -> str:
     """The verifier names an interaction "Verifying a pact between C and P Given S - D"."""
     found = re.match(r"Verifying a pact between (\S+) and ", interaction)
     return found.group(1) if found else "?"
+
+
+def outbox_payload(database: Path, event_type: str) -> dict[str, Any]:
+    """The newest outbox row of ``event_type``: what the relay publishes next."""
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT payload FROM outbox WHERE event_type = ? ORDER BY position DESC LIMIT 1",
+            (event_type,),
+        ).fetchone()
+    assert row is not None, f"the producer wrote no {event_type} to its outbox"
+    payload: dict[str, Any] = json.loads(row[0])
+    return payload

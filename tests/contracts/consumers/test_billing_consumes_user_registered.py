@@ -8,6 +8,7 @@ over the outbox row its relay would publish
 
 from __future__ import annotations
 
+import pytest
 from pact import Pact, match
 from strangler_contracts import CloudEvent, UserRegistered
 from strangler_contracts.registry import decode
@@ -18,16 +19,26 @@ USER_REGISTERED = "dev.strangler-fig.accounts.user-registered.v1"
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
 
-def test_billing_reads_a_registration_into_a_customer() -> None:
-    pact = Pact("billing", "legacy-monolith-events").with_specification("V4")
+# Registration moves from the monolith to auth: billing reads the event from either producer.
+PRODUCERS = [
+    ("legacy-monolith-events", "/legacy-monolith", "a user registers at the monolith"),
+    ("auth-events", "/auth", "a user registers at auth"),
+]
+
+
+@pytest.mark.parametrize(("producer", "source", "state"), PRODUCERS)
+def test_billing_reads_a_registration_into_a_customer(
+    producer: str, source: str, state: str
+) -> None:
+    pact = Pact("billing", producer).with_specification("V4")
     (
         pact.upon_receiving("a UserRegistered event", "Async")
-        .given("a user registers at the monolith")
+        .given(state)
         .with_body(
             {
                 "specversion": "1.0",
                 "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
-                "source": "/legacy-monolith",
+                "source": source,
                 "type": USER_REGISTERED,
                 "time": match.regex("2026-01-01T00:00:00Z", regex=RFC3339),
                 "subject": match.str("42"),

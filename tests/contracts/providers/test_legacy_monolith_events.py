@@ -6,28 +6,15 @@ outbox row committed with it — and handed over exactly as the relay puts it on
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pact.types import Message
 
-from tests.contracts.verification import provider_process, verify
+from tests.contracts.verification import outbox_payload, provider_process, verify
 
 OPERATOR_TOKEN = "contract-operator-token-0123456789"
-
-
-def _outbox_payload(database: Path, event_type: str) -> dict[str, Any]:
-    """The newest outbox row of ``event_type``: what the relay publishes next."""
-    with sqlite3.connect(database) as connection:
-        row = connection.execute(
-            "SELECT payload FROM outbox WHERE event_type = ? ORDER BY position DESC LIMIT 1",
-            (event_type,),
-        ).fetchone()
-    assert row is not None, f"the monolith wrote no {event_type} to its outbox"
-    payload: dict[str, Any] = json.loads(row[0])
-    return payload
 
 
 def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
@@ -49,7 +36,7 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 json={"email": "ada@example.com", "password": "a-long-password-1", "name": "Ada"},
                 timeout=30,
             ).raise_for_status()
-            event = _outbox_payload(database, "dev.strangler-fig.accounts.user-registered.v1")
+            event = outbox_payload(database, "dev.strangler-fig.accounts.user-registered.v1")
             return Message(
                 contents=json.dumps(event).encode(),
                 metadata=None,
