@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 
+PREPARE_TIMEOUT_SECONDS = 120
+
+
 @dataclass(frozen=True)
 class Broken:
     consumer: str
@@ -78,7 +81,11 @@ def provider_process(
     env = {**os.environ, **settings_env}
     if prepare:
         subprocess.run(
-            [console_script(script), "prepare"], env=env, check=True, capture_output=True
+            [console_script(script), "prepare"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=PREPARE_TIMEOUT_SECONDS,
         )
     process = launch(name, script, env, log_dir / f"{name}.log", ready_path="/health/ready")
     try:
