@@ -43,6 +43,7 @@ async def test_seeding_twice_changes_nothing_the_second_time(
         "notifications": 0,
         "notification_preferences": 0,
         "outbox": 0,
+        "account_closures": 0,
         "processed_events": 0,
     }
     assert reseeded == seeded
