@@ -164,11 +164,17 @@ async def _rename(client: httpx.AsyncClient, email: str, password: str, name: st
     assert answer.status_code == 200, answer.text
 
 
-async def _arrived(client: httpx.AsyncClient, email: str, password: str, where: str) -> None:
-    async def logs_in() -> bool:
-        return await _logs_in(client, email, password)
+async def _arrived(
+    client: httpx.AsyncClient, user_id: str, email: str, password: str, where: str
+) -> None:
+    """The account reached ``client``'s side, and logs in there. Waited for through the
+    records endpoint, not by logging in again and again: failed logins are throttled."""
 
-    await eventually(logs_in, f"{email} logs in at {where}", SYNC_WITHIN_SECONDS, every=0.3)
+    async def present() -> bool:
+        return bool(await _records(client, [user_id]))
+
+    await eventually(present, f"{email} reaches {where}", SYNC_WITHIN_SECONDS, every=0.3)
+    assert await _logs_in(client, email, password), f"{email} logs in at {where}"
 
 
 # Both sides through their data-migration endpoints.
@@ -290,8 +296,8 @@ async def test_accounts_changed_on_both_sides_end_the_same_and_log_in_on_either_
     au_id, au = await _register(auth, "au")
     await _rename(monolith, alice, DEMO_PASSWORD, "Alice at the monolith")
     await _change_password(auth, carol, DEMO_PASSWORD, SECOND_PASSWORD)
-    await _arrived(auth, mo, FIRST_PASSWORD, "auth")
-    await _arrived(monolith, au, FIRST_PASSWORD, "the monolith")
+    await _arrived(auth, mo_id, mo, FIRST_PASSWORD, "auth")
+    await _arrived(monolith, au_id, au, FIRST_PASSWORD, "the monolith")
     await _rename(auth, mo, FIRST_PASSWORD, "Mo at auth")
     await _change_password(monolith, au, FIRST_PASSWORD, SECOND_PASSWORD)
     await _in_sync(sides)
