@@ -8,10 +8,12 @@ import httpx
 import pytest
 
 from tests.support.broker_records import events_about
+from tests.support.polling import eventually
 from tests.support.running_system import RunningSystem
 
 pytestmark = pytest.mark.e2e
 
+NOTIFICATION_SENT = "dev.strangler-fig.notifications.notification-sent.v1"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
@@ -40,8 +42,19 @@ async def test_registering_a_user_puts_a_traced_cloud_event_on_the_broker(
     traceparent = headers["traceparent"].decode()
     assert traceparent.split("-")[1] == TRACEPARENT.split("-")[1], "the request's trace continues"
 
-    welcome = await events_about(system.broker_bootstrap, "strangler.notifications", user_id, 1)
-    assert [e["data"]["kind"] for e, _ in welcome] == ["welcome"]
+    # The topic also carries the user's preferences (NotificationPreferencesChanged).
+    mails: list[str] = []
+
+    async def welcomed() -> bool:
+        nonlocal mails
+        found = await events_about(
+            system.broker_bootstrap, "strangler.notifications", user_id, 99, timeout=1
+        )
+        mails = [e["data"]["kind"] for e, _ in found if e["type"] == NOTIFICATION_SENT]
+        return bool(mails)
+
+    await eventually(welcomed, "the welcome mail is on the broker", 30)
+    assert mails == ["welcome"]
 
 
 async def test_an_outbox_replay_publishes_the_same_events_again(system: RunningSystem) -> None:
