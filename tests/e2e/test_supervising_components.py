@@ -116,7 +116,7 @@ def test_an_unknown_component_is_refused_naming_the_known_ones(supervised: Runni
 
     assert result.returncode == 1
     assert "no component named 'bil" in result.stderr
-    assert "legacy-monolith, billing, gateway" in result.stderr
+    assert "legacy-monolith, billing, auth, notifications, gateway" in result.stderr
 
 
 def test_down_with_the_broker_gone_stops_every_component_on_sigterm(

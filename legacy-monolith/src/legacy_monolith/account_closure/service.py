@@ -25,6 +25,7 @@ from strangler_contracts import (
     BillingClosedForAccount,
     FarewellSentAndDataErased,
 )
+from strangler_contracts.events.account_closure import erased_email
 from strangler_eventing.correlation import correlation_id, use_correlation_id
 
 from legacy_monolith import events
@@ -149,7 +150,7 @@ async def _close_once_everyone_confirmed(
 
 async def _erase(session: AsyncSession, user: User, now: datetime) -> None:
     """The credentials and the profile, replaced; the monolith's copies of mails, deleted."""
-    placeholder = f"closed-{user.id}@closed.invalid"
+    placeholder = erased_email(user.id)
     user.email = user.email_key = placeholder
     user.name = ERASED_NAME
     user.password_hash = ERASED_PASSWORD_HASH

@@ -128,3 +128,9 @@ class AccountClosed(IntegrationEvent):
     closure_id: str = _CLOSURE_ID
     user_id: str
     closed_at: datetime
+
+
+def erased_email(user_id: str) -> str:
+    """The address a closed account keeps in every side's records once its own is erased:
+    the same on each side, so the sides still agree record for record."""
+    return f"closed-{user_id}@closed.invalid"

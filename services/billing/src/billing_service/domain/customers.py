@@ -27,6 +27,14 @@ class Customer(Record):
         self.origin = origin
         self.version = FIRST_VERSION
 
+    def forget_email(self, placeholder: str) -> bool:
+        """The account is closed: its address is replaced by ``placeholder``; whether it
+        changed."""
+        if self.email == placeholder:
+            return False
+        self.email = placeholder
+        return True
+
     def rename(self, name: str) -> bool:
         """The name the user now goes by; whether it changed."""
         if name == self.name:

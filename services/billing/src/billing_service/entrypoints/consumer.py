@@ -15,7 +15,14 @@ import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strangler_contracts import CloudEvent, IntegrationEvent, UserProfileChanged, UserRegistered
+from strangler_contracts import (
+    AccountClosed,
+    CloudEvent,
+    IntegrationEvent,
+    UserProfileChanged,
+    UserRegistered,
+)
+from strangler_contracts.events.account_closure import erased_email
 from strangler_eventing import (
     BrokerConfig,
     ConsumerSettings,
@@ -61,6 +68,15 @@ async def rename_customer(
     await handlers.rename_customer(command, JoinedUnitOfWork(session))
 
 
+async def forget_closed_account(
+    session: AsyncSession, event: AccountClosed, envelope: CloudEvent
+) -> None:
+    """The closed account's address, erased here too, in the consumer's transaction."""
+    await handlers.forget_customer_email(
+        event.user_id, erased_email(event.user_id), JoinedUnitOfWork(session)
+    )
+
+
 def registrations(
     broker: BrokerConfig,
     group_id: str,
@@ -73,6 +89,7 @@ def registrations(
     handled: dict[type[IntegrationEvent], EventHandler] = {
         UserRegistered: add_registered_customer,
         UserProfileChanged: rename_customer,
+        AccountClosed: forget_closed_account,
         **(also or {}),
     }
     return IdempotentConsumer(

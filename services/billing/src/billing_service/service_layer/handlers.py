@@ -175,6 +175,14 @@ async def rename_customer(command: RenameCustomer, uow: UnitOfWork) -> None:
             await uow.commit()
 
 
+async def forget_customer_email(customer_id: str, placeholder: str, uow: UnitOfWork) -> None:
+    """A closed account's address leaves billing's records as it left the accounts side."""
+    async with uow:
+        customer = await uow.customers.get(customer_id)
+        if customer is not None and customer.forget_email(placeholder):
+            await uow.commit()
+
+
 async def subscribe(command: Subscribe, uow: UnitOfWork, clock: Clock) -> Subscribed:
     """Start a subscription and issue the invoice for its first period."""
     async with uow:
