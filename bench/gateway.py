@@ -1,6 +1,6 @@
 """What does the gateway cost per request, compared with nginx in front of the same monolith?
 
-    uv run --frozen python bench/gateway.py [--seconds S] [--quick] [--connections C]
+    .venv/bin/python bench/gateway.py [--seconds S] [--quick] [--connections C]
                                             [--path P] [--timeout S]
     make bench-gateway BENCH_GATEWAY_ARGS="--quick"
 

@@ -1,6 +1,6 @@
 """How fast do the monolith and billing answer a one-query read, beside their own health check?
 
-    uv run --frozen python bench/reads.py [--seconds S] [--connections C]
+    .venv/bin/python bench/reads.py [--seconds S] [--connections C]
                                           [--database sqlite|postgres|both] [--quick] [--timeout S]
     make bench-reads BENCH_READS_ARGS="--quick"
 

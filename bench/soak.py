@@ -1,6 +1,6 @@
 """Does the system stay flat under steady traffic? Memory, descriptors, connections, p99.
 
-    uv run --frozen python bench/soak.py [--minutes N] [--rate R] [--quick]
+    .venv/bin/python bench/soak.py [--minutes N] [--rate R] [--quick]
 
 One run starts `strangler up` on free 127.0.0.1 ports with a new, empty state folder, then
 drives steady, bounded traffic through the gateway for N minutes (10; `--quick`, a smoke

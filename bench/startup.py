@@ -1,6 +1,6 @@
 """How long does `strangler up` take until the whole system is healthy, and what does it hold?
 
-    uv run --frozen python bench/startup.py [--runs N] [--quick] [--baseline PATH]
+    .venv/bin/python bench/startup.py [--runs N] [--quick] [--baseline PATH]
     make bench-startup BENCH_STARTUP_ARGS="--quick"
 
 Each run starts `strangler up` on free 127.0.0.1 ports with a new, empty state folder (so
