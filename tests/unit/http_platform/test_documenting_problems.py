@@ -79,6 +79,8 @@ def test_every_operation_documents_what_any_request_can_be_answered(
         ("monolith", "POST /api/users/me/password", {"204", "401", "403"}),
         ("monolith", "POST /api/billing/invoices/{invoice_id}/pay", {"201", "402", "409", "504"}),
         ("billing", "POST /api/billing/invoices/{invoice_id}/refund", {"201", "404", "409"}),
+        ("billing", "GET /internal/billing/sync", {"200", "404"}),
+        ("monolith", "GET /internal/billing/sync", {"200", "404"}),
         ("payment-simulator", "POST /v1/charges", {"201", "400", "402", "409", "422", "504"}),
     ],
 )

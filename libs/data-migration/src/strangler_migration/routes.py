@@ -16,6 +16,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from http_platform import Problem
+from http_platform.openapi import problem_responses
 from pydantic import BaseModel
 
 from strangler_migration.applying import ChangeRefused, MissingRecord
@@ -83,7 +84,8 @@ def records_router(
         """How many records of each entity this side holds."""
         return EntityCounts(counts=await source.counts())
 
-    @router.get("/sync")
+    # 404 (sync-not-running) when this process does not sync: documented, as it is answered.
+    @router.get("/sync", responses=problem_responses(404))
     async def sync_status(consumer: Sync) -> SyncStatus:
         """How the other side's changes are being applied here: events, lag, the last one."""
         if consumer is None:
