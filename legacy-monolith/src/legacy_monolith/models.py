@@ -180,8 +180,10 @@ class NotificationPreferences(SyncedRecord, Base):
 
 class AccountClosure(Base):
     """A user's request to close their account, and what billing and notifications answered:
-    the accounts side of the closure choreography (``account_closure``). Kept after the
-    account is erased (no foreign key to ``users``), so a closure is never started twice."""
+    the accounts side of the closure choreography (``account_closure``, on
+    ``strangler_closures``, whose ``account_closures_table`` has these columns). Kept after
+    the account is erased (no foreign key to ``users``), so a closure is never started twice;
+    ``attempt`` counts the requests to billing (a paused closure resumed asks again)."""
 
     __tablename__ = "account_closures"
 
@@ -193,6 +195,7 @@ class AccountClosure(Base):
     refunded_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     declined_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

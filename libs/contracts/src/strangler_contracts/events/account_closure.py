@@ -57,6 +57,12 @@ class AccountClosureRequested(IntegrationEvent):
     email: str = Field(description="The account's address when it asked; erased everywhere after.")
     display_name: str
     requested_at: datetime
+    attempt: int = Field(
+        default=1,
+        ge=1,
+        description="1 for the request; counted up each time the user resumes a closure a "
+        "declined refund paused, so billing settles again (a new refund under a new key).",
+    )
 
 
 class BillingClosedForAccount(IntegrationEvent):
