@@ -7,7 +7,8 @@
   exactly as every other side does (``strangler_tokens``): auth's own tokens against the key
   set it publishes, the monolith's HS256 tokens with its secret while the bridge lasts; and
   the data migration's pieces (``AccountMigration``: auth's account records, the backfill
-  from the monolith's export, the sync of the monolith's account changes).
+  from the monolith's export, the sync of the monolith's account changes), and the accounts
+  side of closing an account (``strangler_closures.AccountsSide``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Final
 import httpx
 from http_platform.operator import operator_headers
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strangler_closures import AccountsSide
 from strangler_contracts.user_records import USER_RECORDS
 from strangler_eventing import BrokerConfig
 from strangler_migration import (
@@ -33,6 +35,7 @@ from strangler_migration import (
 from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
 from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
+from auth_service.adapters.closures import accounts_side
 from auth_service.adapters.orm import checkpoints, inbox, start_mappers
 from auth_service.adapters.passwords import PasswordHashes
 from auth_service.adapters.records import BINDINGS
@@ -211,6 +214,8 @@ class AuthProcess:
     keyring: SigningKeyring
     verifier: TokenVerifier
     migration: AccountMigration
+    closures: AccountsSide
+    """The accounts side of closing an account (``entrypoints/closure.py``)."""
     _jwks_client: httpx.AsyncClient
 
     async def aclose(self) -> None:
@@ -242,5 +247,6 @@ def bootstrap_process(
         keyring=service.keyring,
         verifier=token_verifier(settings, jwks_client),
         migration=account_migration(settings, engine, sessions, legacy_export),
+        closures=accounts_side(clock),
         _jwks_client=jwks_client,
     )

@@ -95,3 +95,9 @@ class AuthSettings(ServiceSettings):
         "turns it on.",
     )
     legacy_sync_group: str = "auth.legacy-sync"
+    account_closure_enabled: bool = Field(
+        default=False,
+        description="Follow account closures from this process: apply billing's and "
+        "notifications' answers, then erase the account; `strangler up` turns it on.",
+    )
+    account_closure_group: str = "auth.account-closure"

@@ -8,9 +8,11 @@ change, a hash upgraded at login, a new name — and none has to remember to. Ea
 publishes the public event others react to (``UserRegistered``, ``PasswordChanged``,
 ``UserProfileChanged``; a rehash has none: it is the same password) and
 ``UserAccountChanged``, the whole record for the monolith's copy, after the flush has
-counted the record's version. Changes the sync copies from the monolith are written below
-the domain with plain SQL: they are not ``User`` objects of a session, so nothing here
-publishes them again.
+counted the record's version. An erase (a closed account: its address is replaced, which
+nothing else changes) publishes as the monolith's does, a ``profile-changed`` with the
+placeholders, never as a password change: nobody is to be mailed. Changes the sync copies
+from the monolith are written below the domain with plain SQL: they are not ``User``
+objects of a session, so nothing here publishes them again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from auth_service.adapters.orm import outbox
 from auth_service.domain.records import AUTH
 from auth_service.domain.users import User
 
-__all__ = ["SOURCE", "record_account_changes", "watch_account_changes"]
+__all__ = ["SOURCE", "record_account_changes", "record_event", "watch_account_changes"]
 
 SOURCE: Final = f"/{AUTH}"
 _OUTBOX: Final = Outbox(outbox, SOURCE)
@@ -48,6 +50,8 @@ def _changed(user: User, attribute: str) -> bool:
 def _changes_of(user: User, new: bool) -> list[AccountChange]:
     if new:
         return ["registered"]
+    if _changed(user, "email"):  # erased: the account was closed
+        return ["profile-changed"]
     changes: list[AccountChange] = []
     if _changed(user, "password_changed_at"):
         changes.append("password-changed")
@@ -110,7 +114,8 @@ def _note(session: Session, _context: Any, _instances: Any) -> None:
 
 def watch_account_changes(session: AsyncSession) -> None:
     """Note, at every flush of ``session``, the users it writes (``record_account_changes``)."""
-    event.listen(session.sync_session, "before_flush", _note)
+    if not event.contains(session.sync_session, "before_flush", _note):
+        event.listen(session.sync_session, "before_flush", _note)
 
 
 async def record_account_changes(session: AsyncSession) -> None:
@@ -126,3 +131,8 @@ async def record_account_changes(session: AsyncSession) -> None:
             if public is not None:
                 await _OUTBOX.record(session, public)
         await _OUTBOX.record(session, _account(user, changes[-1]))
+
+
+async def record_event(session: AsyncSession, event: IntegrationEvent) -> None:
+    """Record ``event`` in auth's outbox, in the session's transaction."""
+    await _OUTBOX.record(session, event)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, event, inspect
 from sqlalchemy.orm import object_session, registry
+from strangler_closures import account_closures_table
 from strangler_eventing import inbox_table, outbox_table
 from strangler_migration import checkpoint_table
 from strangler_persistence import UTCDateTime
@@ -28,6 +29,7 @@ from auth_service.domain.throttling import LoginThrottle
 from auth_service.domain.users import User
 
 __all__ = [
+    "account_closures",
     "checkpoints",
     "inbox",
     "login_throttles",
@@ -105,6 +107,8 @@ inbox = inbox_table(metadata)
 """The events the sync of the monolith's account changes has applied."""
 checkpoints = checkpoint_table(metadata)
 """How far the backfill from the monolith's export got."""
+account_closures = account_closures_table(metadata)
+"""The accounts side of closing an account (``strangler_closures``): one closure per user."""
 
 
 def _made_here(_mapper: Any, _connection: Any, user: User) -> None:

@@ -8,7 +8,9 @@ Rules:
 - ``password_changed_at`` moves on every password change (not on a hash upgrade, which
   keeps the password): a token issued before it is refused;
 - a hash in an older scheme is replaced by the current scheme's hash of the same password on
-  the next successful login; it is the same password, so no token is revoked.
+  the next successful login; it is the same password, so no token is revoked;
+- a closed account is erased, not deleted: its address, name and password hash become
+  placeholders (the same on every side) and every token issued before is refused.
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ class User(Record):
         if name != self.name:
             self.name = name
             self.updated_at = now
+
+    def erase(self, *, email: str, name: str, password_hash: str, now: datetime) -> None:
+        """Closed: the address (also its key), the name and the password hash replaced by
+        placeholders; every token issued before ``now`` stops counting."""
+        self.email = self.email_key = email
+        self.name = name
+        self.password_hash = password_hash
+        self.password_changed_at = now
+        self.updated_at = now
 
     def accepts_token_issued_at(self, issued_at: datetime) -> bool:
         """The monolith's rule: a token issued before the last password change is refused."""

@@ -1,7 +1,8 @@
 """The HTTP process: ``create_app`` builds the app; its lifespan builds the process's root
 (``bootstrap.bootstrap_process``) and runs the background loops under one supervisor: the
 data migration's (``entrypoints/migration.py``) and the housekeeping that drops expired
-refresh tokens and ended login counts. The first signing keys are made by ``prepare`` (or by
+refresh tokens and ended login counts, and the accounts side of closing an account
+(``entrypoints/closure.py``). The first signing keys are made by ``prepare`` (or by
 the first request that needs one)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from strangler_persistence import utcnow
 
 from auth_service.bootstrap import SERVICE_NAME, AuthProcess, bootstrap_process
+from auth_service.entrypoints.closure import closure_loops, closure_router
 from auth_service.entrypoints.keys import internal_keys_router, jwks_router
 from auth_service.entrypoints.migration import migration_loops, migration_routers
 from auth_service.entrypoints.problems import install_auth_problems
@@ -34,7 +36,7 @@ def _loops(process: AuthProcess) -> Mapping[str, Loop]:
             if await stopped_within(stop, process.settings.housekeeping_seconds):
                 return
 
-    return {**migration_loops(process), "housekeeping": housekeeping}
+    return {**migration_loops(process), **closure_loops(process), "housekeeping": housekeeping}
 
 
 def create_app(
@@ -67,6 +69,7 @@ def create_app(
     )
     install_auth_problems(app)
     app.include_router(router)
+    app.include_router(closure_router)
     app.include_router(jwks_router)
     app.include_internal(internal_keys_router(lambda: app.root.keyring))
     for internal in migration_routers(lambda: app.root):
