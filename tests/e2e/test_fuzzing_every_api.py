@@ -4,22 +4,40 @@ documented) fails CI here.
 
 Only schemathesis's coverage phase runs: its cases are derived from the documents, not
 drawn at random (boundaries, wrong types, missing and extra fields, NUL and control
-characters), so the run is the same every time and takes about a minute on one core."""
+characters), so the run is the same every time and takes about a minute on one core.
+
+Each API's count of generated cases is recorded: as the test's ``schemathesis_cases``
+property (in a JUnit report) and in ``.strangler/fuzz/cases.json`` (``STRANGLER_FUZZ_CASES``),
+one entry per API, so a run's counts can be quoted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fuzz.apis import FuzzTarget, run_schemathesis, signed_in_token, targets
+from tests.fuzz.apis import (
+    FuzzTarget,
+    cases_generated,
+    record_cases,
+    run_schemathesis,
+    signed_in_token,
+    targets,
+)
 from tests.support.running_system import RunningSystem, start_system, stop_system
 
 MAX_EXAMPLES = 1
 SEED = 20261206
 PHASES = "coverage"
 TIMEOUT_SECONDS = 240
+CASES_FILE = Path(
+    os.environ.get(
+        "STRANGLER_FUZZ_CASES",
+        Path(__file__).resolve().parents[2] / ".strangler" / "fuzz" / "cases.json",
+    )
+)
 APIS = [
     "monolith",
     "billing",
@@ -53,7 +71,10 @@ def fuzz_targets(fuzzed_system: RunningSystem) -> dict[str, FuzzTarget]:
 
 @pytest.mark.parametrize("api", APIS)
 def test_fuzzing_finds_no_server_error_and_nothing_undocumented(
-    fuzz_targets: dict[str, FuzzTarget], tmp_path: Path, api: str
+    fuzz_targets: dict[str, FuzzTarget],
+    tmp_path: Path,
+    api: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     result = run_schemathesis(
         fuzz_targets[api],
@@ -65,4 +86,8 @@ def test_fuzzing_finds_no_server_error_and_nothing_undocumented(
     )
 
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
-    assert "generated" in result.stdout
+    cases = cases_generated(result.stdout)
+    record_property("schemathesis_cases", cases)
+    record_cases(CASES_FILE, api, cases)
+    print(f"{api}: {cases} cases")
+    assert cases > 0, result.stdout[-5000:]

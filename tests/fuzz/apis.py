@@ -7,6 +7,8 @@ the monolith does, and never with a status or body the document does not list.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import uuid
@@ -17,7 +19,19 @@ import httpx
 
 from tests.support.running_system import RunningSystem
 
-__all__ = ["CHECKS", "FuzzTarget", "run_schemathesis", "signed_in_token", "targets"]
+__all__ = [
+    "CHECKS",
+    "FuzzTarget",
+    "cases_generated",
+    "record_cases",
+    "run_schemathesis",
+    "signed_in_token",
+    "targets",
+]
+
+# Schemathesis's summary: "Test cases:" then "  1234 generated, 1234 passed".
+GENERATED = re.compile(r"^Test cases:\s*\n\s*(\d+) generated", re.MULTILINE)
+NONE_GENERATED = "No test cases were generated"
 
 CHECKS = (
     "not_a_server_error",
@@ -202,3 +216,24 @@ def run_schemathesis(
     return subprocess.run(
         command, capture_output=True, text=True, timeout=timeout_seconds, check=False
     )
+
+
+def cases_generated(output: str) -> int:
+    """How many cases schemathesis generated (and sent), from its summary; 0 if none were.
+
+    Raises ``ValueError`` when the output has no summary (the run did not get that far)."""
+    found = GENERATED.search(output)
+    if found is not None:
+        return int(found.group(1))
+    if NONE_GENERATED in output:
+        return 0
+    raise ValueError("schemathesis printed no summary of its test cases")
+
+
+def record_cases(path: Path, api: str, cases: int) -> dict[str, int]:
+    """Add ``api``'s case count to the JSON object at ``path`` (one run's counts, per API)."""
+    counts: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+    counts[api] = cases
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(counts.items())), indent=2) + "\n")
+    return counts

@@ -3,22 +3,20 @@
     uv run --frozen python -m tests.fuzz.run [--only API] [--max-examples N] [--output FILE]
 
 Checks: no 5xx, every status and content type documented, every body as documented. Exits 1
-if any API fails; the full schemathesis output of each goes to ``--output`` (and stdout).
+if any API fails; the full schemathesis output of each goes to ``--output`` (and stdout), and
+the end is a table of the cases schemathesis generated per API.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.fuzz.apis import run_schemathesis, signed_in_token, targets
+from tests.fuzz.apis import cases_generated, run_schemathesis, signed_in_token, targets
 from tests.support.running_system import start_system, stop_system
-
-CASES = re.compile(r"(\d+) generated")
 
 
 def main() -> int:
@@ -41,6 +39,7 @@ def main() -> int:
 
     system = start_system(work / "state")
     failed: list[str] = []
+    cases: dict[str, int | None] = {}
     try:
         token = signed_in_token(system)
         for target in targets(system, token):
@@ -57,11 +56,23 @@ def main() -> int:
             )
             say(result.stdout + result.stderr)
             took = time.monotonic() - started
-            say(f"----- {target.name}: exit {result.returncode} in {took:.0f} s")
+            try:
+                cases[target.name] = cases_generated(result.stdout)
+            except ValueError:
+                cases[target.name] = None
+            generated = cases[target.name]
+            say(
+                f"----- {target.name}: exit {result.returncode}, "
+                f"{'no summary' if generated is None else generated} cases in {took:.0f} s"
+            )
             if result.returncode != 0:
                 failed.append(target.name)
     finally:
         stop_system(system)
+    say("\nCases generated per API:")
+    for name, generated in cases.items():
+        say(f"  {name:<24} {'no summary' if generated is None else generated:>6}")
+    say(f"  {'total':<24} {sum(n or 0 for n in cases.values()):>6}")
     say(f"\nfailed: {', '.join(failed) or 'none'}")
     if args.output is not None:
         args.output.write_text("\n".join(lines) + "\n")
