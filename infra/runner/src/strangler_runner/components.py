@@ -265,6 +265,7 @@ def system_components(
                 "AUTH_OUTBOX_RELAY_ENABLED": "true",
                 "AUTH_MONOLITH_URL": monolith,
                 "AUTH_LEGACY_SYNC_ENABLED": "true",
+                "AUTH_ACCOUNT_CLOSURE_ENABLED": "true",
             },
             needs=("broker",),
             talks_to=("legacy-monolith",),

@@ -3,8 +3,9 @@ in ``account_closures``, events through the monolith's outbox, and the erase of 
 
 The account is erased once, in the transaction that records ``AccountClosed``: its address
 and name are replaced by placeholders, its password by a hash that verifies nothing, and
-``password_changed_at`` moves to now, so every token issued before is refused; the
-monolith's copies of the user's mails and mail preferences go too. The row itself stays:
+``password_changed_at`` moves to now, so every token issued before is refused. The
+monolith's copies of the user's mails and mail preferences go when notifications says it
+erased its own, whoever started the closure (the monolith or auth). The row itself stays:
 billing's history refers to it. The changed record is published as every change of it is
 (``UserAccountChanged``), so the two-way sync erases the account at auth too.
 """
@@ -31,8 +32,17 @@ from legacy_monolith.models import AccountClosure, Notification, NotificationPre
 __all__ = ["ACCOUNTS_SIDE", "closure_of", "request_closure", "resume_closure"]
 
 
+async def _forget_mails(session: AsyncSession, user_id: str) -> None:
+    """The monolith's copies of the user's mails and mail preferences, deleted once
+    notifications erased its own — whichever side plays the accounts part of the closure."""
+    await session.execute(delete(Notification).where(Notification.user_id == user_id))
+    await session.execute(
+        delete(NotificationPreferences).where(NotificationPreferences.user_id == user_id)
+    )
+
+
 async def _erase(session: AsyncSession, user_id: str, now: datetime) -> None:
-    """The credentials and the profile, replaced; the monolith's copies of mails, deleted."""
+    """The credentials and the profile, replaced."""
     user = await session.get(User, user_id)
     if user is None:
         return
@@ -41,10 +51,6 @@ async def _erase(session: AsyncSession, user_id: str, now: datetime) -> None:
     user.name = ERASED_NAME
     user.password_hash = ERASED_PASSWORD_HASH
     user.password_changed_at = now
-    await session.execute(delete(Notification).where(Notification.user_id == user.id))
-    await session.execute(
-        delete(NotificationPreferences).where(NotificationPreferences.user_id == user.id)
-    )
     await session.flush()  # counts the record's version
     await events.record(session, events.user_profile_changed(user, now))
     await events.record(session, events.account_changed(user, "profile-changed"))
@@ -55,6 +61,7 @@ ACCOUNTS_SIDE: Final = AccountsSide(
     record=events.record,
     erase=_erase,
     clock=utcnow,
+    forget=_forget_mails,
 )
 
 

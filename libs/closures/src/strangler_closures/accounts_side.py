@@ -64,6 +64,7 @@ __all__ = [
     "Closure",
     "ClosureStatus",
     "Eraser",
+    "Forgetter",
     "Recorder",
     "account_closures_table",
     "erased_email",
@@ -82,6 +83,10 @@ ANSWERS: Final = (BillingClosedForAccount, AccountClosureRefundDeclined, Farewel
 
 Recorder = Callable[[AsyncSession, IntegrationEvent], Awaitable[None]]
 """Records an event in the side's outbox, in the session's transaction."""
+Forgetter = Callable[[AsyncSession, str], Awaitable[None]]
+"""Forgets, in the session's transaction, a side's copies of what notifications held about
+a user id, once notifications erased it (``FarewellSentAndDataErased``), whoever started the
+closure: the monolith keeps copies of the mails while mail moves."""
 Eraser = Callable[[AsyncSession, str, datetime], Awaitable[None]]
 """Erases the account of a user id at an instant, in the session's transaction: the address
 becomes ``erased_email(user id)``, the name ``ERASED_NAME``, the password hash
@@ -190,6 +195,7 @@ class AccountsSide:
     record: Recorder
     erase: Eraser
     clock: Callable[[], datetime] = utcnow
+    forget: Forgetter | None = None
 
     async def closure_of(self, session: AsyncSession, user_id: str) -> Closure | None:
         row = (
@@ -201,7 +207,8 @@ class AccountsSide:
         self, session: AsyncSession, *, user_id: str, email: str, display_name: str
     ) -> Closure:
         """Start closing the account of ``user_id``, once: asking again, or at the same time,
-        answers the closure under way."""
+        answers the closure under way. The first write of the session's transaction: a
+        request that loses the race rolls it back."""
         existing = await self.closure_of(session, user_id)
         if existing is not None:
             return existing
@@ -221,9 +228,9 @@ class AccountsSide:
             closed_at=None,
         )
         try:
-            async with session.begin_nested():
-                await session.execute(insert(self.table).values(dataclasses.asdict(closure)))
+            await session.execute(insert(self.table).values(dataclasses.asdict(closure)))
         except IntegrityError:  # a concurrent request started it first
+            await session.rollback()  # nothing else written yet (a savepoint: not on SQLite)
             started = await self.closure_of(session, user_id)
             if started is None:
                 raise
@@ -261,9 +268,11 @@ class AccountsSide:
         self, session: AsyncSession, event: IntegrationEvent, envelope: CloudEvent
     ) -> None:
         """A participant's answer, in the consumer's transaction; answers about closures this
-        side did not start are not its to follow."""
+        side did not start are not its to follow (but for ``forget``)."""
         if not isinstance(event, ANSWERS):
             return
+        if isinstance(event, FarewellSentAndDataErased) and self.forget is not None:
+            await self.forget(session, event.user_id)
         row = (
             await session.execute(
                 select(self.table).where(self.table.c.id == event.closure_id).with_for_update()
