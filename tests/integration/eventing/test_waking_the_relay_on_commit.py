@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import MetaData, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_eventing import Outbox, OutboxRelay, RelaySettings, create_producer, outbox_table
+from strangler_eventing.commit_signal import notifications_requested
 from strangler_persistence import create_engine, create_session_factory
 
 from tests.integration.eventing.conftest import EventingDatabase, EventPath, user_registered
@@ -57,6 +58,30 @@ async def test_a_commit_by_another_writer_wakes_a_listening_relay_on_postgresql(
 
     await event_path.until(published, "the committed event is published without a poll")
     assert rolled_back.id not in await database.outbox_rows()
+
+
+async def test_while_its_own_relay_leads_the_outbox_a_commit_does_not_notify_on_postgresql(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    relay, running = event_path.start_relay(database, HARDLY_POLLING)
+
+    async def idle_and_listening() -> bool:
+        return relay.commit_signal.listening and relay.commit_signal.idle_waits > 0
+
+    await event_path.until(idle_and_listening, "the relay leads, LISTENs and has gone idle")
+    table, engine = database.outbox_table, database.engine
+    before = notifications_requested(table, engine)
+    [recorded] = await database.record(user_registered(database.new_aggregate_id()))
+
+    async def published() -> bool:
+        return (await database.outbox_rows()).get(recorded.id) is not None
+
+    await event_path.until(published, "the event is published, woken by the doorbell")
+    assert notifications_requested(table, engine) == before  # the relay here leads: no NOTIFY
+
+    await running.stop()  # no relay of this process leads any more: relays elsewhere must hear
+    await database.record(user_registered(database.new_aggregate_id()))
+    assert notifications_requested(table, engine) == before + 1
 
 
 async def test_on_sqlite_a_commit_in_the_relays_own_process_wakes_it(

@@ -8,13 +8,14 @@ If the transaction rolls back, the event never existed. Once it commits, the rel
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Index,
+    Insert,
     Integer,
     MetaData,
     String,
@@ -68,6 +69,12 @@ class Outbox:
 
     table: Table
     source: str
+    _insert: Insert = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once: a statement made per event would cost its construction and cache
+        # key in every writer's transaction.
+        object.__setattr__(self, "_insert", insert(self.table))
 
     async def record(
         self,
@@ -87,16 +94,17 @@ class Outbox:
         )
         headers = {**current_trace_headers(), "ce_type": cloud_event.type}
         await session.execute(
-            insert(self.table).values(
-                event_id=cloud_event.id,
-                topic=event.topic,
-                key=cloud_event.subject,
-                event_type=cloud_event.type,
-                payload=cloud_event.model_dump_json(),
-                headers=json.dumps(headers, sort_keys=True),
-                created_at=cloud_event.time,
-                publish_attempts=0,
-            )
+            self._insert,
+            {
+                "event_id": cloud_event.id,
+                "topic": event.topic,
+                "key": cloud_event.subject,
+                "event_type": cloud_event.type,
+                "payload": cloud_event.model_dump_json(),
+                "headers": json.dumps(headers, sort_keys=True),
+                "created_at": cloud_event.time,
+                "publish_attempts": 0,
+            },
         )
         await announce_commit(session, self.table)
         return cloud_event

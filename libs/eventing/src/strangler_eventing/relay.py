@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strangler_contracts import ALL_TOPICS, TopicSpec
 from strangler_persistence import utcnow
 
-from strangler_eventing.commit_signal import CommitSignal
+from strangler_eventing.commit_signal import CommitSignal, lead
 from strangler_eventing.kafka import create_topics_through, stop_client
 from strangler_eventing.metrics import (
     BROKER_LOG_LOSSES,
@@ -111,6 +111,7 @@ class OutboxRelay:
         self._acknowledged_up_to: dict[TopicPartition, int] = {}
         self._offsets_went_back = False
         self._signal = CommitSignal(engine, table)
+        self._leads = False
 
     @property
     def commit_signal(self) -> CommitSignal:
@@ -127,6 +128,7 @@ class OutboxRelay:
         try:
             await self._run(stop)
         finally:
+            self._lead(False)
             await self._signal.close()
             if self._producer_started:
                 await stop_client(self.producer)
@@ -321,7 +323,18 @@ class OutboxRelay:
     async def _leading(self, connection: AsyncConnection) -> bool:
         if connection.dialect.name != "postgresql":
             return True
-        return bool(await connection.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id))))
+        leading = bool(
+            await connection.scalar(select(func.pg_try_advisory_xact_lock(self._lock_id)))
+        )
+        self._lead(leading)
+        return leading
+
+    def _lead(self, leading: bool) -> None:
+        """Tell this process's writers whether this relay publishes their outbox, so they
+        need not NOTIFY the relays of other processes (``commit_signal.lead``)."""
+        if leading != self._leads:
+            self._leads = leading
+            lead(self.table, self.engine.sync_engine, leading)
 
     async def _forget_old_published(self) -> None:
         horizon = utcnow() - self.settings.retention
