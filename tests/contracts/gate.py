@@ -33,6 +33,7 @@ PROVIDER_TESTS = {
     "legacy-monolith-events": "providers/test_legacy_monolith_events.py",
     "gateway-admin": "providers/test_gateway_admin.py",
     "auth-events": "providers/test_auth_events.py",
+    "billing": "providers/test_billing.py",
 }
 
 

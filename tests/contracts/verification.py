@@ -13,9 +13,11 @@ import os
 import re
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -95,16 +97,24 @@ def provider_process(
         process.stop()
 
 
+# A provider state's setup may answer values the pact's requests use (Pact's provider-state
+# injected values, ``generate.provider_state("${name}")``): the id of what it created.
+StateSetup = Callable[[], Mapping[str, object] | None]
+
+
 def verify(
     provider: str,
     url: str | None,
     *,
-    states: dict[str, Callable[..., None]] | None = None,
+    states: Mapping[str, StateSetup] | None = None,
     messages: dict[str, Callable[..., Message] | Message | bytes] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Verification:
     """Every pact naming ``provider`` replayed against ``url`` (HTTP), or against ``messages``
-    (a producer function per message description); ``headers`` replace the pact's own."""
+    (a producer function per message description); ``headers`` replace the pact's own.
+
+    ``states`` set each provider state up before an interaction given it; what a setup
+    returns is handed to the verifier for the values a request takes from its state."""
     pacts = pacts_for(provider)
     assert pacts, f"no pact names {provider!r} in {pact_dir()}: run the consumer tests first"
     verifier = Verifier(provider, host="127.0.0.1").set_error_on_empty_pact(enabled=True)
@@ -116,20 +126,19 @@ def verify(
     if headers:
         # Credentials of this run (an operator token) in place of the pact's examples.
         verifier.add_custom_headers(headers)
-    if states:
-        verifier.state_handler(
-            {name: _ignoring_teardown(handler) for name, handler in states.items()},
-            teardown=True,
-        )
     for pact in pacts:
         verifier.add_source(pact)
     interactions = sum(len(json.loads(p.read_text())["interactions"]) for p in pacts)
-    try:
-        verifier.verify()
-    except RuntimeError:
-        verification = Verification(provider, interactions, _broken(provider, verifier.results))
-    else:
-        verification = Verification(provider, interactions, [])
+    with _state_server(states or {}) as state_url:
+        if states:
+            verifier.state_handler(state_url, teardown=True, body=True)
+        try:
+            verifier.verify()
+        except RuntimeError:
+            broken = _broken(provider, verifier.results)
+            verification = Verification(provider, interactions, broken)
+        else:
+            verification = Verification(provider, interactions, [])
     _record(verification)
     return verification
 
@@ -150,12 +159,47 @@ def _record(verification: Verification) -> None:
     )
 
 
-def _ignoring_teardown(handler: Callable[..., None]) -> Callable[..., None]:
-    def on_change(action: str, parameters: dict[str, Any] | None = None) -> None:
-        if action == "setup":
-            handler()
+@contextmanager
+def _state_server(states: Mapping[str, StateSetup]) -> Iterator[str]:
+    """The verifier's state-change URL: ``{"state", "action", "params"}`` POSTed before
+    (setup) and after (teardown, ignored) each interaction; a setup answers, as JSON, the
+    values its state provides. A state nobody set up, or a setup that raised, is a 500,
+    which fails the interaction."""
 
-    return on_change
+    class StateChange(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            change = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            values: Mapping[str, object] | None = {}
+            if change.get("action") == "setup" and change.get("state"):
+                setup = states.get(change["state"])
+                try:
+                    if setup is None:
+                        raise LookupError(f"no setup for the provider state {change['state']!r}")
+                    values = setup()
+                except Exception as failed:  # reported to the verifier, which fails the case
+                    self._answer(500, {"error": f"{type(failed).__name__}: {failed}"})
+                    return
+            self._answer(200, dict(values or {}))
+
+        def _answer(self, status: int, body: Mapping[str, object]) -> None:
+            encoded = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(encoded)))
+            self.end_headers()
+            self.wfile.write(encoded)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StateChange)
+    thread = threading.Thread(target=server.serve_forever, name="pact-states", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/pact/states"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _broken(provider: str, results: dict[str, Any]) -> list[Broken]:

@@ -1,0 +1,96 @@
+"""Billing honours every pact that names it: the ``strangler`` command's (its sagas and its
+data-migration endpoints) and the gateway's (the checkout it routes to billing).
+
+The provider is the real ``billing-service`` process on SQLite, with its background work
+off: no broker (relay, registrations, legacy sync), and sagas recorded but not driven, so a
+checkout stays where a customer's request left it — running, at its first step.
+
+Provider states go through billing's own code: the customer as billing's registration
+consumer adds one (its service layer, on the process's database), the checkout as a
+customer starts one (``POST /api/billing/checkout`` with a token the monolith's login
+issues). The checkout's id is answered to the verifier for the requests that name it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from billing_service.bootstrap import bootstrap
+from billing_service.domain.commands import AddCustomer
+from billing_service.settings import BillingSettings
+from legacy_monolith.security import TokenIssuer
+from strangler_persistence import create_engine, create_session_factory
+
+from tests.contracts.verification import provider_process, verify
+
+OPERATOR_TOKEN = "contract-operator-token-0123456789"
+JWT_SECRET = "contract-jwt-secret-0123456789abcdef"
+CUSTOMER_ID, EMAIL = "42", "ada@example.com"
+CHECKOUT_KEY = "contract-checkout-1"
+GOOD_CARD = "4242424242424242"
+
+
+def test_billing_honours_its_consumers(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
+    settings = {
+        "BILLING_DATABASE_URL": database_url,
+        "BILLING_JWT_SECRET": JWT_SECRET,
+        "BILLING_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "BILLING_OUTBOX_RELAY_ENABLED": "false",
+        "BILLING_REGISTRATIONS_ENABLED": "false",
+        "BILLING_LEGACY_SYNC_ENABLED": "false",
+        "BILLING_SAGAS_ENABLED": "false",
+    }
+    with provider_process(
+        "billing", "billing-service", settings, tmp_path, prepare=True
+    ) as billing:
+
+        def one_customer() -> None:
+            asyncio.run(_add_customer(database_url))
+
+        def a_checkout() -> dict[str, object]:
+            one_customer()
+            token = TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(CUSTOMER_ID, EMAIL)
+            # The same key each time: the second setup answers the same checkout.
+            started = httpx.post(
+                f"{billing.url}/api/billing/checkout",
+                json={"plan_id": "pro", "card_number": GOOD_CARD},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": CHECKOUT_KEY},
+                timeout=30,
+            )
+            assert started.status_code == 202, started.text
+            return {"checkout_id": started.json()["id"]}
+
+        verification = verify(
+            "billing",
+            billing.url,
+            states={
+                "one customer is known to billing": one_customer,
+                "a customer has started a checkout at billing": a_checkout,
+            },
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        )
+    assert verification.broken == [], verification.table()
+    assert verification.interactions >= 5
+
+
+async def _add_customer(database_url: str) -> None:
+    """The customer billing's registration consumer adds from a UserRegistered event, added
+    by the same service-layer call (which leaves a known customer as it is)."""
+    engine = create_engine(database_url)
+    billing = bootstrap(
+        BillingSettings(
+            jwt_secret=JWT_SECRET, operator_token=OPERATOR_TOKEN, database_url=database_url
+        ),
+        create_session_factory(engine),
+    )
+    try:
+        await billing.add_customer(
+            AddCustomer(CUSTOMER_ID, EMAIL, "Ada", datetime.now(UTC), "legacy-monolith")
+        )
+    finally:
+        await billing.aclose()
+        await engine.dispose()
