@@ -6,7 +6,12 @@ sides accept it at login (``strangler_identity.PasswordHashing``), the data migr
 it to auth as it is, and auth replaces it with argon2id at the user's next login there.
 
 Idempotent: plans are upserted, users that already exist are left alone. Seeding writes rows
-directly and sends no e-mail.
+directly and sends no e-mail. Each demo user it creates is announced as a registration is —
+``UserRegistered`` and the whole record (``UserAccountChanged``) recorded in the outbox in
+the transaction that inserts the user, from the monolith, marked as mailed by it
+(``mail_sent_by="legacy"``: no welcome goes out) — so every service that keeps its own copy
+of the users (notifications' recipients, billing's customers, auth) knows them, and their
+later mails (a password change, a closure) go out wherever mail is sent from.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from strangler_identity import parse_email_address
 
+from legacy_monolith import events
 from legacy_monolith.billing.periods import next_period_end
 from legacy_monolith.database import SessionFactory, utcnow
 from legacy_monolith.models import Invoice, Payment, Plan, Subscription, User, new_id
@@ -115,6 +121,9 @@ async def seed(sessions: SessionFactory) -> tuple[int, int]:
             )
             session.add(user)
             await session.flush()
+            registered = events.user_registered(user)
+            await events.record(session, registered.model_copy(update={"mail_sent_by": "legacy"}))
+            await events.record(session, events.account_changed(user, "registered"))
             if demo.plan_id is None or demo.invoice_status is None:
                 continue
             plan = await session.get_one(Plan, demo.plan_id)

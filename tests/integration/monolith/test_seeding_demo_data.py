@@ -42,7 +42,7 @@ async def test_seeding_twice_changes_nothing_the_second_time(
         "refunds": 0,
         "notifications": 0,
         "notification_preferences": 0,
-        "outbox": 0,
+        "outbox": 8,  # each user's UserRegistered and UserAccountChanged, once
         "account_closures": 0,
         "processed_events": 0,
     }
