@@ -2,8 +2,11 @@
 embedded Kafka-protocol broker, and the real payment simulator (in-process).
 
 The server comes from ``STRANGLER_TEST_POSTGRES_URL`` (default: the local one). Every test
-gets databases of its own, created with a random name and dropped when it ends. The broker
-is one tansu process for the whole session, on a free port, with every contract topic.
+gets databases of its own, created with a random name and dropped when it ends; a database
+asked for with a migration is a copy of a template the session migrated once with that same
+function (``CREATE DATABASE ... TEMPLATE``: a fraction of a second, where running the
+migrations again takes one or more). The broker is one tansu process for the whole session,
+on a free port, with every contract topic.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import os
 import re
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -58,23 +62,86 @@ async def _on_server(statement: str) -> None:
         await connection.close()
 
 
+class _MigratedTemplates:
+    """One database per migration function, migrated once for the whole session; tests get
+    copies. Blocking: called in a thread (``asyncio.to_thread``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_migration: dict[Migrate, str] = {}
+
+    def template_for(self, name_prefix: str, migrate: Migrate) -> str:
+        with self._lock:
+            if migrate not in self._by_migration:
+                name = f"tpl_{name_prefix}_{uuid.uuid4().hex[:12]}"
+                asyncio.run(_on_server(f'CREATE DATABASE "{name}"'))
+                try:
+                    migrate(_async_url(name))
+                    # A copy needs its template free of connections; the migration's are
+                    # closed, this makes sure.
+                    asyncio.run(_on_server(_TERMINATE.format(name=name)))
+                except BaseException:
+                    asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    raise
+                self._by_migration[migrate] = name
+            return self._by_migration[migrate]
+
+    def drop_all(self) -> None:
+        for name in self._by_migration.values():
+            asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+_TERMINATE = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+)
+
+
+def _async_url(database: str) -> str:
+    url = make_url(_server_url(database)).set(drivername="postgresql+asyncpg")
+    return url.render_as_string(hide_password=False)
+
+
+def _reusable(migrate: Migrate) -> bool:
+    """A module-level function, the same object every test: its template can be shared.
+    A closure or lambda made per test would only ever serve one database."""
+    qualname = getattr(migrate, "__qualname__", "<unknown>")
+    return "<" not in qualname
+
+
+@pytest.fixture(scope="session")
+def migrated_templates() -> Iterator[_MigratedTemplates]:
+    templates = _MigratedTemplates()
+    yield templates
+    # A thread of its own: there may be an event loop running here, asyncio.run needs none.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(templates.drop_all).result()
+
+
 @pytest.fixture
-async def fresh_database() -> AsyncIterator[FreshDatabase]:
-    """A factory of new, empty databases, each dropped after the test.
+async def fresh_database(
+    migrated_templates: _MigratedTemplates,
+) -> AsyncIterator[FreshDatabase]:
+    """A factory of new databases, each dropped after the test.
 
     ``await fresh_database("monolith", migrate=upgrade_to_head)`` creates
-    ``monolith_<random>``, runs the blocking ``migrate`` on it in a thread, and answers its
-    ``postgresql+asyncpg://`` URL.
+    ``monolith_<random>`` migrated by the blocking ``migrate`` and answers its
+    ``postgresql+asyncpg://`` URL. The first such call in the session runs ``migrate`` on a
+    template database; this one and every later call with the same function get a copy of it.
     """
     created: list[str] = []
 
     async def create(name_prefix: str, migrate: Migrate | None = None) -> str:
         prefix = re.sub(r"[^a-z0-9_]", "_", name_prefix.lower())
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        if migrate is not None and _reusable(migrate):
+            template = await asyncio.to_thread(migrated_templates.template_for, prefix, migrate)
+            await _on_server(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            created.append(name)
+            return _async_url(name)
         await _on_server(f'CREATE DATABASE "{name}"')
         created.append(name)
-        url = make_url(_server_url(name)).set(drivername="postgresql+asyncpg")
-        rendered = url.render_as_string(hide_password=False)
+        rendered = _async_url(name)
         if migrate is not None:
             await asyncio.to_thread(migrate, rendered)
         return rendered
