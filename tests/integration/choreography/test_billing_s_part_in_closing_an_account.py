@@ -180,3 +180,76 @@ async def test_a_customer_without_a_subscription_is_closed_at_once_with_nothing_
     assert closed["closure_id"] == closure_id
     assert (closed["cancelled_subscription_id"], closed["refund_id"]) == (None, None)
     assert closed["refunded_cents"] == 0
+
+
+async def _ask_again(
+    producer: AIOKafkaProducer,
+    customer: Customer,
+    closure_id: str,
+    requested_at: datetime,
+    attempt: int,
+) -> None:
+    """What the accounts side publishes when the user resumes a paused closure."""
+    request = AccountClosureRequested(
+        closure_id=closure_id,
+        user_id=customer.id,
+        email=customer.email,
+        display_name="Closing",
+        requested_at=requested_at,
+        attempt=attempt,
+    )
+    await publish(producer, request, "/auth", closure_id)
+
+
+async def _of_types(
+    broker: EmbeddedBroker, customer: Customer, expected: int
+) -> list[dict[str, Any]]:
+    found = await events_about(
+        broker.bootstrap_servers, BILLING.name, customer.id, expected, WAIT_SECONDS
+    )
+    assert len(found) >= expected, [envelope["type"] for envelope, _ in found]
+    return [envelope for envelope, _ in found]
+
+
+async def test_a_resumed_closure_tries_the_declined_refund_again(
+    billing: tuple[FastAPI, httpx.AsyncClient],
+    broker: EmbeddedBroker,
+    producer: AIOKafkaProducer,
+) -> None:
+    app, client = billing
+    customer, invoice = await _paying_subscriber(app, client, REFUSES_REFUNDS)
+    closure_id, requested_at = f"closure-{uuid.uuid4()}", datetime.now(UTC)
+    await _ask_to_close(producer, customer, closure_id, requested_at)
+    await _of_types(broker, customer, 5)  # started, issued, paid, cancelled, declined
+
+    await _ask_again(producer, customer, closure_id, requested_at, attempt=2)
+    # the issuer of this card declines every refund: declined again, for the same amount
+    events = await _of_types(broker, customer, 6)
+
+    declines = [e["data"] for e in events if e["type"] == DECLINED]
+    assert len(declines) == 2
+    assert {d["invoice_id"] for d in declines} == {invoice["id"]}
+    assert declines[0]["amount_cents"] == declines[1]["amount_cents"] > 0
+    assert [e["type"] for e in events].count(CANCELLED) == 1
+
+
+async def test_a_closure_resumed_after_its_refund_went_through_refunds_nothing_twice(
+    billing: tuple[FastAPI, httpx.AsyncClient],
+    broker: EmbeddedBroker,
+    producer: AIOKafkaProducer,
+) -> None:
+    app, client = billing
+    customer, invoice = await _paying_subscriber(app, client, "4242424242424242")
+    closure_id, requested_at = f"closure-{uuid.uuid4()}", datetime.now(UTC)
+    await _ask_to_close(producer, customer, closure_id, requested_at)
+    await _of_types(broker, customer, 6)  # started, issued, paid, cancelled, refunded, closed
+
+    await _ask_again(producer, customer, closure_id, requested_at, attempt=2)
+    events = await _of_types(broker, customer, 7)
+
+    closings = [e["data"] for e in events if e["type"] == CLOSED]
+    assert len(closings) == 2
+    assert closings[0]["refund_id"] == closings[1]["refund_id"] is not None
+    assert [e["type"] for e in events].count(REFUNDED) == 1
+    refreshed = await client.get(f"/api/billing/invoices/{invoice['id']}", headers=customer.auth)
+    assert refreshed.json()["amount_refunded_cents"] == closings[0]["refunded_cents"]

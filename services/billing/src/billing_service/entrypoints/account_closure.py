@@ -2,8 +2,9 @@
 
 The handler joins the registrations consumer (``strangler.accounts``, billing's group): the
 request starts billing's closure saga (``service_layer/account_closure.py``) once per
-closure id, and the inbox marks the event processed. A redelivered request finds the saga
-already started; a crash between the two starts it again, which answers the same saga.
+closure id and attempt (a resumed closure asks again), and the inbox marks the event
+processed. A redelivered request finds the saga already started; a crash between the two
+starts it again, which answers the same saga.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def closure_requests(billing: Callable[[], Billing]) -> Handlers:
         session: AsyncSession, event: AccountClosureRequested, envelope: CloudEvent
     ) -> None:
         await billing().start_account_closure(
-            closure_id=event.closure_id, customer_id=event.user_id, requested_at=event.requested_at
+            closure_id=event.closure_id,
+            customer_id=event.user_id,
+            requested_at=event.requested_at,
+            attempt=event.attempt,
         )
 
     return {AccountClosureRequested: start_billing_part}

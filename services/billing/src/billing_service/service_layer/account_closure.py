@@ -14,6 +14,11 @@ billing process stopped half-way resumes it where it was::
      is left of the paid                             the closure)
      period when asked)
 
+A closure the user resumed after a declined refund (``AccountClosureRequested`` with
+``attempt`` 2 or more) is a saga of its own (key ``<closure id>/attempt-<n>``): it settles
+the subscription the first attempt cancelled, and refunds under a key of its own
+(``account-closure-<id>-<n>``), unless an earlier attempt's refund went through after all.
+
 Nothing here can be undone, and nothing has to: a closure only goes forward, so no step
 has a compensation. Each step is idempotent: the refund is computed once, from the moment
 the user asked (``requested_at``), not from when a retry runs; a cancelled subscription
@@ -101,6 +106,7 @@ class _Closure:
     closure_id: str
     customer_id: str
     requested_at: datetime
+    attempt: int = 1
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> _Closure:
@@ -108,24 +114,37 @@ class _Closure:
             closure_id=data["closure_id"],
             customer_id=data["customer_id"],
             requested_at=datetime.fromisoformat(data["requested_at"]),
+            attempt=int(data.get("attempt", 1)),
         )
 
     @property
     def refund_key(self) -> str:
-        return f"account-closure-{self.closure_id}"
+        return self.refund_key_of(self.attempt)
+
+    def refund_key_of(self, attempt: int) -> str:
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        return f"account-closure-{self.closure_id}{suffix}"
 
 
 async def start_account_closure(
-    sagas: SagaOrchestrator, *, closure_id: str, customer_id: str, requested_at: datetime
+    sagas: SagaOrchestrator,
+    *,
+    closure_id: str,
+    customer_id: str,
+    requested_at: datetime,
+    attempt: int = 1,
 ) -> Started:
-    """Start billing's part of closure ``closure_id``, once: a request heard again (a
-    redelivery, a replay after the broker lost its log) answers the part already started."""
+    """Start billing's part of closure ``closure_id`` (its ``attempt``), once: a request heard
+    again (a redelivery, a replay after the broker lost its log) answers the part already
+    started."""
     data = {
         "closure_id": closure_id,
         "customer_id": customer_id,
         "requested_at": requested_at.isoformat(),
+        "attempt": attempt,
     }
-    return await sagas.start(ACCOUNT_CLOSURE, data, idempotency_key=closure_id)
+    key = closure_id if attempt == 1 else f"{closure_id}/attempt-{attempt}"
+    return await sagas.start(ACCOUNT_CLOSURE, data, idempotency_key=key)
 
 
 Action = Callable[[Context], Awaitable[Mapping[str, Any] | None]]
@@ -162,6 +181,8 @@ class ClosureSteps:
         closure = _Closure.of(context.data)
         async with self._uows() as uow:
             subscription = await uow.subscriptions.active_for(closure.customer_id)
+            if subscription is None and closure.attempt > 1:
+                subscription = await _cancelled_for(uow, closure)
             if subscription is None:
                 return _nothing_to_settle()
             if subscription.status == "pending":
@@ -194,6 +215,12 @@ class ClosureSteps:
         closure, data = _Closure.of(context.data), context.data
         if not data["refund_cents"]:
             return {"refund_id": None, "refunded_cents": 0}
+        async with self._uows() as uow:  # a resumed closure: an earlier refund went through?
+            for earlier in range(1, closure.attempt):
+                key = closure.refund_key_of(earlier)
+                made = await uow.refunds.by_key(data["invoice_id"], key)
+                if made is not None:
+                    return {"refund_id": made.id, "refunded_cents": made.amount_cents}
         command = RefundInvoice(
             customer_id=closure.customer_id,
             invoice_id=data["invoice_id"],
@@ -236,6 +263,23 @@ class ClosureSteps:
                 closed_at=now,
             )
         await self._announcer.announce(event, correlation_id=closure.closure_id)
+
+
+async def _cancelled_for(uow: UnitOfWork, closure: _Closure) -> Subscription | None:
+    """The subscription an earlier attempt of ``closure`` cancelled (a resumed closure)."""
+    subscriptions, _ = await uow.subscriptions.of_customer(
+        closure.customer_id, _INVOICES_LOOKED_AT, 0
+    )
+    return next(
+        (
+            subscription
+            for subscription in subscriptions
+            if subscription.status == "cancelled"
+            and subscription.cancelled_at is not None
+            and subscription.cancelled_at >= closure.requested_at
+        ),
+        None,
+    )
 
 
 def _nothing_to_settle() -> dict[str, Any]:

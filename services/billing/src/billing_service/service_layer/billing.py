@@ -52,11 +52,15 @@ class Billing:
         return await checkout.checkout_of(customer_id, checkout_id, self.sagas)
 
     async def start_account_closure(
-        self, *, closure_id: str, customer_id: str, requested_at: datetime
+        self, *, closure_id: str, customer_id: str, requested_at: datetime, attempt: int = 1
     ) -> Started:
         """Billing's part of closing an account (``service_layer/account_closure.py``)."""
         return await account_closure.start_account_closure(
-            self.sagas, closure_id=closure_id, customer_id=customer_id, requested_at=requested_at
+            self.sagas,
+            closure_id=closure_id,
+            customer_id=customer_id,
+            requested_at=requested_at,
+            attempt=attempt,
         )
 
     async def add_customer(self, command: AddCustomer) -> None:
