@@ -11,11 +11,19 @@ from collections.abc import Iterator
 import pytest
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.service_layer.payment_provider import CardDeclined
-from pact import Pact, match
+from pact import Pact, generate, match
+from pact.match.matcher import GenericMatcher
 
 from tests.contracts.pacts import pact_dir
 
 PROBLEM = "application/problem+json"
+CHARGED = "a charge of 1999 USD succeeded on the card 4242424242424242"
+CHARGE_ID = "ch_1"
+
+
+def charge_id_of_the_state() -> GenericMatcher[str]:
+    """The id of the charge the provider state made (a provider-state injected value)."""
+    return GenericMatcher("type", CHARGE_ID, generator=generate.provider_state("${charge_id}"))
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +33,7 @@ def server() -> Iterator[str]:
     pact = Pact("billing", "payment-simulator").with_specification("V4")
     _approved(pact)
     _declined(pact)
+    _refunded(pact)
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -80,6 +89,21 @@ def _declined(pact: Pact) -> None:
     )
 
 
+def _refunded(pact: Pact) -> None:
+    (
+        pact.upon_receiving("a refund of a whole charge")
+        .given(CHARGED)
+        .with_request("POST", "/v1/refunds")
+        .with_header("Idempotency-Key", match.str("order-1-refund"))
+        .with_body(
+            {"charge_id": charge_id_of_the_state(), "amount": match.int(1999)},
+            content_type="application/json",
+        )
+        .will_respond_with(201)
+        .with_body({"id": match.str("re_1"), "amount": match.int(1999)}, "application/json")
+    )
+
+
 async def test_an_approved_card_is_charged(server: str) -> None:
     client = PaymentSimulatorClient(server, timeout_seconds=10)
     try:
@@ -109,3 +133,12 @@ async def test_a_declined_card_says_why(server: str) -> None:
     finally:
         await client.aclose()
     assert declined.value.code == "insufficient_funds"
+
+
+async def test_a_charge_is_refunded(server: str) -> None:
+    client = PaymentSimulatorClient(server, timeout_seconds=10)
+    try:
+        receipt = await client.refund(charge_id=CHARGE_ID, amount_cents=1999, key="order-1-refund")
+    finally:
+        await client.aclose()
+    assert receipt.amount_cents == 1999

@@ -5,6 +5,7 @@ relay puts it on the wire."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,11 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
     with provider_process("auth", "auth-service", settings, tmp_path, prepare=True) as auth:
 
         def a_registration(**_: Any) -> Message:
+            # A new user each time: billing's and notifications' pacts both ask for one.
+            email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
             httpx.post(
                 f"{auth.url}/api/users",
-                json={"email": "ada@example.com", "password": "a-long-password-1", "name": "Ada"},
+                json={"email": email, "password": "a-long-password-1", "name": "Ada"},
                 timeout=60,
             ).raise_for_status()
             return Message(

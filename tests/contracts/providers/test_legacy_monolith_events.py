@@ -1,11 +1,12 @@
 """The monolith's events honour every consumer's message pact: each message is produced by
-its real path — a request to the real monolith process, the domain change it makes, the
+its real path — requests to the real monolith process, the domain change they make, the
 outbox row committed with it — and handed over exactly as the relay puts it on the wire
 (the row's payload: the CloudEvent in JSON structured mode)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pact.types import Message
 from tests.contracts.verification import outbox_payload, provider_process, verify
 
 OPERATOR_TOKEN = "contract-operator-token-0123456789"
+PASSWORD = "a-long-password-1"
 
 
 def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
@@ -26,28 +28,63 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
         # The row stays in the outbox: the test reads what the relay would send.
         "MONOLITH_OUTBOX_RELAY_ENABLED": "false",
     }
-    with provider_process(
-        "legacy-monolith", "legacy-monolith", settings, tmp_path, prepare=True
-    ) as monolith:
+    with (
+        provider_process(
+            "legacy-monolith", "legacy-monolith", settings, tmp_path, prepare=True
+        ) as monolith,
+        httpx.Client(base_url=monolith.url, timeout=60) as client,
+    ):
 
-        def a_registration(**_: Any) -> Message:
-            httpx.post(
-                f"{monolith.url}/api/users",
-                json={"email": "ada@example.com", "password": "a-long-password-1", "name": "Ada"},
-                timeout=30,
+        def signed_in() -> dict[str, str]:
+            """A new user (each call: several pacts ask for a registration), signed in."""
+            email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
+            client.post(
+                "/api/users", json={"email": email, "password": PASSWORD, "name": "Ada"}
             ).raise_for_status()
-            event = outbox_payload(database, "dev.strangler-fig.accounts.user-registered.v1")
+            login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+            login.raise_for_status()
+            return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+        def newest(event_type: str) -> Message:
             return Message(
-                contents=json.dumps(event).encode(),
+                contents=json.dumps(outbox_payload(database, event_type)).encode(),
                 metadata=None,
                 content_type="application/json",
             )
 
+        def a_registration(**_: Any) -> Message:
+            signed_in()
+            return newest("dev.strangler-fig.accounts.user-registered.v1")
+
+        def a_password_change(**_: Any) -> Message:
+            changed = client.post(
+                "/api/users/me/password",
+                json={"current_password": PASSWORD, "new_password": "another-long-password-2"},
+                headers=signed_in(),
+            )
+            assert changed.status_code == 204, changed.text
+            return newest("dev.strangler-fig.accounts.password-changed.v1")
+
+        def a_subscription(**_: Any) -> Message:
+            subscribed = client.post(
+                "/api/billing/subscriptions", json={"plan_id": "pro"}, headers=signed_in()
+            )
+            assert subscribed.status_code == 201, subscribed.text
+            return newest("dev.strangler-fig.billing.invoice-issued.v1")
+
         verification = verify(
             "legacy-monolith-events",
             None,
-            messages={"a UserRegistered event": a_registration},
-            states={"a user registers at the monolith": lambda: None},
+            messages={
+                "a UserRegistered event": a_registration,
+                "a PasswordChanged event": a_password_change,
+                "an InvoiceIssued event": a_subscription,
+            },
+            states={
+                "a user registers at the monolith": lambda: None,
+                "a user changes their password at the monolith": lambda: None,
+                "a customer subscribes to a plan at the monolith": lambda: None,
+            },
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 1
+    assert verification.interactions >= 4

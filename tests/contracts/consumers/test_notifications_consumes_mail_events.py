@@ -1,0 +1,120 @@
+"""Notifications ← the events that send a mail, as its consumer reads them: a CloudEvent 1.0
+envelope (``CloudEvent`` forbids attributes it does not know), decoded by the contracts'
+registry, then ``mail_request_for`` picks the template and its values — the fields below are
+the ones the mail and the recipient book use.
+
+- ``UserRegistered`` (the welcome mail; the recipient's address and name), from the monolith
+  and from auth: verified by the producers' registration, as billing's pact is;
+- ``PasswordChanged`` (the password-changed mail), from the monolith: a password changed
+  through ``POST /api/users/me/password``;
+- ``InvoiceIssued`` (the invoice mail: amount, period), from the monolith: a subscription
+  through ``POST /api/billing/subscriptions``.
+
+Each producer verifies by its real path (tests/contracts/providers/test_*_events.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from notifications_service.service_layer.choreography import mail_request_for
+from pact import Pact, match
+from strangler_contracts import CloudEvent
+from strangler_contracts.registry import decode
+
+from tests.contracts.pacts import pact_dir
+
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+WHEN = "2026-01-01T00:00:00Z"
+
+
+def _envelope(source: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
+        "source": source,
+        "type": event_type,
+        "time": match.regex(WHEN, regex=RFC3339),
+        "subject": match.str("42"),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+USER_REGISTERED = (
+    "a UserRegistered event",
+    "dev.strangler-fig.accounts.user-registered.v1",
+    {
+        "user_id": match.str("42"),
+        "email": match.str("ada@example.com"),
+        "display_name": match.str("Ada"),
+        "registered_at": match.regex(WHEN, regex=RFC3339),
+    },
+    "welcome",
+)
+PASSWORD_CHANGED = (
+    "a PasswordChanged event",
+    "dev.strangler-fig.accounts.password-changed.v1",
+    {
+        "user_id": match.str("42"),
+        "changed_at": match.regex(WHEN, regex=RFC3339),
+        "origin": match.str("legacy-monolith"),
+    },
+    "password_changed",
+)
+INVOICE_ISSUED = (
+    "an InvoiceIssued event",
+    "dev.strangler-fig.billing.invoice-issued.v1",
+    {
+        "invoice_id": match.str("inv-1"),
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "amount_cents": match.int(2900),
+        "currency": match.str("EUR"),
+        "period_start": match.regex(WHEN, regex=RFC3339),
+        "period_end": match.regex("2026-02-01T00:00:00Z", regex=RFC3339),
+        "issued_at": match.regex(WHEN, regex=RFC3339),
+    },
+    "invoice_issued",
+)
+
+# producer, its source, and each event: (state, (description, type, data, mail template)).
+PRODUCERS = [
+    (
+        "legacy-monolith-events",
+        "/legacy-monolith",
+        [
+            ("a user registers at the monolith", USER_REGISTERED),
+            ("a user changes their password at the monolith", PASSWORD_CHANGED),
+            ("a customer subscribes to a plan at the monolith", INVOICE_ISSUED),
+        ],
+    ),
+    ("auth-events", "/auth", [("a user registers at auth", USER_REGISTERED)]),
+]
+
+
+@pytest.mark.parametrize(("producer", "source", "events"), PRODUCERS)
+def test_notifications_reads_each_event_into_its_mail(
+    producer: str, source: str, events: list[tuple[str, tuple[str, str, dict[str, Any], str]]]
+) -> None:
+    pact = Pact("notifications", producer).with_specification("V4")
+    for state, (description, event_type, data, _) in events:
+        (
+            pact.upon_receiving(description, "Async")
+            .given(state)
+            .with_body(_envelope(source, event_type, data), "application/json")
+        )
+    mails: list[str] = []
+
+    def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
+        # What the notifications consumer does with a record's value before it mails.
+        envelope = CloudEvent.model_validate_json(body or b"")
+        request = mail_request_for(decode(envelope))
+        assert request is not None, f"no mail for {envelope.type}"
+        assert request.user_id == "42"
+        mails.append(request.template)
+
+    pact.verify(notifications_reads, "Async")
+    pact.write_file(pact_dir(), overwrite=True)
+    assert sorted(mails) == sorted(template for _, (*_, template) in events)
