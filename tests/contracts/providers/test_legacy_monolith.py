@@ -1,5 +1,5 @@
-"""The monolith honours every pact that names it: billing's backfill (its export) and the
-``strangler`` command's (its data-migration counts)."""
+"""The monolith honours every pact that names it: the backfills of billing, auth and
+notifications (its exports) and the ``strangler`` command's (its data-migration counts)."""
 
 from __future__ import annotations
 
@@ -40,4 +40,4 @@ def test_the_monolith_honours_its_consumers(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 2
+    assert verification.interactions >= 4
