@@ -5,7 +5,8 @@ invalid data → dead letter at once, with the reason); then, in ONE database tr
 it if this group already processed its event id, else run the handler and record the event
 id. A handler that raises is retried with backoff; after ``max_attempts`` the message goes to
 the dead-letter topic with the error and its original headers, and the partition moves on.
-Offsets are committed by hand after the messages are processed, never before.
+Offsets are committed by hand after the messages are processed, never before: once per
+fetch, in one request for all of its partitions.
 
 Messages come in batches (what one fetch brought of a partition, up to ``max_batch``), and a
 batch is applied in ONE transaction: its inbox rows and every handler's effects commit
@@ -150,10 +151,15 @@ class IdempotentConsumer:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms)
+                offsets: dict[TopicPartition, int] = {}
                 for tp, messages in batches.items():
                     if not await self._take_all(tp, messages, stop):
-                        return  # stopping mid-retry: leave it for the next run
-                    await self._commit(consumer, {tp: self._committable(tp, messages[-1])})
+                        if offsets:  # what was applied before stopping mid-retry
+                            await self._commit(consumer, offsets)
+                        return  # the rest is left for the next run
+                    offsets[tp] = self._committable(tp, messages[-1])
+                if offsets:  # one request for every partition of the fetch
+                    await self._commit(consumer, offsets)
                 if not await self._retry_parked(stop):
                     return
                 await self._record_lag(consumer)

@@ -295,15 +295,13 @@ class OutboxRelay:
                 headers = [
                     (name, value.encode()) for name, value in json.loads(row.headers).items()
                 ]
-                future = await asyncio.wait_for(
-                    self.producer.send(
+                async with asyncio.timeout(self.settings.send_timeout_seconds):  # no task each
+                    future = await self.producer.send(
                         row.topic,
                         value=row.payload.encode(),
                         key=row.key.encode(),
                         headers=headers,
-                    ),
-                    self.settings.send_timeout_seconds,
-                )
+                    )
                 pending.append((row.position, future))
         except Exception as exc:
             error = exc
