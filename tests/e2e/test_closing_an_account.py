@@ -2,10 +2,13 @@
 and notifications that nobody orchestrates, followed with `strangler sagas`.
 
 The user closes the account through the gateway (``DELETE /api/users/me``: the monolith
-plays the accounts side until auth publishes events). Billing cancels the subscription and
+plays the accounts side while ``/api/users`` is on legacy, the auth service once it is on
+new; the erase reaches the other side through the accounts sync). Billing cancels the
+subscription and
 refunds the unused part of the period through the payment simulator; notifications mails
 the farewell, then erases what it holds; the monolith erases the credentials and the
-profile. A refund the card's issuer declines pauses the closure and tells the user; a
+profile. A refund the card's issuer declines pauses the closure and tells the user, who
+resumes it (billing tries the refund again; this card's issuer declines it again); a
 participant that is stopped shows the closure as stuck once its deadline has passed, and
 the closure completes when it is back.
 """
@@ -210,6 +213,64 @@ async def test_a_refund_the_issuer_declines_pauses_the_closure_and_tells_the_use
         "declined",
     )
     assert "declined" in closure["declined_reason"]
+
+    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as gateway:
+        resumed = await gateway.post("/api/users/me/closure/resume", headers=account.auth)
+        assert resumed.status_code == 202, resumed.text
+        assert (resumed.json()["id"], resumed.json()["attempt"]) == (closure_id, 2)
+
+        async def told_again() -> bool:
+            subjects = [mail["subject"] for mail in await _mails_to(system, account.email)]
+            return subjects.count("Closing your account is paused") == 2
+
+        await eventually(told_again, "billing tried again, and the user was told", WAIT_SECONDS)
+        again = (await gateway.get("/api/users/me/closure", headers=account.auth)).json()
+        assert (again["status"], again["billing"], again["attempt"]) == ("paused", "declined", 2)
+
+
+async def _monolith_login_is(system: RunningSystem, account: Account, status: int) -> bool:
+    """The monolith's copy of the account follows auth's (the accounts sync)."""
+    async with httpx.AsyncClient(base_url=system.monolith_url, timeout=30) as monolith:
+        answer = await monolith.post(
+            "/api/auth/login", json={"email": account.email, "password": PASSWORD}
+        )
+    return answer.status_code == status
+
+
+async def test_with_api_users_on_auth_auth_closes_the_account_and_the_monolith_follows(
+    system: RunningSystem,
+) -> None:
+    _ok(system.strangler("flags", "set", "users", "new", "--reason", "e2e: accounts at auth"))
+    _ok(system.strangler("flags", "set", "auth", "new", "--reason", "e2e: logins at auth"))
+    try:
+        async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as gateway:
+            account = await _signed_up(gateway, "ørjan")
+            await _subscribed(gateway, account, GOOD_CARD)
+            await eventually(
+                lambda: _monolith_login_is(system, account, 200),
+                "the monolith has the account",
+                WAIT_SECONDS,
+            )
+            closure_id = await _close(gateway, account)
+            await _stands(system, closure_id, "completed", EVERYONE_DONE)
+            me = await gateway.get("/api/users/me", headers=account.auth)
+    finally:
+        _ok(system.strangler("flags", "set", "auth", "legacy", "--reason", "e2e: back"))
+        _ok(system.strangler("flags", "set", "users", "legacy", "--reason", "e2e: back"))
+
+    assert me.status_code == 401  # auth erased it: its token is refused
+    assert not await _auth_login_is(system, account, 200)
+    await eventually(
+        lambda: _monolith_login_is(system, account, 401), "the monolith erased it too", WAIT_SECONDS
+    )
+    subjects = [mail["subject"] for mail in await _mails_to(system, account.email)]
+    assert "Your account is closed, Ørjan" in subjects
+
+    async def no_drift() -> bool:
+        verified = system.strangler("migrate", "auth", "verify")
+        return verified.returncode == 0 and "no drift" in verified.stdout
+
+    await eventually(no_drift, "strangler migrate auth verify: no drift", WAIT_SECONDS, every=2)
 
 
 async def test_a_participant_that_is_stopped_shows_the_closure_stuck_until_it_is_back(

@@ -1,5 +1,6 @@
 """The request script both account sides answer: registrations, logins, the current user,
-password changes, and every refusal on the way, in one sequence.
+password changes, closing an account (asked, asked again, followed, resumed when not
+paused), and every refusal on the way, in one sequence.
 
 Each side registers its own ``ada`` and ``bob``; their ids and access tokens are captured
 per side (``captures``) and sent by later steps (``{ada_token}``), so each side is asked about
@@ -129,8 +130,7 @@ READING = [
     Step("read-me-with-a-malformed-token", "GET", ME, headers={"Authorization": "Bearer x.y"}),
     Step("read-me-with-the-basic-scheme", "GET", ME, headers={"Authorization": "Basic YTpi"}),
     Step("read-a-path-accounts-do-not-have", "GET", USERS + "/nothing-here"),
-    # Not DELETE: that closes the account at the monolith (issue 14.5), which auth does not
-    # serve yet. A method neither side has is refused alike.
+    # A method neither side has is refused alike.
     Step("replace-me", "PUT", ME, headers=_as("ada_token")),
     Step("rename-ada", "PATCH", ME, json={"name": "Ada Lovelace"}, headers=_as("ada_token")),
     Step(
@@ -196,6 +196,26 @@ CHANGING_THE_PASSWORD = [
     ),
 ]
 
+CLOSURE = ME + "/closure"
+RESUME = CLOSURE + "/resume"
+
+CLOSING = [
+    Step("read-the-closure-before-asking", "GET", CLOSURE, headers=_as("bob_token")),
+    Step("resume-a-closure-never-asked", "POST", RESUME, headers=_as("bob_token")),
+    Step("close-without-a-token", "DELETE", ME),
+    Step("read-the-closure-without-a-token", "GET", CLOSURE),
+    Step(
+        "close-bob",
+        "DELETE",
+        ME,
+        headers=_as("bob_token"),
+        captures={"closure": "/id", "closure_requested_at": "/requested_at"},
+    ),
+    Step("close-bob-again", "DELETE", ME, headers=_as("bob_token")),
+    Step("read-bob-s-closure", "GET", CLOSURE, headers=_as("bob_token")),
+    Step("resume-a-closure-that-is-not-paused", "POST", RESUME, headers=_as("bob_token")),
+]
+
 ONLY_AUTH = [
     Step(
         "refresh-with-a-token-nobody-issued",
@@ -211,4 +231,11 @@ ONLY_AUTH = [
     ),
 ]
 
-AUTH_SCRIPT = [*REGISTERING, *LOGGING_IN, *READING, *CHANGING_THE_PASSWORD, *ONLY_AUTH]
+AUTH_SCRIPT = [
+    *REGISTERING,
+    *LOGGING_IN,
+    *READING,
+    *CHANGING_THE_PASSWORD,
+    *CLOSING,
+    *ONLY_AUTH,
+]
