@@ -85,6 +85,18 @@ def test_a_later_answer_replaces_an_earlier_one() -> None:
     assert states["accounts"] == "pending"
 
 
+def test_started_again_the_answers_before_count_no_more() -> None:
+    resumed = [_seen(REQUESTED, 0), _seen(DECLINED, 1), _seen(REQUESTED, 20)]
+
+    status, states = _states(resumed, at_seconds=21)
+    completed = _states([*resumed, _seen(BILLED, 22), _seen(ERASED, 23), _seen(CLOSED, 24)], 25)
+
+    assert status == "in_progress"  # a paused closure resumed: billing is asked again
+    assert states == {"billing": "pending", "notifications": "waiting", "accounts": "waiting"}
+    everyone = ("billing", "notifications", "accounts")
+    assert completed == ("completed", dict.fromkeys(everyone, "done"))
+
+
 def test_a_participant_silent_past_its_deadline_shows_as_stuck() -> None:
     events = [_seen(REQUESTED, 0), _seen(BILLED, 1)]
 

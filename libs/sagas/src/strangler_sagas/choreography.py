@@ -157,12 +157,15 @@ def reconstruct(
     """Where one choreography stands at ``now``, from its events (one correlation id);
     None until its starting event was seen."""
     ordered = sorted(events, key=lambda seen: (seen.occurred_at, seen.event_id))
-    start = next((seen for seen in ordered if seen.name == definition.started_by), None)
-    if start is None:
+    starts = [seen for seen in ordered if seen.name == definition.started_by]
+    if not starts:
         return None
+    start = starts[0]
+    # Started again (a paused closure resumed): the answers given before count no more.
+    current = [seen for seen in ordered if seen.occurred_at >= starts[-1].occurred_at]
     views: dict[str, ParticipantView] = {}
     for participant in definition.participants:
-        views[participant.name] = _participant(participant, ordered, start, views, now)
+        views[participant.name] = _participant(participant, current, starts[-1], views, now)
     finished = definition.finished_by is not None and any(
         seen.name == definition.finished_by for seen in ordered
     )
