@@ -1,4 +1,5 @@
-"""Auth's events honour every consumer's message pact, produced by their real path: a
+"""Auth's events honour every consumer's message pact (billing's and notifications'
+UserRegistered, the monolith's UserAccountChanged), produced by their real path: a
 registration at the real auth process, the outbox row committed with it, handed over as the
 relay puts it on the wire."""
 
@@ -15,6 +16,7 @@ from pact.types import Message
 from tests.contracts.verification import outbox_payload, provider_process, verify
 
 USER_REGISTERED = "dev.strangler-fig.accounts.user-registered.v1"
+USER_ACCOUNT_CHANGED = "dev.strangler-fig.accounts.user-account-changed.v1"
 
 
 def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
@@ -28,8 +30,8 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
     }
     with provider_process("auth", "auth-service", settings, tmp_path, prepare=True) as auth:
 
-        def a_registration(**_: Any) -> Message:
-            # A new user each time: billing's and notifications' pacts both ask for one.
+        def registered(event_type: str) -> Message:
+            # A new user each time: several consumers' pacts ask for a registration.
             email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
             httpx.post(
                 f"{auth.url}/api/users",
@@ -37,16 +39,25 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 timeout=60,
             ).raise_for_status()
             return Message(
-                contents=json.dumps(outbox_payload(database, USER_REGISTERED)).encode(),
+                contents=json.dumps(outbox_payload(database, event_type)).encode(),
                 metadata=None,
                 content_type="application/json",
             )
 
+        def a_registration(**_: Any) -> Message:
+            return registered(USER_REGISTERED)
+
+        def an_account_registered(**_: Any) -> Message:
+            return registered(USER_ACCOUNT_CHANGED)
+
         verification = verify(
             "auth-events",
             None,
-            messages={"a UserRegistered event": a_registration},
+            messages={
+                "a UserRegistered event": a_registration,
+                "a UserAccountChanged event": an_account_registered,
+            },
             states={"a user registers at auth": lambda: None},
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 1
+    assert verification.interactions >= 2

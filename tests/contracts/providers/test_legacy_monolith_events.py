@@ -56,6 +56,10 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
             signed_in()
             return newest("dev.strangler-fig.accounts.user-registered.v1")
 
+        def an_account_registered(**_: Any) -> Message:
+            signed_in()
+            return newest("dev.strangler-fig.accounts.user-account-changed.v1")
+
         def a_password_change(**_: Any) -> Message:
             changed = client.post(
                 "/api/users/me/password",
@@ -77,6 +81,7 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
             None,
             messages={
                 "a UserRegistered event": a_registration,
+                "a UserAccountChanged event": an_account_registered,
                 "a PasswordChanged event": a_password_change,
                 "an InvoiceIssued event": a_subscription,
             },
@@ -87,4 +92,4 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
             },
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 4
+    assert verification.interactions >= 5
