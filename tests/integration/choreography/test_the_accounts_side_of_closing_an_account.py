@@ -7,6 +7,7 @@ as those services publish them) it erases the credentials and the profile and pu
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -186,3 +187,77 @@ async def test_an_account_that_never_asked_has_no_closure_to_show(
 
     assert shown.status_code == 404
     assert shown.json()["type"].endswith("/account-closure-not-found")
+
+
+async def test_twenty_deletes_at_once_are_one_closure(monolith: httpx.AsyncClient) -> None:
+    customer = await sign_up(monolith, "hurried")
+
+    answers = await asyncio.gather(
+        *(monolith.delete("/api/users/me", headers=customer.auth) for _ in range(20))
+    )
+
+    assert {answer.status_code for answer in answers} == {202}, [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+
+
+async def test_a_paused_closure_resumed_asks_billing_again_and_completes(
+    monolith: httpx.AsyncClient, broker: EmbeddedBroker, producer: AIOKafkaProducer
+) -> None:
+    customer = await sign_up(monolith, "resuming")
+    closure = await _close(monolith, customer)
+    declined = AccountClosureRefundDeclined(
+        closure_id=closure["id"],
+        user_id=customer.id,
+        subscription_id=f"sub-{uuid.uuid4()}",
+        invoice_id=f"inv-{uuid.uuid4()}",
+        amount_cents=1450,
+        currency="EUR",
+        reason="The issuer of the card declined the refund.",
+        declined_at=datetime.now(UTC),
+    )
+    await publish(producer, declined, "/billing", closure["id"])
+
+    async def paused() -> bool:
+        return bool((await _closure(monolith, customer)).json()["status"] == "paused")
+
+    await eventually(paused, "the closure paused", WAIT_SECONDS)
+    resumed = await monolith.post("/api/users/me/closure/resume", headers=customer.auth)
+    again = await monolith.post("/api/users/me/closure/resume", headers=customer.auth)
+
+    assert resumed.status_code == 202, resumed.text
+    assert (resumed.json()["id"], resumed.json()["status"], resumed.json()["attempt"]) == (
+        closure["id"],
+        "requested",
+        2,
+    )
+    assert again.status_code == 409  # resumed already: nothing paused to resume
+    assert again.json()["type"].endswith("/account-closure-not-paused")
+    published = await events_about(
+        broker.bootstrap_servers, ACCOUNTS.name, customer.id, 3, WAIT_SECONDS
+    )
+    attempts = [e["data"]["attempt"] for e, _ in published if e["type"] == REQUESTED]
+    assert attempts == [1, 2]
+    now = datetime.now(UTC)
+    billed = BillingClosedForAccount(
+        closure_id=closure["id"],
+        user_id=customer.id,
+        cancelled_subscription_id=None,
+        refund_id=f"re-{uuid.uuid4()}",
+        refunded_cents=1450,
+        currency="EUR",
+        closed_at=now,
+    )
+    await publish(producer, billed, "/billing", closure["id"])
+    farewell = FarewellSentAndDataErased(
+        closure_id=closure["id"],
+        user_id=customer.id,
+        farewell_message_id="<farewell@test>",
+        erased_records=1,
+        erased_at=now,
+    )
+    await publish(producer, farewell, "/notifications", closure["id"])
+
+    async def closed() -> bool:
+        return (await log_in(monolith, customer.email)).status_code == 401
+
+    await eventually(closed, "the account erased", WAIT_SECONDS)
