@@ -6,6 +6,7 @@ aiohttp's raw response headers are lowered here before they are compared.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from starlette.types import Scope
@@ -70,6 +71,8 @@ GATEWAY_OWN_RESPONSE_HEADERS = frozenset(
     }
 )
 COOKIE_MAX_AGE_SECONDS = 365 * 24 * 3600
+_DROPPED_REQUEST_HEADERS = HOP_BY_HOP | GATEWAY_OWN_REQUEST_HEADERS
+_DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | GATEWAY_OWN_RESPONSE_HEADERS
 
 
 def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -90,8 +93,9 @@ def has_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def _end_to_end(headers: Iterable[tuple[bytes, bytes]], also_dropped: frozenset[bytes]) -> Headers:
-    """Without hop-by-hop headers, those ``Connection`` names (RFC 9110 §7.6.1), and more."""
+def _end_to_end(headers: Iterable[tuple[bytes, bytes]], dropped: frozenset[bytes]) -> Headers:
+    """Without ``dropped`` (hop-by-hop headers and more) and the names ``Connection`` lists
+    (RFC 9110 §7.6.1)."""
     pairs = [(key.lower(), value) for key, value in headers]
     listed = {
         token.strip()
@@ -99,17 +103,15 @@ def _end_to_end(headers: Iterable[tuple[bytes, bytes]], also_dropped: frozenset[
         if key == b"connection"
         for token in value.lower().split(b",")
     }
-    return [
-        (key, value)
-        for key, value in pairs
-        if key not in HOP_BY_HOP and key not in listed and key not in also_dropped
-    ]
+    if listed:
+        dropped = dropped | listed
+    return [(key, value) for key, value in pairs if key not in dropped]
 
 
 def outgoing_headers(scope: Scope, request_id: str) -> Headers:
     """The client's end-to-end headers plus the gateway's ``X-Forwarded-*`` and request id."""
     incoming: Headers = scope["headers"]
-    headers = _end_to_end(incoming, GATEWAY_OWN_REQUEST_HEADERS)
+    headers = _end_to_end(incoming, _DROPPED_REQUEST_HEADERS)
     client = scope.get("client")
     client_host = client[0] if client else "unknown"
     prior = header(incoming, b"x-forwarded-for")
@@ -127,16 +129,22 @@ def outgoing_headers(scope: Scope, request_id: str) -> Headers:
 
 def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
     """The upstream's end-to-end headers, less those the gateway writes itself."""
-    return _end_to_end(raw, GATEWAY_OWN_RESPONSE_HEADERS)
+    return _end_to_end(raw, _DROPPED_RESPONSE_HEADERS)
 
 
 def strangler_headers(route: str, decision: Decision, target: str | None = None) -> Headers:
     """Which route and side served the answer, and why (``X-Strangler-*``)."""
-    return [
+    return list(_strangler_headers(route, target or decision.target.value, decision.reason))
+
+
+@functools.lru_cache(maxsize=1024)
+def _strangler_headers(route: str, target: str, reason: str) -> tuple[tuple[bytes, bytes], ...]:
+    """Encoded once per route, side and reason: a handful of each, the same on every answer."""
+    return (
         (b"x-strangler-route", route.encode()),
-        (b"x-strangler-target", (target or decision.target.value).encode()),
-        (b"x-strangler-reason", decision.reason.encode()),
-    ]
+        (b"x-strangler-target", target.encode()),
+        (b"x-strangler-reason", reason.encode()),
+    )
 
 
 def session_cookie(uid: str) -> bytes:

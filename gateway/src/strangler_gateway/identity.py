@@ -52,8 +52,13 @@ def _unverified_claims(authorization: str | None) -> Mapping[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
+ANONYMOUS = Caller(user_key=None, user_id=None, email=None)
+
+
 def identify(authorization: str | None, cookie_header: str | None) -> Caller:
     """The token subject is the user key; without one, the gateway's own cookie is."""
+    if authorization is None and cookie_header is None:
+        return ANONYMOUS
     claims = _unverified_claims(authorization)
     subject = claims.get("sub")
     user_id = str(subject) if subject is not None else None

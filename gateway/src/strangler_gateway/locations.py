@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 __all__ = ["PublicLocations"]
 
 _URL_HEADERS = frozenset({b"location", b"content-location"})
+_REWRITTEN_HEADERS = _URL_HEADERS | {b"refresh", b"link"}
 _REFRESH_URL = re.compile(rb"(?i)(url\s*=\s*['\"]?)([^'\";\s]+)")
 _LINK_TARGET = re.compile(rb"<([^>]*)>")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -43,6 +44,8 @@ class PublicLocations:
 
     def rewrite(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """``headers`` (names in lower case) with upstream URLs made origin-relative."""
+        if not any(name in _REWRITTEN_HEADERS for name, _ in headers):
+            return headers  # most answers: nothing to rewrite
         return [(name, self._rewritten(name, value)) for name, value in headers]
 
     def _rewritten(self, name: bytes, value: bytes) -> bytes:

@@ -126,18 +126,32 @@ def _first(value: T | None, default: T) -> T:
     return default if value is None else value
 
 
+# Paths already matched are remembered, up to this many; past it the memo starts afresh, so a
+# client sending endless distinct paths costs memory once, never more.
+MATCHED_PATHS = 4096
+
+
 class RouteTable:
-    """Longest-prefix match over a fixed list of routes."""
+    """Longest-prefix match over a fixed list of routes, remembered per path."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self._routes: Sequence[Route] = sorted(routes, key=lambda r: len(r.prefix), reverse=True)
+        self._matched: dict[str, Route | None] = {}
 
     @property
     def routes(self) -> Sequence[Route]:
         return self._routes
 
     def match(self, path: str) -> Route | None:
-        return next((route for route in self._routes if route.matches(path)), None)
+        try:
+            return self._matched[path]
+        except KeyError:
+            pass
+        route = next((route for route in self._routes if route.matches(path)), None)
+        if len(self._matched) >= MATCHED_PATHS:
+            self._matched.clear()
+        self._matched[path] = route
+        return route
 
     def named(self, name: str) -> Route | None:
         return next((route for route in self._routes if route.name == name), None)
