@@ -205,6 +205,7 @@ def test_auth_keeps_its_database_in_the_state_dir_and_trusts_the_monolith_s_toke
         "AUTH_OUTBOX_RELAY_ENABLED": "true",
         "AUTH_MONOLITH_URL": "http://127.0.0.1:18001",
         "AUTH_LEGACY_SYNC_ENABLED": "true",
+        "AUTH_ACCOUNT_CLOSURE_ENABLED": "true",
     }
     assert auth.needs == ("broker",)
     assert auth.health_url == "http://127.0.0.1:18002/health/ready"
