@@ -34,6 +34,7 @@ PROVIDER_TESTS = {
     "gateway-admin": "providers/test_gateway_admin.py",
     "auth-events": "providers/test_auth_events.py",
     "billing": "providers/test_billing.py",
+    "billing-events": "providers/test_billing_events.py",
 }
 
 

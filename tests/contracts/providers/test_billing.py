@@ -49,7 +49,7 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
     ) as billing:
 
         def one_customer() -> None:
-            asyncio.run(_add_customer(database_url))
+            asyncio.run(add_customer(database_url, CUSTOMER_ID, EMAIL))
 
         def a_checkout() -> dict[str, object]:
             one_customer()
@@ -77,7 +77,7 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
     assert verification.interactions >= 5
 
 
-async def _add_customer(database_url: str) -> None:
+async def add_customer(database_url: str, customer_id: str, email: str) -> None:
     """The customer billing's registration consumer adds from a UserRegistered event, added
     by the same service-layer call (which leaves a known customer as it is)."""
     engine = create_engine(database_url)
@@ -89,7 +89,7 @@ async def _add_customer(database_url: str) -> None:
     )
     try:
         await billing.add_customer(
-            AddCustomer(CUSTOMER_ID, EMAIL, "Ada", datetime.now(UTC), "legacy-monolith")
+            AddCustomer(customer_id, email, "Ada", datetime.now(UTC), "legacy-monolith")
         )
     finally:
         await billing.aclose()

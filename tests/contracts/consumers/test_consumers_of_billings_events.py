@@ -1,0 +1,124 @@
+"""Billing's events (``strangler.billing``), as each consumer reads them: a CloudEvent 1.0
+envelope decoded by the contracts' registry, then
+
+- the monolith's anti-corruption layer (``legacy_monolith.billing_sync.acl``: a
+  ``SyncConsumer`` with ``BILLING_RECORDS``) turns a subscription started at billing into
+  the ``subscriptions`` record, and an invoice issued there into the ``invoices`` record and
+  the subscription's period — each with billing's version and origin, never taken for the
+  monolith's own;
+- notifications (``mail_request_for``) mails the invoice (amount, period).
+
+Billing verifies by subscribing a customer through ``POST /api/billing/subscriptions`` at a
+real billing process and handing over the outbox rows it committed
+(tests/contracts/providers/test_billing_events.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifications_service.service_layer.choreography import mail_request_for
+from pact import Pact, match
+from strangler_contracts import CloudEvent
+from strangler_contracts.records import BILLING_RECORDS, RecordChange
+from strangler_contracts.registry import decode
+from strangler_migration.conflicts import Side
+
+from tests.contracts.pacts import pact_dir
+
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+START, END = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+STATE = "a customer subscribes to a plan at billing"
+
+
+def _when(example: str = START) -> object:
+    return match.regex(example, regex=RFC3339)
+
+
+def _envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
+        "source": "/billing",
+        "type": event_type,
+        "time": _when(),
+        "subject": match.str("42"),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+SUBSCRIPTION_STARTED = _envelope(
+    "dev.strangler-fig.billing.subscription-started.v1",
+    {
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "plan_id": match.str("pro"),
+        "period_start": _when(),
+        "period_end": _when(END),
+        "started_at": _when(),
+        "subscription_version": match.int(1),
+        "origin": "billing",
+    },
+)
+INVOICE_ISSUED = _envelope(
+    "dev.strangler-fig.billing.invoice-issued.v1",
+    {
+        "invoice_id": match.str("inv-1"),
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "amount_cents": match.int(2900),
+        "currency": match.str("EUR"),
+        "period_start": _when(),
+        "period_end": _when(END),
+        "issued_at": _when(),
+        "invoice_version": match.int(1),
+        "subscription_version": match.int(1),
+        "origin": "billing",
+    },
+)
+
+
+def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
+    pact = Pact("legacy-monolith", "billing-events").with_specification("V4")
+    for description, body in [
+        ("a SubscriptionStarted event", SUBSCRIPTION_STARTED),
+        ("an InvoiceIssued event", INVOICE_ISSUED),
+    ]:
+        pact.upon_receiving(description, "Async").given(STATE).with_body(body, "application/json")
+    side = Side("legacy-monolith")
+    changes: list[RecordChange] = []
+
+    def the_acl_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
+        envelope = CloudEvent.model_validate_json(body or b"")
+        event = decode(envelope)
+        declared = getattr(event, "origin", None)
+        assert not side.made(envelope, declared), "the monolith would skip it as its own"
+        changes.extend(BILLING_RECORDS.translate(event, side.origin_of(envelope, declared)))
+
+    pact.verify(the_acl_reads, "Async")
+    pact.write_file(pact_dir(), overwrite=True)
+    assert sorted((c.entity, c.origin, c.complete) for c in changes) == [
+        ("invoices", "billing", True),
+        ("subscriptions", "billing", False),  # the invoice's period
+        ("subscriptions", "billing", True),
+    ]
+
+
+def test_notifications_mails_billings_invoice() -> None:
+    pact = Pact("notifications", "billing-events").with_specification("V4")
+    (
+        pact.upon_receiving("an InvoiceIssued event", "Async")
+        .given(STATE)
+        .with_body(INVOICE_ISSUED, "application/json")
+    )
+    mails: list[str] = []
+
+    def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
+        request = mail_request_for(decode(CloudEvent.model_validate_json(body or b"")))
+        assert request is not None
+        mails.append(request.template)
+
+    pact.verify(notifications_reads, "Async")
+    pact.write_file(pact_dir(), overwrite=True)
+    assert mails == ["invoice_issued"]
