@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from http_platform.loops import Loop
 from http_platform.service_app import ServiceApp, service_app
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from strangler_eventing import (
     CorrelationMiddleware,
@@ -106,7 +105,4 @@ def create_app(
     app.include_internal(billing_records_router(lambda: app.root))
     app.include_internal(auth_records_router(lambda: app.root))
     app.include_internal(notification_records_router(lambda: app.root))
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
-    )
     return app

@@ -7,6 +7,7 @@ from typing import Literal
 from http_platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+from strangler_persistence import POOL_OVERFLOW, POOL_SIZE
 
 __all__ = ["MonolithSettings"]
 
@@ -17,9 +18,9 @@ class MonolithSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MONOLITH_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/monolith.db"
-    database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept")
+    database_pool_size: int = Field(default=POOL_SIZE, ge=1, description="Connections kept")
     database_pool_overflow: int = Field(
-        default=10, ge=0, description="Connections opened beyond the pool under load"
+        default=POOL_OVERFLOW, ge=0, description="Connections opened beyond the pool under load"
     )
     database_pool_timeout_seconds: float = Field(
         default=3.0, gt=0, description="Wait for a free connection this long, then answer 503"

@@ -24,8 +24,8 @@ from tests.support.operator import OPERATOR_TOKEN
 
 pytestmark = pytest.mark.integration
 
-CROWD = 20
-"""More payments at once than the pool has connections (5 kept + 10 overflow)."""
+CROWD = 24
+"""More payments at once than the pool has connections (16 kept + 4 overflow)."""
 
 
 def _slug(response: httpx.Response) -> str:

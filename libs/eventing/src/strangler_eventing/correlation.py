@@ -1,4 +1,5 @@
-"""The correlation id of the work in progress, carried from a request into every event it causes."""
+"""The correlation id and the trace of the work in progress, carried from a request into every
+event it causes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from typing import Any
+
+from strangler_eventing.tracing import request_trace, response_status
 
 __all__ = ["CorrelationMiddleware", "correlation_id", "use_correlation_id"]
 
@@ -31,7 +34,11 @@ def use_correlation_id(value: str | None) -> None:
 
 class CorrelationMiddleware:
     """Take ``X-Correlation-ID`` (or ``X-Request-ID``) from the request, or make one up;
-    expose it to events recorded while serving the request and echo it on the response."""
+    expose it to events recorded while serving the request and echo it on the response.
+
+    The request also runs in its trace (``tracing.request_trace``): the caller's
+    ``traceparent`` continued, or a new trace, so events recorded while serving it carry it
+    on; a recorded server span only when spans are exported. One ASGI layer for both."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,15 +50,17 @@ class CorrelationMiddleware:
         headers = dict(scope.get("headers", []))
         incoming = next((headers[name] for name in REQUEST_HEADERS if name in headers), None)
         value = incoming.decode("latin-1")[:200] if incoming else str(uuid.uuid4())
+        header = (b"x-correlation-id", value.encode())
         token = _current.set(value)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-correlation-id", value.encode())]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_with_id)
+            with request_trace(scope) as span:
+
+                async def send_with_id(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        message["headers"] = [*message.get("headers", ()), header]
+                        response_status(span, message["status"])
+                    await send(message)
+
+                await self.app(scope, receive, send_with_id)
         finally:
             _current.reset(token)

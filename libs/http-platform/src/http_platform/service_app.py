@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Final, Generic, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from pydantic import SecretStr
 from starlette.types import ASGIApp
 
@@ -50,6 +51,12 @@ from http_platform.settings import ServiceSettings
 __all__ = ["ServiceApp", "root_of", "service_app"]
 
 R = TypeVar("R")
+
+NO_FASTAPI_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's own OpenTelemetry layer stays off: it would build a span per request and one per
+dependency, endpoint and serialisation as soon as a tracer provider is installed. The trace
+of a request is the correlation middleware's (``strangler_eventing``), a span only when spans
+are exported."""
 
 
 class ServiceApp(FastAPI, Generic[R]):
@@ -146,6 +153,7 @@ def service_app(
         finally:
             await built.aclose()
 
+    options.setdefault("telemetry", NO_FASTAPI_TELEMETRY)
     app: ServiceApp[C] = ServiceApp(
         operator_token=settings.operator_token, lifespan=lifespan, **options
     )

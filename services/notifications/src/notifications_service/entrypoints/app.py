@@ -14,7 +14,6 @@ import asyncio
 
 from http_platform.loops import Loop
 from http_platform.service_app import ServiceApp, service_app
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from strangler_eventing import (
     CorrelationMiddleware,
@@ -98,7 +97,4 @@ def create_app(
     app.include_router(router)
     for internal in migration_routers(lambda: app.root):
         app.include_internal(internal)
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
-    )
     return app
