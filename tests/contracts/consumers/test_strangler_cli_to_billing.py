@@ -49,8 +49,15 @@ STEP = {
 PROBLEM = "application/problem+json"
 
 
-def _bearer() -> object:
-    return match.regex(f"Bearer {TOKEN}", regex=r"^Bearer \S+$")
+def _bearer() -> GenericMatcher[str]:
+    """The operator's bearer: an example here, this run's token in the verification (a
+    provider-state injected value)."""
+    return GenericMatcher(
+        "regex",
+        f"Bearer {TOKEN}",
+        regex=r"^Bearer \S+$",
+        generator=generate.provider_state("Bearer ${operator_token}"),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ checkout stays where a customer's request left it — running, at its first step
 Provider states go through billing's own code: the customer as billing's registration
 consumer adds one (its service layer, on the process's database), the checkout as a
 customer starts one (``POST /api/billing/checkout`` with a token the monolith's login
-issues). The checkout's id is answered to the verifier for the requests that name it.
+issues). Each state answers the verifier the values the requests take from it: the
+checkout's id, the operator's token, a customer's token.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.contracts.verification import provider_process, verify
 OPERATOR_TOKEN = "contract-operator-token-0123456789"
 JWT_SECRET = "contract-jwt-secret-0123456789abcdef"
 CUSTOMER_ID, EMAIL = "42", "ada@example.com"
+SHOPPER_ID, SHOPPER_EMAIL = "43", "grace@example.com"
 CHECKOUT_KEY = "contract-checkout-1"
 GOOD_CARD = "4242424242424242"
 
@@ -48,12 +50,20 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
         "billing", "billing-service", settings, tmp_path, prepare=True
     ) as billing:
 
-        def one_customer() -> None:
+        def token_of(customer_id: str, email: str) -> str:
+            return TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(customer_id, email)
+
+        def one_customer() -> dict[str, object]:
             asyncio.run(add_customer(database_url, CUSTOMER_ID, EMAIL))
+            return {
+                "operator_token": OPERATOR_TOKEN,
+                "customer_token": token_of(CUSTOMER_ID, EMAIL),
+            }
 
         def a_checkout() -> dict[str, object]:
-            one_customer()
-            token = TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(CUSTOMER_ID, EMAIL)
+            # Another customer's: the first one's checkout is the one a pact starts.
+            asyncio.run(add_customer(database_url, SHOPPER_ID, SHOPPER_EMAIL))
+            token = token_of(SHOPPER_ID, SHOPPER_EMAIL)
             # The same key each time: the second setup answers the same checkout.
             started = httpx.post(
                 f"{billing.url}/api/billing/checkout",
@@ -62,8 +72,14 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
                 timeout=30,
             )
             assert started.status_code == 202, started.text
-            return {"checkout_id": started.json()["id"]}
+            return {
+                "operator_token": OPERATOR_TOKEN,
+                "customer_token": token,
+                "checkout_id": started.json()["id"],
+            }
 
+        # The bearers come from the states too: the operator's for the command's calls, a
+        # customer's for the gateway's.
         verification = verify(
             "billing",
             billing.url,
@@ -71,10 +87,9 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
                 "one customer is known to billing": one_customer,
                 "a customer has started a checkout at billing": a_checkout,
             },
-            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 5
+    assert verification.interactions >= 7
 
 
 async def add_customer(database_url: str, customer_id: str, email: str) -> None:

@@ -1,0 +1,124 @@
+"""The gateway → billing's checkout: the route born in billing (``billing-checkout``, no legacy
+side), as a customer's client uses it through a real gateway process whose billing upstream
+is Pact's mock server.
+
+- ``POST /api/billing/checkout`` with the customer's bearer and an ``Idempotency-Key`` is
+  answered 202 at once, with the checkout's ``Location`` (a path: the gateway passes it on)
+  and where it stands;
+- ``GET`` on that location says where it stands (the id is the provider state's checkout).
+
+The customer's token is the provider state's (a provider-state injected value: the pact
+holds an example, the verification a token billing trusts). Verified against a real
+billing process by tests/contracts/providers/test_billing.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from pact import Pact, generate, match
+from pact.match.matcher import GenericMatcher
+
+from tests.contracts.pacts import pact_dir
+from tests.support.gateway_process import launch_gateway, run_gateway_command, wait_until_ready
+from tests.support.serving import free_port
+
+CHECKOUT_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+TOKEN = "a-customers-access-token"
+CARD = "4242424242424242"
+A_CUSTOMER = "one customer is known to billing"
+A_CHECKOUT = "a customer has started a checkout at billing"
+CHECKOUT = {
+    "id": match.str(CHECKOUT_ID),
+    "status": match.regex(
+        "running", regex=r"^(running|compensating|completed|compensated|compensation_failed)$"
+    ),
+    "plan_id": "pro",
+    "card_last4": "4242",
+    "subscription_id": match.str("sub-1"),
+    "invoice_id": match.str("inv-1"),
+    "steps": match.each_like(
+        {"name": match.str("start-subscription"), "state": match.str("pending")}, min=1
+    ),
+}
+
+
+def _customer_bearer() -> GenericMatcher[str]:
+    return GenericMatcher(
+        "regex",
+        f"Bearer {TOKEN}",
+        regex=r"^Bearer \S+$",
+        generator=generate.provider_state("Bearer ${customer_token}"),
+    )
+
+
+def _declare(pact: Pact) -> None:
+    (
+        pact.upon_receiving("a checkout started through the gateway")
+        .given(A_CUSTOMER)
+        .with_request("POST", "/api/billing/checkout")
+        .with_header("Authorization", _customer_bearer())
+        .with_header("Idempotency-Key", match.str("checkout-1"))
+        .with_body({"plan_id": "pro", "card_number": CARD}, "application/json")
+        .will_respond_with(202)
+        .with_header(
+            "Location",
+            match.regex(
+                f"/api/billing/checkout/{CHECKOUT_ID}", regex=r"^/api/billing/checkout/[^/]+$"
+            ),
+        )
+        .with_body(CHECKOUT, "application/json")
+    )
+    (
+        pact.upon_receiving("where a checkout stands, through the gateway")
+        .given(A_CHECKOUT)
+        .with_request(
+            "GET",
+            GenericMatcher(
+                "regex",
+                f"/api/billing/checkout/{CHECKOUT_ID}",
+                regex=r"^/api/billing/checkout/[^/]+$",
+                generator=generate.provider_state("/api/billing/checkout/${checkout_id}"),
+            ),
+        )
+        .with_header("Authorization", _customer_bearer())
+        .will_respond_with(200)
+        .with_body(CHECKOUT, "application/json")
+    )
+
+
+def test_a_checkout_goes_through_the_gateway_to_billing(tmp_path: Path) -> None:
+    pact = Pact("gateway", "billing").with_specification("V4")
+    _declare(pact)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with pact.serve() as mock:
+        settings = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+            "admin_token": "contract-admin-token-0123456789",
+            "legacy_url": nowhere,
+            "billing_url": str(mock.url),
+            "auth_url": nowhere,
+            "notifications_url": nowhere,
+        }
+        prepared = run_gateway_command(settings, "prepare")
+        assert prepared.returncode == 0, prepared.stderr
+        gateway = launch_gateway(settings, tmp_path / "gateway.log")
+        try:
+            asyncio.run(wait_until_ready(gateway))
+            bearer = {"Authorization": f"Bearer {TOKEN}"}
+            with httpx.Client(base_url=gateway.url, headers=bearer, timeout=30) as client:
+                started = client.post(
+                    "/api/billing/checkout",
+                    json={"plan_id": "pro", "card_number": CARD},
+                    headers={"Idempotency-Key": "checkout-1"},
+                )
+                stands = client.get(started.headers["Location"])
+        finally:
+            gateway.stop()
+    pact.write_file(pact_dir(), overwrite=True)
+    assert started.status_code == 202, started.text
+    assert started.headers["x-strangler-route"] == "billing-checkout"
+    assert stands.status_code == 200, stands.text
+    assert stands.json()["id"] == started.json()["id"] == CHECKOUT_ID
