@@ -6,10 +6,12 @@ envelope decoded by the contracts' registry, then
   the ``subscriptions`` record, and an invoice issued there into the ``invoices`` record and
   the subscription's period — each with billing's version and origin, never taken for the
   monolith's own;
-- notifications (``mail_request_for``) mails the invoice (amount, period).
+- notifications (``mail_request_for``) mails the invoice (amount, period), the payment and
+  the refund (amount, invoice).
 
 Billing verifies by subscribing a customer through ``POST /api/billing/subscriptions`` at a
-real billing process and handing over the outbox rows it committed
+real billing process (then paying the invoice, then refunding it, against a real payment
+simulator) and handing over the outbox rows it committed
 (tests/contracts/providers/test_billing_events.py).
 """
 
@@ -78,6 +80,36 @@ INVOICE_ISSUED = _envelope(
     },
 )
 
+PAYMENT_SUCCEEDED = _envelope(
+    "dev.strangler-fig.billing.payment-succeeded.v1",
+    {
+        "payment_id": match.str("pay-1"),
+        "invoice_id": match.str("inv-1"),
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "amount_cents": match.int(2900),
+        "currency": match.str("EUR"),
+        "provider_charge_id": match.str("ch_1"),
+        "paid_at": _when(),
+    },
+)
+REFUND_ISSUED = _envelope(
+    "dev.strangler-fig.billing.refund-issued.v1",
+    {
+        "refund_id": match.str("ref-1"),
+        "invoice_id": match.str("inv-1"),
+        "payment_id": match.str("pay-1"),
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "amount_cents": match.int(2900),
+        "currency": match.str("EUR"),
+        "invoice_refunded_cents": match.int(2900),
+        "refunded_at": _when(),
+    },
+)
+PAID = "a customer pays an invoice at billing"
+REFUNDED = "a customer's paid invoice is refunded at billing"
+
 
 def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
     pact = Pact("legacy-monolith", "billing-events").with_specification("V4")
@@ -107,11 +139,12 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
 
 def test_notifications_mails_billings_invoice() -> None:
     pact = Pact("notifications", "billing-events").with_specification("V4")
-    (
-        pact.upon_receiving("an InvoiceIssued event", "Async")
-        .given(STATE)
-        .with_body(INVOICE_ISSUED, "application/json")
-    )
+    for description, state, body in [
+        ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
+        ("a PaymentSucceeded event", PAID, PAYMENT_SUCCEEDED),
+        ("a RefundIssued event", REFUNDED, REFUND_ISSUED),
+    ]:
+        pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
     mails: list[str] = []
 
     def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
@@ -121,4 +154,4 @@ def test_notifications_mails_billings_invoice() -> None:
 
     pact.verify(notifications_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
-    assert mails == ["invoice_issued"]
+    assert sorted(mails) == ["invoice_issued", "payment_succeeded", "refund_issued"]
