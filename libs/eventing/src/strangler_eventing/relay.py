@@ -5,9 +5,11 @@ published only after the broker acknowledged it. When the broker is unreachable 
 backs off and keeps trying: events accumulate in the outbox and drain when it is back.
 
 Between batches it does not poll every few milliseconds: a committed event wakes it
-(``commit_signal``: LISTEN/NOTIFY on PostgreSQL, an in-process doorbell everywhere). It still
-reads the outbox every ``idle_seconds`` while it cannot LISTEN (SQLite, whose writers in
-other processes only polling sees; a lost LISTEN connection), and every
+(``commit_signal``: LISTEN/NOTIFY on PostgreSQL, an in-process doorbell everywhere). After a
+batch that was not full it reads again only once woken, not at once to find nothing: when
+events trickle in one or two at a time, that empty read was a transaction per batch. It
+still reads the outbox every ``idle_seconds`` while it cannot LISTEN (SQLite, whose writers
+in other processes only polling sees; a lost LISTEN connection), and every
 ``listening_poll_seconds`` while it can, in case a notification was lost.
 
 Delivery is at least once (a crash between the acknowledgement and the mark re-sends);
@@ -159,7 +161,9 @@ class OutboxRelay:
             if loop.time() - last_metrics > self.settings.metrics_every_seconds:
                 last_metrics = loop.time()
                 await self.update_metrics()
-            if published == 0:
+            if published < self.settings.batch_size:
+                # It read everything committed before the batch began (the signal was
+                # cleared before): it reads again at once only if a commit rang since.
                 await self._signal.wait(stop, self._idle_wait())
 
     def _idle_wait(self) -> float:
