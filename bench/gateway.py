@@ -821,8 +821,9 @@ def machine_notes(
             "keepalive 64, access log to a file"
         ),
         "gateway": (
-            f"uvicorn on uvloop, one write per answer, no access log (request ids and /metrics "
-            f"instead); set up by {system.gateway_setup}"
+            f"uvicorn on uvloop, one write per answer, its own keep-alive HTTP/1.1 client to the "
+            f"monoliths, start-up heap frozen (gc.freeze), no access log (request ids and "
+            f"/metrics instead); set up by {system.gateway_setup}"
         ),
         "load": f"{wrk.version()}, 1 thread, on the same machine",
         "canary": "wrk sends no cookie, so each request gets a fresh one: the split is per request",

@@ -13,10 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiohttp
 from starlette.types import Receive, Scope, Send
 from strangler_flags import Decision, Target
-from yarl import URL
 
 from strangler_gateway.auto_rollback import AutoRollback
 from strangler_gateway.faults import CircuitOpen, GatewayFault, UpstreamFault
@@ -31,13 +29,15 @@ from strangler_gateway.headers import (
 from strangler_gateway.locations import PublicLocations
 from strangler_gateway.metrics import FALLBACKS
 from strangler_gateway.request_body import RequestBody
-from strangler_gateway.responding import CHUNK_BYTES, send_fault, stream_answer
+from strangler_gateway.responding import send_fault, stream_answer
 from strangler_gateway.routes import Route
 from strangler_gateway.shadow import Capture, Shadow
+from strangler_gateway.upstream_client import UpstreamResponse
 from strangler_gateway.upstreams import OutgoingRequest, UpstreamPool
 
 __all__ = ["IDEMPOTENT_METHODS", "SAFE_METHODS", "Forwarder", "Served"]
 
+_SHADOW_HEADER = (b"x-strangler-shadow", b"1")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -134,7 +134,7 @@ class Forwarder:
             headers = self._locations.rewrite(response_headers(response.raw_headers))
             headers += strangler_headers(route.name, decision) + extra
             if capture is not None:
-                capture.headers = {k.lower(): v for k, v in response.headers.items()}
+                capture.headers = dict(response.headers)
             complete = await stream_answer(send, response, headers, capture)
         self._finish_mirrors(route, request, plan, body, mirrors, capture if complete else None)
         return Served(decision.target, response.status if complete else 502)
@@ -146,7 +146,7 @@ class Forwarder:
         request: OutgoingRequest,
         body: RequestBody,
         plan: _Plan,
-    ) -> tuple[aiohttp.ClientResponse, Decision]:
+    ) -> tuple[UpstreamResponse, Decision]:
         """The decided side's answer, or legacy's when new failed and the plan allows it."""
         try:
             response = await self._attempt(route, decision.target, request, body)
@@ -170,7 +170,7 @@ class Forwarder:
 
     async def _attempt(
         self, route: Route, side: Target, request: OutgoingRequest, body: RequestBody
-    ) -> aiohttp.ClientResponse:
+    ) -> UpstreamResponse:
         """One call to one side. A call to new is evidence for the rollback and may be refused
         by new's breaker — unless the route was born new: then there is nowhere else to go."""
         label = f"The {side.value} upstream of route {route.name!r}"
@@ -229,27 +229,26 @@ class Forwarder:
         """A background copy of the request; ``X-Strangler-Shadow: 1`` tells the upstream."""
 
         async def call() -> Capture:
-            async with self._pool.session(upstream).request(
-                request.method,
-                URL(upstream.rstrip("/") + request.target, encoded=True),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
-                + [("X-Strangler-Shadow", "1")],
-                data=body,
-                allow_redirects=False,
-            ) as response:
-                capture = Capture(
-                    response.status, {k.lower(): v for k, v in response.headers.items()}
-                )
-                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+            response = await self._pool.session(upstream).request(
+                request.method, request.target, [*request.headers, _SHADOW_HEADER], body
+            )
+            async with response:
+                capture = Capture(response.status, dict(response.headers))
+                async for chunk in response.iter_chunks():
                     capture.add(chunk)
                 return capture
 
         return call
 
 
+_ONLY_FORWARD = _Plan(may_fall_back=False, mirror_read=False, mirror_write=False)
+
+
 def _plan(route: Route, decision: Decision, request: OutgoingRequest) -> _Plan:
     method = request.method
     shadowing = decision.reason == "flag:shadow"
+    if decision.target is Target.LEGACY and not shadowing:
+        return _ONLY_FORWARD  # most requests: nothing to fall back to, nothing to mirror
     return _Plan(
         may_fall_back=(
             decision.target is Target.NEW

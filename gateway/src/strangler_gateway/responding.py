@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 from http_platform.problem_writer import Problem, send_problem
 from starlette.types import Send
 
 from strangler_gateway.faults import GatewayFault
 from strangler_gateway.headers import Headers
 from strangler_gateway.shadow import Capture
+from strangler_gateway.upstream_client import UpstreamBroke, UpstreamResponse
 
 __all__ = ["CHUNK_BYTES", "send_fault", "stream_answer"]
 
@@ -22,7 +22,7 @@ CHUNK_BYTES = 64 * 1024
 
 
 async def stream_answer(
-    send: Send, response: aiohttp.ClientResponse, headers: Headers, capture: Capture | None
+    send: Send, response: UpstreamResponse, headers: Headers, capture: Capture | None
 ) -> bool:
     """Send the upstream's status, ``headers`` and body; ``capture`` keeps a copy for shadow.
 
@@ -39,16 +39,16 @@ async def stream_answer(
                 capture.add(whole)
             await send({"type": "http.response.body", "body": whole, "more_body": False})
             return True
-        async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        async for chunk in response.iter_chunks():
             if capture is not None:
                 capture.add(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return True
-    except (aiohttp.ClientError, TimeoutError):
-        logger.warning("an upstream broke off its answer to %r", response.url.path)
+    except (UpstreamBroke, TimeoutError):
+        logger.warning("an upstream broke off its answer to %r", response.target)
     except OSError:
-        logger.info("the client went away while %r was being answered", response.url.path)
+        logger.info("the client went away while %r was being answered", response.target)
     return False
 
 
