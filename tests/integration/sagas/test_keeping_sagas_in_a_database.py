@@ -124,6 +124,23 @@ async def test_a_save_writes_the_saga_and_its_history_entry_together(store: SqlS
     assert (stored.step_name, stored.data["reserved"]) == ("charge", True)
 
 
+async def test_a_saga_and_its_history_are_read_together(store: SqlSagaStore) -> None:
+    fresh, _ = await store.create(_saga())
+    saga, _ = await store.create(_saga())
+    claimed = await store.claim(saga.id, "worker", NOW, NOW + timedelta(seconds=10))
+    assert claimed is not None
+    entries = [
+        HistoryEntry("reserve", Phase.ACTION, Outcome.SUCCEEDED, 1, NOW),
+        HistoryEntry("charge", Phase.ACTION, Outcome.TIMED_OUT, 1, NOW, "no outcome within 5 s"),
+    ]
+    for entry in entries:
+        assert await store.save(claimed, "worker", entry)
+
+    assert await store.get_with_history(saga.id) == (await store.get(saga.id), entries)
+    assert await store.get_with_history(fresh.id) == (fresh, [])
+    assert await store.get_with_history(str(uuid.uuid4())) is None
+
+
 async def test_one_idempotency_key_is_one_saga_however_many_start_it(
     store: SqlSagaStore,
 ) -> None:

@@ -4,6 +4,7 @@ told: every path of a saga, its compensations, its retries, its timeouts and its
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import pytest
 from strangler_sagas import (
@@ -13,6 +14,7 @@ from strangler_sagas import (
     Outcome,
     Phase,
     SagaOrchestrator,
+    SagaState,
     SagaStatus,
 )
 
@@ -359,3 +361,86 @@ async def test_a_worker_whose_lease_was_taken_mid_attempt_abandons_the_attempt(
     assert stored is not None
     assert (stored.owner, stored.step_name) == ("another-worker", "charge")
     assert [e.step for e in await store.history(started.saga.id)] == ["reserve", "invoice"]
+
+
+class CountingStore(InMemorySagaStore):
+    """The in-memory store, counting the claims and polls the orchestrator makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims = 0
+        self.polls = 0
+
+    async def claim(
+        self, saga_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> SagaState | None:
+        self.claims += 1
+        return await super().claim(saga_id, owner, now, lease_until)
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        self.polls += 1
+        return await super().due(now, limit)
+
+
+async def test_a_saga_started_while_the_loop_runs_is_stored_held_and_driven_without_a_claim(
+    time: FakeTime, journal: Journal
+) -> None:
+    store = CountingStore()
+    sagas = orchestrator(store, saga_of(journal), time, poll_seconds=60)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(sagas.run(stop))
+    await eventually(lambda: _true(store.polls >= 1), "the loop polled once", within=10)
+
+    started = await sagas.start("order", {"order_id": "o-1"})
+
+    assert (started.saga.owner, started.saga.attempts) == ("worker-1", 1)
+    assert started.saga.attempt_started_at == time.now, "its first attempt recorded as started"
+    stored = await store.get(started.saga.id)
+    assert stored is not None
+    assert stored.owner == "worker-1"
+    assert sagas.view_of(started.saga).steps[0].state == "running"
+
+    async def completed() -> bool:
+        saga = await store.get(started.saga.id)
+        return saga is not None and saga.status is SagaStatus.COMPLETED
+
+    await eventually(completed, "the saga runs at once, no poll needed", within=10, every=0.01)
+    stop.set()
+    await loop
+    assert (store.claims, store.polls) == (0, 1)
+    assert journal.calls == [("reserve", 1), ("invoice", 1), ("charge", 1), ("confirm", 1)]
+
+
+async def test_a_saga_started_with_no_room_left_is_stored_free_for_the_next_poll(
+    time: FakeTime, journal: Journal
+) -> None:
+    store = CountingStore()
+    sagas = SagaOrchestrator(
+        store,
+        [saga_of(journal, {"reserve": ("hang",)}, timeout_seconds=3600)],
+        settings=OrchestratorSettings(
+            lease_seconds=LEASE_SECONDS,
+            poll_seconds=60,
+            max_concurrent=1,
+            shutdown_grace_seconds=0.01,
+        ),
+        clock=time,
+        sleep=time.sleep,
+        owner="worker-1",
+    )
+    stop = asyncio.Event()
+    loop = asyncio.create_task(sagas.run(stop))
+    await eventually(lambda: _true(store.polls >= 1), "the loop polled once", within=10)
+
+    first = await sagas.start("order", {})
+    second = await sagas.start("order", {})
+
+    stop.set()
+    await loop
+    assert (first.saga.owner, second.saga.owner) == ("worker-1", None)
+    assert second.saga.attempts == 0
+    assert sagas.view_of(second.saga).steps[0].state == "running"
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -44,6 +44,10 @@ class InMemorySagaStore:
     async def history(self, saga_id: str) -> list[HistoryEntry]:
         return list(self.entries.get(saga_id, []))
 
+    async def get_with_history(self, saga_id: str) -> tuple[SagaState, list[HistoryEntry]] | None:
+        saga = await self.get(saga_id)
+        return (saga, await self.history(saga_id)) if saga is not None else None
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         due = [
             saga

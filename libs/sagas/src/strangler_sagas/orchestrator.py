@@ -26,12 +26,18 @@ stops the saga in ``compensation_failed`` with the reason in its history — not
 
 ``run(stop)`` is the background loop of a service: it polls for due sagas nobody holds (new
 ones, retries whose backoff is over, and sagas of a worker that died once its lease expired),
-claims them, and drives up to ``max_concurrent`` at once. ``start`` wakes it for a new saga.
+claims them, and drives up to ``max_concurrent`` at once. A saga started while this process's
+loop runs and has room is stored already held by it, its first attempt recorded as started,
+and driven at once: no poll, no claim, no write before its first step runs (a crash right
+after the insert leaves it to whoever finds its lease expired, like any other). Without room
+it is stored free, for the first worker that polls — this one once a drive ends, or another
+process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import functools
 import json
@@ -131,6 +137,13 @@ class SagaOrchestrator:
         self._sleep = sleep
         self._lease = timedelta(seconds=self.settings.lease_seconds)
         self._wake = asyncio.Event()
+        self._loop_context = contextvars.Context()
+        self._drives: dict[str, asyncio.Task[None]] | None = None
+        """The sagas ``run`` drives now; None while it does not run."""
+        self._reserved = 0
+        """Room taken by starts between their check and their insert."""
+        self._behind = False
+        """Due sagas were left for want of room: a drive that ends polls again at once."""
 
     # starting and reading
 
@@ -153,6 +166,7 @@ class SagaOrchestrator:
             if existing is not None:
                 return Started(existing, created=False)
         now = self._clock()
+        held = self._has_room()
         saga = SagaState(
             id=saga_id or str(uuid.uuid4()),
             saga_type=saga_type,
@@ -170,20 +184,53 @@ class SagaOrchestrator:
             created_at=now,
             updated_at=now,
         )
-        stored, created = await self.store.create(saga)
+        if not held:
+            self._behind = True
+            stored, created = await self.store.create(saga)
+            if created:
+                self._wake.set()
+            return Started(stored, created)
+        saga.owner = self.owner
+        _start_attempt(saga, now, self._lease)
+        self._reserved += 1
+        try:
+            stored, created = await self.store.create(saga)
+        finally:
+            self._reserved -= 1
         if created:
-            self._wake.set()
+            self._launch(stored, definition)
         return Started(stored, created)
+
+    def _has_room(self) -> bool:
+        drives = self._drives
+        return drives is not None and len(drives) + self._reserved < self.settings.max_concurrent
+
+    def _launch(self, saga: SagaState, definition: SagaDefinition) -> None:
+        """Drive a saga this worker stored as held by it, in the background."""
+        drives = self._drives
+        if drives is None:  # the loop stopped meanwhile: the lease runs out, another resumes
+            return
+        task = asyncio.create_task(
+            self._drive_logged(saga.id, copy.deepcopy(saga), definition),
+            name=f"saga-{saga.id}",
+            context=self._loop_context.copy(),  # the loop's, as if it had found the saga
+        )
+        drives[saga.id] = task
+        task.add_done_callback(functools.partial(self._done, drives, saga.id))
 
     async def find(self, saga_type: str, idempotency_key: str) -> SagaState | None:
         return await self.store.find(saga_type, idempotency_key)
 
     async def view(self, saga_id: str) -> SagaView | None:
         """The saga with its steps and whole history, sensitive data redacted."""
-        saga = await self.store.get(saga_id)
-        if saga is None:
+        found = await self.store.get_with_history(saga_id)
+        if found is None:
             return None
-        history = await self.store.history(saga_id)
+        return self.view_of(*found)
+
+    def view_of(self, saga: SagaState, history: Iterable[HistoryEntry] = ()) -> SagaView:
+        """The view of a saga at hand (one ``start`` answered: no history yet), unread."""
+        history = list(history)
         definition = self.definitions.get(saga.saga_type)
         sensitive = definition.sensitive if definition is not None else frozenset()
         return SagaView(
@@ -230,6 +277,14 @@ class SagaOrchestrator:
                 saga, definition
             ):
                 return None
+        except asyncio.CancelledError:
+            await asyncio.shield(self.store.release(saga.id, self.owner))
+            raise
+        return await self._drive_held(saga, definition)
+
+    async def _drive_held(self, saga: SagaState, definition: SagaDefinition) -> SagaState | None:
+        """Run a saga this worker holds until it ends (see ``drive``)."""
+        try:
             while saga.in_flight:
                 if not await self._advance(saga, definition):
                     logger.warning("saga %s: lost its lease; another worker has it", saga.id)
@@ -243,6 +298,8 @@ class SagaOrchestrator:
         """Drive due sagas until ``stop`` is set; on the way out, attempts in progress get
         ``shutdown_grace_seconds`` to finish before they are cancelled."""
         drives: dict[str, asyncio.Task[None]] = {}
+        self._loop_context = contextvars.copy_context()
+        self._drives = drives
         failures = 0
         try:
             while not stop.is_set():
@@ -261,16 +318,22 @@ class SagaOrchestrator:
                     continue
                 await _first_of(stop, self._wake, self.settings.poll_seconds)
         finally:
+            self._drives = None
             await self._stop(drives)
 
     async def _start_due(self, drives: dict[str, asyncio.Task[None]]) -> None:
-        room = self.settings.max_concurrent - len(drives)
+        room = self.settings.max_concurrent - len(drives) - self._reserved
         if room <= 0:
+            self._behind = True
             return
-        for saga_id in await self.store.due(self._clock(), room + len(drives)):
+        limit = room + len(drives)
+        due = await self.store.due(self._clock(), limit)
+        self._behind = len(due) >= limit
+        for saga_id in due:
             if saga_id in drives:
                 continue
-            if len(drives) >= self.settings.max_concurrent:
+            if len(drives) + self._reserved >= self.settings.max_concurrent:
+                self._behind = True
                 break
             task = asyncio.create_task(self._drive_logged(saga_id), name=f"saga-{saga_id}")
             drives[saga_id] = task
@@ -280,11 +343,20 @@ class SagaOrchestrator:
         self, drives: dict[str, asyncio.Task[None]], saga_id: str, _: asyncio.Task[None]
     ) -> None:
         drives.pop(saga_id, None)
-        self._wake.set()
+        if self._behind:  # else nothing was left waiting: the next poll finds new work
+            self._wake.set()
 
-    async def _drive_logged(self, saga_id: str) -> None:
+    async def _drive_logged(
+        self,
+        saga_id: str,
+        held: SagaState | None = None,
+        definition: SagaDefinition | None = None,
+    ) -> None:
         try:
-            await self.drive(saga_id)
+            if held is not None and definition is not None:
+                await self._drive_held(held, definition)
+            else:
+                await self.drive(saga_id)
         except Exception:
             logger.exception("saga %s: driving it failed; resumed once its lease expires", saga_id)
 

@@ -14,7 +14,9 @@ Python around it. So each is one statement in autocommit — no ``BEGIN``/``COMM
 trips: a claim is an ``UPDATE … RETURNING`` of the row it took; on PostgreSQL a step's outcome
 and its history entry are written by one statement (the ``UPDATE … RETURNING`` fenced by the
 lease, as a CTE feeding the history's ``INSERT … SELECT``: both or neither), and on SQLite
-they stay two statements in one transaction.
+they stay two statements in one transaction. Reads are single statements in autocommit too;
+a saga with its history (what a checkout's ``GET`` shows) is one ``LEFT JOIN``, so the two
+come from one snapshot.
 """
 
 from __future__ import annotations
@@ -154,32 +156,47 @@ class SqlSagaStore:
 
     async def history(self, saga_id: str) -> list[HistoryEntry]:
         c = self._history.c
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(self._history).where(c.saga_id == saga_id).order_by(c.position)
+        rows = await self._rows(
+            select(self._history).where(c.saga_id == saga_id).order_by(c.position)
+        )
+        return [_entry(row) for row in rows]
+
+    async def get_with_history(self, saga_id: str) -> tuple[SagaState, list[HistoryEntry]] | None:
+        """One statement: the saga's row joined to its history entries, oldest first."""
+        h = self._history.c
+        entry_columns = [h.step, h.phase, h.outcome, h.attempt, h.error, h.at]
+        labelled = [column.label(f"history_{column.name}") for column in entry_columns]
+        rows = await self._rows(
+            select(self._sagas, *labelled)
+            .select_from(self._sagas.outerjoin(self._history, h.saga_id == self._sagas.c.id))
+            .where(self._sagas.c.id == saga_id)
+            .order_by(h.position)
+        )
+        if not rows:
+            return None
+        entries = [
+            HistoryEntry(
+                step=row.history_step,
+                phase=Phase(row.history_phase),
+                outcome=Outcome(row.history_outcome),
+                attempt=row.history_attempt,
+                at=row.history_at,
+                error=row.history_error,
             )
-            return [
-                HistoryEntry(
-                    step=row.step,
-                    phase=Phase(row.phase),
-                    outcome=Outcome(row.outcome),
-                    attempt=row.attempt,
-                    at=row.at,
-                    error=row.error,
-                )
-                for row in rows
-            ]
+            for row in rows
+            if row.history_step is not None
+        ]
+        return _state(rows[0]), entries
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         c = self._sagas.c
-        async with self._sessions() as session:
-            ids = await session.scalars(
-                select(c.id)
-                .where(c.status.in_(_IN_FLIGHT), c.next_attempt_at <= now, _free(c, now))
-                .order_by(c.next_attempt_at, c.id)
-                .limit(limit)
-            )
-            return list(ids)
+        rows = await self._rows(
+            select(c.id)
+            .where(c.status.in_(_IN_FLIGHT), c.next_attempt_at <= now, _free(c, now))
+            .order_by(c.next_attempt_at, c.id)
+            .limit(limit)
+        )
+        return [row.id for row in rows]
 
     async def claim(
         self, saga_id: str, owner: str, now: datetime, lease_until: datetime
@@ -259,13 +276,17 @@ class SqlSagaStore:
             statement = statement.where(c.status == status.value)
         if saga_type is not None:
             statement = statement.where(c.saga_type == saga_type)
-        async with self._sessions() as session:
-            return [_state(row) for row in await session.execute(statement)]
+        return [_state(row) for row in await self._rows(statement)]
 
     async def _one(self, statement: Any) -> SagaState | None:
+        rows = await self._rows(statement)
+        return _state(rows[0]) if rows else None
+
+    async def _rows(self, statement: Any) -> list[Row[Any]]:
+        """A read in autocommit: one round trip, no ``BEGIN`` or ``ROLLBACK`` around it."""
         async with self._sessions() as session:
-            row = (await session.execute(statement)).first()
-            return _state(row) if row is not None else None
+            connection = await session.connection(execution_options=_AUTOCOMMIT)
+            return list((await connection.execute(statement)).all())
 
 
 _AUTOCOMMIT: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
@@ -292,6 +313,17 @@ async def _append(session: AsyncSession, history: Table, saga_id: str, entry: Hi
             error=entry.error,
             at=entry.at,
         )
+    )
+
+
+def _entry(row: Row[Any]) -> HistoryEntry:
+    return HistoryEntry(
+        step=row.step,
+        phase=Phase(row.phase),
+        outcome=Outcome(row.outcome),
+        attempt=row.attempt,
+        at=row.at,
+        error=row.error,
     )
 
 

@@ -30,6 +30,10 @@ class SagaStore(Protocol):
         """Every attempt recorded for the saga, oldest first."""
         ...
 
+    async def get_with_history(self, saga_id: str) -> tuple[SagaState, list[HistoryEntry]] | None:
+        """The saga and its history as one read: both as they stood at one moment."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of in-flight sagas whose next attempt is due and that nobody holds (no owner,
         or a lease expired before ``now``), the longest-waiting first."""

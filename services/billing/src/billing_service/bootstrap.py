@@ -140,7 +140,9 @@ def bootstrap(
             account_closure_saga(ClosureSteps(unit_of_work, provider, clock, announcer), closure),
         ],
         settings=OrchestratorSettings(
-            poll_seconds=settings.saga_poll_seconds, lease_seconds=settings.saga_lease_seconds
+            poll_seconds=settings.saga_poll_seconds,
+            lease_seconds=settings.saga_lease_seconds,
+            max_concurrent=settings.saga_max_concurrent,
         ),
         clock=clock,
     )

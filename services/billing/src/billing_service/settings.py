@@ -81,6 +81,12 @@ class BillingSettings(ServiceSettings):
         "the closure shows as stuck.",
     )
     saga_poll_seconds: float = Field(default=1.0, gt=0)
+    saga_max_concurrent: int = Field(
+        default=8,
+        ge=1,
+        description="Sagas this process drives at once. Each holds one of the database pool's "
+        "connections while a step runs: fewer than the pool has, so requests still find one.",
+    )
     saga_lease_seconds: float = Field(
         default=15.0,
         gt=0,

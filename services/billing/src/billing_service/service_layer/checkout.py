@@ -426,7 +426,7 @@ async def start_checkout(
     started = await sagas.start(CHECKOUT, data, idempotency_key=key, saga_id=saga_id)
     if not started.created:
         return await _replayed(started.saga.id, started.saga.data, command, sagas)
-    return CheckoutStarted(await _view(sagas, started.saga.id), replayed=False)
+    return CheckoutStarted(sagas.view_of(started.saga), replayed=False)
 
 
 async def checkout_of(customer_id: str, checkout_id: str, sagas: SagaOrchestrator) -> SagaView:
