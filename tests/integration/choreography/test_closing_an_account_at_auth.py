@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,15 +20,10 @@ from auth_service.adapters.migrate import upgrade_to_head
 from auth_service.entrypoints.app import create_app
 from auth_service.settings import AuthSettings
 from embedded_broker import EmbeddedBroker
-from strangler_contracts import (
-    AccountClosureRefundDeclined,
-    BillingClosedForAccount,
-    FarewellSentAndDataErased,
-)
 from strangler_contracts.events.account_closure import erased_email
 from strangler_contracts.topics import ACCOUNTS, CREDENTIALS
 
-from tests.integration.choreography.closures import publish
+from tests.integration.choreography.closures import DECLINED_REASON, confirm, decline
 from tests.integration.conftest import FreshDatabase
 from tests.support.asgi import started
 from tests.support.auth_api import FAST_PASSWORDS, PASSWORD, Account, assert_problem, log_in
@@ -88,28 +82,6 @@ def _of_type(events: list[tuple[dict[str, Any], dict[str, bytes]]], kind: str) -
     return [envelope for envelope, _ in events if envelope["type"] == kind]
 
 
-async def _answer_done(producer: AIOKafkaProducer, closure_id: str, user_id: str) -> None:
-    now = datetime.now(UTC)
-    billed = BillingClosedForAccount(
-        closure_id=closure_id,
-        user_id=user_id,
-        cancelled_subscription_id=None,
-        refund_id=None,
-        refunded_cents=0,
-        currency=None,
-        closed_at=now,
-    )
-    await publish(producer, billed, "/billing", closure_id)
-    farewell = FarewellSentAndDataErased(
-        closure_id=closure_id,
-        user_id=user_id,
-        farewell_message_id="<farewell@test>",
-        erased_records=1,
-        erased_at=now,
-    )
-    await publish(producer, farewell, "/notifications", closure_id)
-
-
 async def test_twenty_deletes_at_auth_are_one_closure_that_erases_the_account_once_confirmed(
     auth: httpx.AsyncClient, broker: EmbeddedBroker, producer: AIOKafkaProducer
 ) -> None:
@@ -139,7 +111,7 @@ async def test_twenty_deletes_at_auth_are_one_closure_that_erases_the_account_on
     assert request["data"]["display_name"] == UNICODE_NAME
     assert (await _closure(auth, account)).json()["id"] == closure["id"]
 
-    await _answer_done(producer, closure["id"], account.id)
+    await confirm(producer, closure["id"], account.id)
     # then the erase and AccountClosed; the whole record, for the sync, on the credentials
     closed = await events_about(
         broker.bootstrap_servers, ACCOUNTS.name, account.id, 4, WAIT_SECONDS
@@ -173,24 +145,14 @@ async def test_a_refund_declined_pauses_the_closure_and_resuming_it_completes_it
         409,
         "account-closure-not-paused",
     )
-    declined = AccountClosureRefundDeclined(
-        closure_id=closure["id"],
-        user_id=account.id,
-        subscription_id=f"sub-{uuid.uuid4()}",
-        invoice_id=f"inv-{uuid.uuid4()}",
-        amount_cents=1450,
-        currency="EUR",
-        reason="The issuer of the card declined the refund.",
-        declined_at=datetime.now(UTC),
-    )
-    await publish(producer, declined, "/billing", closure["id"])
+    await decline(producer, closure["id"], account.id)
 
     async def paused() -> bool:
         return bool((await _closure(auth, account)).json()["status"] == "paused")
 
     await eventually(paused, "the closure paused", WAIT_SECONDS)
     shown = (await _closure(auth, account)).json()
-    assert (shown["billing"], shown["declined_reason"]) == ("declined", declined.reason)
+    assert (shown["billing"], shown["declined_reason"]) == ("declined", DECLINED_REASON)
     assert (await log_in(auth, account.email)).status_code == 200  # nothing erased
 
     resumed = await auth.post("/api/users/me/closure/resume", headers=account.auth)
@@ -212,7 +174,7 @@ async def test_a_refund_declined_pauses_the_closure_and_resuming_it_completes_it
     assert [r["data"]["attempt"] for r in requests] == [1, 2]
     assert {r["correlationid"] for r in requests} == {closure["id"]}
 
-    await _answer_done(producer, closure["id"], account.id)
+    await confirm(producer, closure["id"], account.id)
     closed = await events_about(
         broker.bootstrap_servers, ACCOUNTS.name, account.id, 5, WAIT_SECONDS
     )

@@ -13,10 +13,8 @@ copies of the mails go whoever started the closure, and the reconciliation behin
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -32,7 +30,6 @@ from legacy_monolith.notifications.mailer import RecordingMailer
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.settings import MonolithSettings
 from sqlalchemy import text
-from strangler_contracts import BillingClosedForAccount, FarewellSentAndDataErased
 from strangler_contracts.events.account_closure import erased_email
 from strangler_contracts.user_records import USERS
 from strangler_eventing import BrokerConfig, create_producer
@@ -40,7 +37,7 @@ from strangler_migration import EntityChecksums, RecordsFound, compare_checksums
 from strangler_persistence import create_engine
 
 from tests.integration.billing_service.conftest import JWT_SECRET
-from tests.integration.choreography.closures import publish
+from tests.integration.choreography.closures import confirm
 from tests.integration.conftest import FreshDatabase, create_every_topic
 from tests.support.auth_api import FAST_PASSWORDS
 from tests.support.monolith_api import unique_email
@@ -141,28 +138,6 @@ async def _close(client: httpx.AsyncClient, email: str) -> str:
     return closure_id
 
 
-async def _confirm(producer: AIOKafkaProducer, closure_id: str, user_id: str) -> None:
-    now = datetime.now(UTC)
-    billed = BillingClosedForAccount(
-        closure_id=closure_id,
-        user_id=user_id,
-        cancelled_subscription_id=None,
-        refund_id=None,
-        refunded_cents=0,
-        currency=None,
-        closed_at=now,
-    )
-    await publish(producer, billed, "/billing", closure_id)
-    farewell = FarewellSentAndDataErased(
-        closure_id=closure_id,
-        user_id=user_id,
-        farewell_message_id=f"<farewell-{uuid.uuid4().hex}@test>",
-        erased_records=1,
-        erased_at=now,
-    )
-    await publish(producer, farewell, "/notifications", closure_id)
-
-
 async def _mails_in_monolith(database: str, user_id: str) -> int:
     engine = create_engine(database)
     try:
@@ -196,7 +171,7 @@ async def test_an_account_closed_on_either_side_is_erased_on_both_and_verify_fin
         at_monolith: await _close(sides.monolith, at_monolith_email),
     }
     for user_id, closure_id in closures.items():
-        await _confirm(sides.producer, closure_id, user_id)
+        await confirm(sides.producer, closure_id, user_id)
 
     async def erased_everywhere() -> bool:
         for client in (sides.monolith, sides.auth):

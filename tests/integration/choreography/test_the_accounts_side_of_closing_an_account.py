@@ -24,14 +24,10 @@ from legacy_monolith.migrate import upgrade_to_head
 from legacy_monolith.notifications.mailer import RecordingMailer
 from legacy_monolith.runtime import Runtime
 from legacy_monolith.settings import MonolithSettings
-from strangler_contracts import (
-    AccountClosureRefundDeclined,
-    BillingClosedForAccount,
-    FarewellSentAndDataErased,
-)
+from strangler_contracts import BillingClosedForAccount, FarewellSentAndDataErased
 from strangler_contracts.topics import ACCOUNTS
 
-from tests.integration.choreography.closures import publish
+from tests.integration.choreography.closures import DECLINED_REASON, confirm, decline, publish
 from tests.integration.conftest import FreshDatabase
 from tests.support.asgi import started
 from tests.support.broker_records import events_about
@@ -157,24 +153,14 @@ async def test_a_declined_refund_pauses_the_closure_and_the_user_sees_why(
     customer = await sign_up(monolith, "paused")
     closure = await _close(monolith, customer)
 
-    declined = AccountClosureRefundDeclined(
-        closure_id=closure["id"],
-        user_id=customer.id,
-        subscription_id=f"sub-{uuid.uuid4()}",
-        invoice_id=f"inv-{uuid.uuid4()}",
-        amount_cents=1450,
-        currency="EUR",
-        reason="The issuer of the card declined the refund.",
-        declined_at=datetime.now(UTC),
-    )
-    await publish(producer, declined, "/billing", closure["id"])
+    await decline(producer, closure["id"], customer.id)
 
     async def paused() -> bool:
         return bool((await _closure(monolith, customer)).json()["status"] == "paused")
 
     await eventually(paused, "the closure paused", WAIT_SECONDS)
     shown = (await _closure(monolith, customer)).json()
-    assert (shown["billing"], shown["declined_reason"]) == ("declined", declined.reason)
+    assert (shown["billing"], shown["declined_reason"]) == ("declined", DECLINED_REASON)
     assert (await log_in(monolith, customer.email)).status_code == 200  # not closed
 
 
@@ -205,17 +191,7 @@ async def test_a_paused_closure_resumed_asks_billing_again_and_completes(
 ) -> None:
     customer = await sign_up(monolith, "resuming")
     closure = await _close(monolith, customer)
-    declined = AccountClosureRefundDeclined(
-        closure_id=closure["id"],
-        user_id=customer.id,
-        subscription_id=f"sub-{uuid.uuid4()}",
-        invoice_id=f"inv-{uuid.uuid4()}",
-        amount_cents=1450,
-        currency="EUR",
-        reason="The issuer of the card declined the refund.",
-        declined_at=datetime.now(UTC),
-    )
-    await publish(producer, declined, "/billing", closure["id"])
+    await decline(producer, closure["id"], customer.id)
 
     async def paused() -> bool:
         return bool((await _closure(monolith, customer)).json()["status"] == "paused")
@@ -237,25 +213,7 @@ async def test_a_paused_closure_resumed_asks_billing_again_and_completes(
     )
     attempts = [e["data"]["attempt"] for e, _ in published if e["type"] == REQUESTED]
     assert attempts == [1, 2]
-    now = datetime.now(UTC)
-    billed = BillingClosedForAccount(
-        closure_id=closure["id"],
-        user_id=customer.id,
-        cancelled_subscription_id=None,
-        refund_id=f"re-{uuid.uuid4()}",
-        refunded_cents=1450,
-        currency="EUR",
-        closed_at=now,
-    )
-    await publish(producer, billed, "/billing", closure["id"])
-    farewell = FarewellSentAndDataErased(
-        closure_id=closure["id"],
-        user_id=customer.id,
-        farewell_message_id="<farewell@test>",
-        erased_records=1,
-        erased_at=now,
-    )
-    await publish(producer, farewell, "/notifications", closure["id"])
+    await confirm(producer, closure["id"], customer.id)
 
     async def closed() -> bool:
         return (await log_in(monolith, customer.email)).status_code == 401
