@@ -9,6 +9,8 @@ done, sends the farewell mail and erases what it holds about the user, then answ
 credentials and the profile and publishes ``AccountClosed``. ``GET /api/users/me/closure``
 says where the closure stands while the account still exists.
 
-The monolith plays the accounts side while the auth service does not publish events yet;
-the events are the contract, so auth can take the part over without anyone else changing.
+The monolith plays the accounts side while ``/api/users`` is routed to it; the auth service
+plays it once the route is on new (``auth_service/entrypoints/closure.py``). Both are built
+on ``strangler_closures``; the events are the contract, so nobody else changes. A closure a
+declined refund paused is resumed with ``POST /api/users/me/closure/resume``.
 """

@@ -14,8 +14,11 @@ outcome; every event of one closure carries its ``closure_id``, which is also th
               └─▶ accounts.account-closed     (accounts: credentials and profile erased, once
                                                billing and notifications both confirmed)
 
-The accounts side — whoever holds the credentials — is the monolith's today
-(``DELETE /api/users/me``); the auth service takes it over by publishing the same events.
+The accounts side — whoever holds the credentials — is played by the side that serves
+``/api/users`` (``DELETE /api/users/me``): the monolith or the auth service, on one mechanism
+(``strangler_closures``), publishing the same events. A user resumes a closure a declined
+refund paused (``POST /api/users/me/closure/resume``): ``AccountClosureRequested`` again, the
+same ``closure_id``, the next ``attempt``.
 
 Each event lives on its own capability's topic, keyed by user id like every other event of
 that capability, so a user's closure stays in order with the rest of their history.
