@@ -43,6 +43,7 @@ __all__ = [
 
 
 PREPARE_TIMEOUT_SECONDS = 120
+REQUEST_TIMEOUT_MS = 120_000
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ def verify(
     assert pacts, f"no pact names {provider!r} in {pact_dir()}: run the consumer tests first"
     verifier = Verifier(provider, host="127.0.0.1").set_error_on_empty_pact(enabled=True)
     verifier.set_coloured_output(enabled=False)
+    # A message is produced by requests to the provider (an argon2 hash or three): on a busy
+    # machine that takes longer than the verifier's 5 s default for each request.
+    verifier.set_request_timeout(REQUEST_TIMEOUT_MS)
     if url is not None:
         verifier.add_transport(url=url)
     if messages is not None:

@@ -5,8 +5,8 @@ the ones the mail and the recipient book use.
 
 - ``UserRegistered`` (the welcome mail; the recipient's address and name), from the monolith
   and from auth: verified by the producers' registration, as billing's pact is;
-- ``PasswordChanged`` (the password-changed mail), from the monolith: a password changed
-  through ``POST /api/users/me/password``;
+- ``PasswordChanged`` (the password-changed mail), from the monolith and from auth: a
+  password changed through ``POST /api/users/me/password``;
 - ``InvoiceIssued`` (the invoice mail: amount, period), from the monolith: a subscription
   through ``POST /api/billing/subscriptions``.
 
@@ -90,7 +90,14 @@ PRODUCERS = [
             ("a customer subscribes to a plan at the monolith", INVOICE_ISSUED),
         ],
     ),
-    ("auth-events", "/auth", [("a user registers at auth", USER_REGISTERED)]),
+    (
+        "auth-events",
+        "/auth",
+        [
+            ("a user registers at auth", USER_REGISTERED),
+            ("a user changes their password at auth", PASSWORD_CHANGED),
+        ],
+    ),
 ]
 
 

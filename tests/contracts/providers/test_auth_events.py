@@ -1,7 +1,7 @@
 """Auth's events honour every consumer's message pact (billing's and notifications'
-UserRegistered, the monolith's UserAccountChanged), produced by their real path: a
-registration at the real auth process, the outbox row committed with it, handed over as the
-relay puts it on the wire."""
+UserRegistered and PasswordChanged, the monolith's UserAccountChanged), produced by their
+real path: a registration (and a password change) at the real auth process, the outbox row
+committed with it, handed over as the relay puts it on the wire."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.contracts.verification import outbox_payload, provider_process, verif
 
 USER_REGISTERED = "dev.strangler-fig.accounts.user-registered.v1"
 USER_ACCOUNT_CHANGED = "dev.strangler-fig.accounts.user-account-changed.v1"
+PASSWORD = "a-long-password-1"
 
 
 def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
@@ -31,13 +32,37 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
     with provider_process("auth", "auth-service", settings, tmp_path, prepare=True) as auth:
 
         def registered(event_type: str) -> Message:
+            register()
+            return newest(event_type)
+
+        def register() -> str:
             # A new user each time: several consumers' pacts ask for a registration.
             email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
             httpx.post(
                 f"{auth.url}/api/users",
-                json={"email": email, "password": "a-long-password-1", "name": "Ada"},
+                json={"email": email, "password": PASSWORD, "name": "Ada"},
                 timeout=60,
             ).raise_for_status()
+            return email
+
+        def a_password_change(**_: Any) -> Message:
+            email = register()
+            login = httpx.post(
+                f"{auth.url}/api/auth/login",
+                json={"email": email, "password": PASSWORD},
+                timeout=60,
+            )
+            login.raise_for_status()
+            changed = httpx.post(
+                f"{auth.url}/api/users/me/password",
+                json={"current_password": PASSWORD, "new_password": "another-long-password-2"},
+                headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                timeout=60,
+            )
+            assert changed.status_code == 204, changed.text
+            return newest("dev.strangler-fig.accounts.password-changed.v1")
+
+        def newest(event_type: str) -> Message:
             return Message(
                 contents=json.dumps(outbox_payload(database, event_type)).encode(),
                 metadata=None,
@@ -56,8 +81,12 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
             messages={
                 "a UserRegistered event": a_registration,
                 "a UserAccountChanged event": an_account_registered,
+                "a PasswordChanged event": a_password_change,
             },
-            states={"a user registers at auth": lambda: None},
+            states={
+                "a user registers at auth": lambda: None,
+                "a user changes their password at auth": lambda: None,
+            },
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 2
+    assert verification.interactions >= 3
