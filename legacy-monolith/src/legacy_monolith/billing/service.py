@@ -23,6 +23,7 @@ makes the one it never made. Until then, other keys get 409.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from strangler_contracts.payments import (
     next_attempt,
     payment_attempt_id,
 )
+from strangler_persistence import paginate_rows
 
 from legacy_monolith import events
 from legacy_monolith.billing.payment_provider import (
@@ -117,9 +119,18 @@ def _period_label(invoice: Invoice) -> str:
     return f"{invoice.period_start:%Y-%m-%d} to {invoice.period_end:%Y-%m-%d}"
 
 
-async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[list[Plan], int]:
-    statement = select(Plan).where(Plan.active).order_by(Plan.price_cents, Plan.id)
-    return await paginate(session, statement, limit, offset)
+_PLANS = Plan.__table__.c
+ACTIVE_PLANS = (
+    select(_PLANS.id, _PLANS.name, _PLANS.price_cents, _PLANS.currency, _PLANS.interval)
+    .where(_PLANS.active)
+    .order_by(_PLANS.price_cents, _PLANS.id)
+)
+"""The public catalogue, built once: read as rows, not entities (the hottest read)."""
+
+
+async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[Sequence[Any], int]:
+    """A page of the active plans, as rows with the plan's columns as attributes."""
+    return await paginate_rows(session, ACTIVE_PLANS, limit, offset)
 
 
 async def _issue_invoice(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import weakref
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import DateTime, Select, event, func, select
+from sqlalchemy import DateTime, Integer, Row, Select, bindparam, event, func, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -29,11 +31,13 @@ __all__ = [
     "UTCDateTime",
     "create_engine",
     "create_session_factory",
+    "paginate",
+    "paginate_rows",
     "utcnow",
 ]
 
 SessionFactory = async_sessionmaker[AsyncSession]
-Row = TypeVar("Row")
+Entity = TypeVar("Entity")
 
 
 def utcnow() -> datetime:
@@ -152,21 +156,58 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def paginate(
-    session: AsyncSession, statement: Select[Row], limit: int, offset: int
-) -> tuple[list[Row], int]:
-    """One page of ``statement``'s rows (one entity each) and the total row count.
+_COUNTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
+_LIMIT = bindparam("page_limit", type_=Integer())
+_OFFSET = bindparam("page_offset", type_=Integer())
 
-    One query when the page has rows: the total rides on each row as ``count(*) OVER ()``.
-    Only a page past the end (no row to carry it) asks for the count on its own.
-    """
-    counted = statement.add_columns(func.count().over()).limit(limit).offset(offset)
-    page = (await session.execute(counted)).all()
+
+def _counted(statement: Select[Any]) -> Select[Any]:
+    """``statement`` with the total as ``page_total`` (``count(*) OVER ()``) and the page's
+    bounds as parameters, built once per statement: a statement kept at module level is then
+    neither rebuilt nor re-keyed for SQLAlchemy's compiled cache on every request."""
+    counted = _COUNTED.get(statement)
+    if counted is None:
+        counted = (
+            statement.add_columns(func.count().over().label("page_total"))
+            .limit(_LIMIT)
+            .offset(_OFFSET)
+        )
+        _COUNTED[statement] = counted
+    return counted
+
+
+async def _page(
+    session: AsyncSession, statement: Select[Any], limit: int, offset: int
+) -> tuple[Sequence[Row[Any]], int]:
+    page = (
+        await session.execute(_counted(statement), {"page_limit": limit, "page_offset": offset})
+    ).all()
     if page:
-        return [row[0] for row in page], int(page[0][-1])
+        return page, int(page[0][-1])
     if offset == 0:
         return [], 0
     total = await session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )
     return [], total or 0
+
+
+async def paginate(
+    session: AsyncSession, statement: Select[Entity], limit: int, offset: int
+) -> tuple[list[Entity], int]:
+    """One page of ``statement``'s rows (one entity each) and the total row count.
+
+    One query when the page has rows: the total rides on each row as ``count(*) OVER ()``.
+    Only a page past the end (no row to carry it) asks for the count on its own.
+    """
+    page, total = await _page(session, statement, limit, offset)
+    return [row[0] for row in page], total
+
+
+async def paginate_rows(
+    session: AsyncSession, statement: Select[Any], limit: int, offset: int
+) -> tuple[Sequence[Row[Any]], int]:
+    """``paginate`` for a Core statement (table columns, no ORM entity): the page's rows as
+    they come, each with its columns as attributes (and ``page_total``), none turned into an
+    object. For a hot read: a three-row page costs ~half the CPU of loading entities."""
+    return await _page(session, statement, limit, offset)

@@ -7,9 +7,10 @@ in foreign-key order (customers before subscriptions before invoices ...): witho
 
 from __future__ import annotations
 
+import functools
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts.payments import REJECTED_BY_PROVIDER
 from strangler_persistence import paginate
@@ -54,13 +55,19 @@ class SqlCustomers(SqlRepository[Customer]):
         super().__init__(session, Customer)
 
 
+@functools.cache
+def _active_plans() -> Select[Plan]:
+    """The public catalogue's statement, built once (``paginate`` keeps its paged form); on
+    first use, since ``Plan`` is mapped when the process starts, not when this is imported."""
+    return select(Plan).where(plans.c.active).order_by(plans.c.price_cents, plans.c.id)
+
+
 class SqlPlans(SqlRepository[Plan]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, Plan)
 
     async def active(self, limit: int, offset: int) -> Slice[Plan]:
-        statement = select(Plan).where(plans.c.active).order_by(plans.c.price_cents, plans.c.id)
-        return await paginate(self.session, statement, limit, offset)
+        return await paginate(self.session, _active_plans(), limit, offset)
 
 
 class SqlSubscriptions(SqlRepository[Subscription]):
