@@ -6,7 +6,8 @@ two-way sync) and playing the accounts side of the closures asked of it.
 One person who registered at the monolith closes their account at auth (``/api/users``
 moved), another who registered at auth closes it at the monolith; billing's and
 notifications' answers are published as those services publish them. Each account ends
-erased on both sides — the placeholder address, no login on either side — the monolith's
+erased on both sides — the placeholder address, no login on either side, no session left
+at auth — the monolith's
 copies of the mails go whoever started the closure, and the reconciliation behind
 `strangler migrate auth verify` finds no drift.
 """
@@ -166,6 +167,10 @@ async def test_an_account_closed_on_either_side_is_erased_on_both_and_verify_fin
     await eventually(on_both_sides, "both accounts on both sides", WAIT_SECONDS, every=0.3)
     assert await _mails_in_monolith(sides.monolith_database, at_auth) == 1  # its welcome
 
+    at_auth_session = await sides.auth.post(
+        "/api/auth/login", json={"email": at_monolith_email, "password": PASSWORD}
+    )
+    assert at_auth_session.status_code == 200, at_auth_session.text
     closures = {
         at_auth: await _close(sides.auth, at_auth_email),
         at_monolith: await _close(sides.monolith, at_monolith_email),
@@ -193,5 +198,9 @@ async def test_an_account_closed_on_either_side_is_erased_on_both_and_verify_fin
                 "/api/auth/login", json={"email": email, "password": PASSWORD}
             )
             assert login.status_code == 401, login.text
+    # A session opened at auth ends with an erase made at the monolith and synced.
+    refresh_token = at_auth_session.json()["refresh_token"]
+    refreshed = await sides.auth.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+    assert refreshed.status_code == 401, refreshed.text
     for user_id in ids:  # the monolith's copies of the mails, whoever started the closure
         assert await _mails_in_monolith(sides.monolith_database, user_id) == 0

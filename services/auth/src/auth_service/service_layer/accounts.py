@@ -190,6 +190,14 @@ class Accounts:
             user = await uow.users.get(token.user_id)
             if user is None:
                 raise errors.InvalidRefreshToken("its account no longer exists")
+            if not user.accepts_token_issued_at(token.issued_at):
+                # Changed or erased on the other side, and synced here: its sessions end too.
+                await uow.refresh_tokens.revoke_family(token.family_id, now)
+                await uow.commit()
+                raise errors.InvalidRefreshToken(
+                    "the password changed (or the account was closed) after it was issued; "
+                    "log in again"
+                )
             session = await self._start(uow, user, token.family_id, now)
             await uow.commit()
         return session
