@@ -39,8 +39,11 @@ of that figure; billing's own view of each saga (its record's ``created_at`` to
 ``updated_at``) is printed beside it. Passes, after a warm-up: N checkouts, C at a time (a
 closed loop, as fast as they go: sagas/s, p50/p99), then a few one at a time (the latency
 of one saga on an otherwise idle billing). The same consumer counts the billing events that
-reached the broker per second. Every checkout must end ``completed``; any other ending
-fails the run.
+reached the broker per second. Billing's CPU time over the loaded pass (every billing
+process, user + system) divided by its checkouts is the CPU a checkout costs; 1 s ÷ that is
+how many checkouts/s billing could complete with a core to itself — a figure other work on
+the machine does not move, where every rate here falls with the load average. Every
+checkout must end ``completed``; any other ending fails the run.
 
 **The baselines**, on the same broker, measured after billing has stopped (so that nothing
 else runs meanwhile) and the broker has been restarted empty (so that their consumers read
@@ -104,6 +107,7 @@ from harness import (
     Target,
     bench_arguments,
     console_script,
+    cpu_seconds,
     free_ports,
     last_resort_seconds,
     load_average,
@@ -228,6 +232,8 @@ async def billing_database(kind: str, folder: Path) -> AsyncIterator[BillingData
 class System:
     billing_url: str
     jwt_secret: str
+    billing_pids: tuple[int, ...] = ()
+    """Every billing process (the API's first): their CPU time is what a checkout costs."""
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -290,7 +296,8 @@ async def start_system(
         await wait_ready(client, f"{billing_url}/health/ready", "billing", billing, children)
         for (name, process), port in zip(saga_workers.items(), worker_ports, strict=False):
             await wait_ready(client, f"http://{HOST}:{port}/health/ready", name, process, children)
-    return System(billing_url, jwt_secret)
+    pids = (billing.pid, *(process.pid for process in saga_workers.values()))
+    return System(billing_url, jwt_secret, pids)
 
 
 # ---------------------------------------------------------------- customers
@@ -643,6 +650,18 @@ class SagaFigures:
     events: int
     event_rate: float
     """Billing events of the loaded pass's checkouts reaching the broker, per second."""
+    cpu_seconds: float = 0.0
+    """CPU time of every billing process during the loaded pass: user + system, all threads."""
+
+    @property
+    def cpu_ms_per_checkout(self) -> float:
+        return 1000 * self.cpu_seconds / len(self.loaded.checkouts)
+
+    @property
+    def one_core_ceiling(self) -> float:
+        """Checkouts/s billing could complete with one core to itself: 1 s ÷ CPU per checkout.
+        Unlike the rates, it does not fall when other work shares the machine."""
+        return 1000 / self.cpu_ms_per_checkout if self.cpu_seconds > 0 else math.inf
 
 
 async def measure_sagas(
@@ -663,7 +682,7 @@ async def measure_sagas(
             ) as client,
             view.watching(),
         ):
-            return await _passes(settings, customers, client, config, view, children)
+            return await _passes(settings, customers, client, config, view, children, system)
     except httpx.HTTPError as error:
         raise BenchFailed(f"billing: {error!r}\n{children.tail('billing')}") from error
 
@@ -682,6 +701,7 @@ async def _passes(
     config: BrokerConfig,
     view: BrokerView,
     children: Children,
+    system: System,
 ) -> SagaFigures:
     warm_up, loaded, alone = customers.warm_up, customers.loaded, customers.alone
     poll, concurrency = settings.poll_seconds, settings.concurrency
@@ -692,7 +712,9 @@ async def _passes(
     print(f"warm-up: {len(warm_up)} checkouts ...", flush=True)
     warm = await checkout_pass(client, warm_up, concurrency, view, poll)
     print(f"{len(loaded)} checkouts, {concurrency} at a time ...", flush=True)
+    cpu_before = sum(cpu_seconds(pid) for pid in system.billing_pids)
     load = await checkout_pass(client, loaded, concurrency, view, poll)
+    cpu = sum(cpu_seconds(pid) for pid in system.billing_pids) - cpu_before
     print(f"{len(alone)} checkouts, one at a time ...", flush=True)
     single = await checkout_pass(client, alone, 1, view, poll)
     require_completed({"warm-up": warm, "loaded": load, "one at a time": single}, children)
@@ -705,6 +727,7 @@ async def _passes(
         registration_rate=(len(loaded) + len(alone)) / registration_seconds,
         events=events,
         event_rate=event_rate,
+        cpu_seconds=cpu,
     )
 
 
@@ -766,6 +789,11 @@ def print_report(
          f"{saga.event_rate:.1f}", f"{saga.events} events, {EVENTS_PER_CHECKOUT} per checkout"),
         ("GETs per checkout", f"{loaded.gets_per_checkout:.2f}",
          f"{alone.gets_per_checkout:.2f} one at a time"),
+        (f"billing CPU per checkout, {loaded.concurrency} at a time (ms)",
+         f"{saga.cpu_ms_per_checkout:.1f}",
+         f"every billing process, user + system, {settings.workers} process(es)"),
+        ("checkouts/s on one core of billing's own", f"{saga.one_core_ceiling:.1f}",
+         "1 s ÷ CPU per checkout: what the machine's load does not move"),
     ]  # fmt: skip
     heading = f"{'the checkout saga':<52}{'value':>9}"
     print()
@@ -820,7 +848,8 @@ def machine_notes(
         "broker": f"tansu (embedded, memory storage), aiokafka {version('aiokafka')}",
         "billing": (
             "1 process (`billing-service serve`: API, outbox relay, registrations consumer, "
-            "saga orchestrator driving up to 16 sagas at once), BILLING_SAGA_* and "
+            "saga orchestrator driving up to BILLING_SAGA_MAX_CONCURRENT sagas at once), "
+            "BILLING_SAGA_* and "
             "BILLING_CHECKOUT_* at their defaults, as `strangler up` runs it; access log on"
             + (
                 f"; plus {settings.workers - 1} saga-only billing processes (poll 100 ms)"
