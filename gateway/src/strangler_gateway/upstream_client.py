@@ -124,6 +124,9 @@ class _Connection(asyncio.Protocol):
             self._fail(UpstreamBroke(f"the upstream's answer is not HTTP/1.1: {exc}"))
 
     def eof_received(self) -> bool | None:
+        if self._parser is None:  # an idle connection the upstream closed: never hand it out
+            self.closed = True
+            return None
         # An answer delimited by the end of the connection is complete now.
         if self._parser is not None and not self._complete and self._until_close():
             self.on_message_complete()
@@ -395,8 +398,10 @@ class Upstream:
                 raise UpstreamBroke("the gateway is stopping")
             while self._idle:
                 connection = self._idle.pop()  # the newest: the oldest ones expire
-                if not connection.closed:
+                transport = connection.transport
+                if not connection.closed and transport is not None and not transport.is_closing():
                     return connection
+                connection.abandon()
             if len(self._open) < self._limit:
                 return await self._connect()
             waiter: asyncio.Future[None] = loop.create_future()
