@@ -12,10 +12,16 @@ from typing import Any
 import aiosqlite
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strangler_persistence import POOL_SIZE, create_engine, create_session_factory
+from strangler_persistence import (
+    POOL_SIZE,
+    create_engine,
+    create_session_factory,
+    paginate_rows,
+    reading,
+)
 
 from tests.integration.conftest import FreshDatabase
 
@@ -169,3 +175,25 @@ async def test_a_failed_sqlite_write_is_rolled_back_and_releases_the_lock(
     finally:
         await other.dispose()
     assert [row[0] for row in ids] == [1, 3], "the failed transaction's row 2 was rolled back"
+
+
+async def test_a_postgresql_read_runs_each_statement_on_its_own(postgres: AsyncEngine) -> None:
+    """No ``BEGIN`` and ``ROLLBACK`` around a read: two statements, two transactions."""
+    async with reading(postgres) as connection:
+        first = (await connection.execute(text("SELECT now()"))).scalar_one()
+        second = (await connection.execute(text("SELECT now()"))).scalar_one()
+
+    assert first != second, "each statement is its own transaction (now() is its start)"
+
+
+async def test_a_page_read_through_a_reading_connection_carries_its_total(
+    either: AsyncEngine,
+) -> None:
+    rows = select(text("n")).select_from(text("(SELECT 1 AS n UNION ALL SELECT 2) AS numbers"))
+    statement = rows.order_by(text("n"))
+    async with reading(either) as connection:
+        page, total = await paginate_rows(connection, statement, 1, 1)
+        past_the_end, counted = await paginate_rows(connection, statement, 1, 5)
+
+    assert ([row.n for row in page], total) == ([2], 2)
+    assert (list(past_the_end), counted) == ([], 2)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from http_platform import Page, PageQuery
 from http_platform.edge_input import IdempotencyKeyHeader
 from http_platform.openapi import problem_responses
+from strangler_persistence import reading
 
 from legacy_monolith.billing import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
@@ -31,9 +32,10 @@ IdempotencyKey = IdempotencyKeyHeader
 
 
 @router.get("/plans")
-async def list_plans(session: DbSession, page: PageQuery) -> Page[PlanOut]:
+async def list_plans(runtime: RuntimeDep, page: PageQuery) -> Page[PlanOut]:
     """The plan catalogue."""
-    plans, total = await service.list_plans(session, page.limit, page.offset)
+    async with reading(runtime.engine) as connection:
+        plans, total = await service.list_plans(connection, page.limit, page.offset)
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 

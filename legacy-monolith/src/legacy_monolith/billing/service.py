@@ -31,7 +31,7 @@ from typing import Any
 from http_platform import Problem
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from strangler_contracts.payments import (
     REJECTED_BY_PROVIDER,
     counts_as_declined,
@@ -128,9 +128,11 @@ ACTIVE_PLANS = (
 """The public catalogue, built once: read as rows, not entities (the hottest read)."""
 
 
-async def list_plans(session: AsyncSession, limit: int, offset: int) -> tuple[Sequence[Any], int]:
+async def list_plans(
+    connection: AsyncSession | AsyncConnection, limit: int, offset: int
+) -> tuple[Sequence[Any], int]:
     """A page of the active plans, as rows with the plan's columns as attributes."""
-    return await paginate_rows(session, ACTIVE_PLANS, limit, offset)
+    return await paginate_rows(connection, ACTIVE_PLANS, limit, offset)
 
 
 async def _issue_invoice(
