@@ -223,13 +223,24 @@ def _wait_until_up(system: RunningSystem) -> None:
             )
         # run.json says "running" once every component is healthy; reading it costs nothing,
         # while each `strangler status` is a Python process competing with the start-up.
-        if _phase(system) == "running" and system.strangler("status", timeout=30).returncode == 0:
+        if _phase(system) == "running" and _status_succeeds(system, deadline):
             return
         time.sleep(0.2)
     pytest.fail(
         f"the system was not up within {READY_TIMEOUT_SECONDS:g} s:\n"
         f"{system.strangler('status').stdout}\n{system.output()}"
     )
+
+
+def _status_succeeds(system: RunningSystem, deadline: float) -> bool:
+    """`strangler status` exits 0. It has until the deadline: a Python process that starts
+    slowly on a loaded machine is no failure of the system (30 s were seen exceeded)."""
+    try:
+        return (
+            system.strangler("status", timeout=max(deadline - time.monotonic(), 1)).returncode == 0
+        )
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def _phase(system: RunningSystem) -> str | None:
