@@ -56,13 +56,20 @@ schemas:  ## write the event JSON Schemas and asyncapi.yaml (refuses breaking ch
 schemas-check:  ## fail if the committed schemas or asyncapi.yaml lag behind the models
 	$(UV) run --frozen python -m strangler_contracts.schemas check
 
-# The AsyncAPI project's own CLI, from the npm registry, kept in .strangler/tools (runs offline).
-# 4.1.1: the last release that runs on node 20 (5.x and later need node 24).
-ASYNCAPI := $(TOOLS_DIR)/asyncapi/node_modules/.bin/asyncapi
+# The AsyncAPI project's own CLI, from the npm registry (runs offline once installed).
+# 4.1.1: the last release that runs on node 20 (5.x and later need node 24). Installed once per
+# user, outside the clone, so that a fresh clone (CI) finds it instead of spending minutes in
+# npm; --prefer-offline takes what npm's cache holds without asking the registry again. It is
+# installed beside its place and renamed into it, so an interrupted install is never found.
+ASYNCAPI_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/strangler/asyncapi-cli-4.1.1
+ASYNCAPI := $(ASYNCAPI_DIR)/node_modules/.bin/asyncapi
 
 $(ASYNCAPI):
-	npm install --prefix $(TOOLS_DIR)/asyncapi --no-audit --no-fund --loglevel=error @asyncapi/cli@4.1.1
-	$(ASYNCAPI) config analytics --disable >/dev/null
+	mkdir -p $(dir $(ASYNCAPI_DIR))
+	partial=$$(mktemp -d $(ASYNCAPI_DIR).partial-XXXXXX) && \
+	npm install --prefix $$partial --prefer-offline --no-audit --no-fund --loglevel=error @asyncapi/cli@4.1.1 && \
+	$$partial/node_modules/.bin/asyncapi config analytics --disable >/dev/null && \
+	rm -rf $(ASYNCAPI_DIR) && mv $$partial $(ASYNCAPI_DIR)
 
 asyncapi-validate: $(ASYNCAPI)  ## the committed asyncapi.yaml through the AsyncAPI CLI's validator
 	$(ASYNCAPI) validate libs/contracts/asyncapi.yaml --fail-severity=error
@@ -75,11 +82,17 @@ contracts-verify: asyncapi-validate  ## consumer pacts, provider verification, t
 unit:  ## unit tests: fakes only, no network
 	$(PYTEST) tests/unit -q
 
-integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sockets
-	$(PYTEST) tests/integration -q
+# Integration and e2e tests mostly wait (on processes, the broker, PostgreSQL): two pytest-xdist
+# workers, each running whole test files, with its own broker and system (session fixtures are
+# per worker). TEST_WORKERS=0 runs them in this one process, one after the other.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-e2e:  ## end-to-end tests: real processes started on free ports
-	$(PYTEST) tests/e2e -q
+integration:  ## integration tests: real PostgreSQL on 127.0.0.1:5432, real sockets (TEST_WORKERS=2)
+	$(PYTEST) tests/integration -q $(PARALLEL)
+
+e2e:  ## end-to-end tests: real processes started on free ports (TEST_WORKERS=2)
+	$(PYTEST) tests/e2e -q $(PARALLEL)
 
 # Also part of `e2e` (tests/e2e/test_running_every_bench.py): every bench's --quick completes
 # and prints its ratios, the load and its yes/NO verdicts; no figure is judged.

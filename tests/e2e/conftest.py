@@ -1,5 +1,7 @@
-"""`system` (session scope) is the whole system, shared by every e2e test; `launch_system`
-starts a private one for tests that stop or kill it.
+"""`system` (session scope) is the whole system, shared by every e2e test of the session;
+`launch_system` starts a private one for tests that stop or kill it. `make e2e` runs two
+sessions side by side (pytest-xdist workers, a test file each at a time), each with its own
+`system` on ports of its own.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ gets databases of its own, created with a random name and dropped when it ends; 
 asked for with a migration is a copy of a template the session migrated once with that same
 function (``CREATE DATABASE ... TEMPLATE``: a fraction of a second, where running the
 migrations again takes one or more). The broker is one tansu process for the whole session,
-on a free port, with every contract topic.
+on a free port, with every contract topic. ``make integration`` runs two sessions side by side
+(pytest-xdist workers, a test file each at a time): each has its own broker and templates, and
+shares only the PostgreSQL server, where every name is random.
 """
 
 from __future__ import annotations
