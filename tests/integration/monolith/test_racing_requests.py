@@ -42,14 +42,17 @@ async def test_racing_payments_of_one_invoice_charge_it_once(
         )
     )
 
-    [winner] = [r for r in responses if r.status_code == 201]
-    losers = [r for r in responses if r is not winner]
-    assert {r.status_code for r in losers} == {409}
+    winners = [r for r in responses if r.status_code == 201]
+    losers = [r for r in responses if r.status_code != 201]
+    assert winners, [r.status_code for r in responses]
+    assert {r.status_code for r in losers} <= {409}
     assert {_problem_slug(r) for r in losers} <= {"payment-in-progress", "invoice-already-paid"}
+    # On a machine slow enough for a racer to find the attempt older than three provider
+    # timeouts (0.1 s here), it takes the attempt over under the same provider key and is
+    # answered with the same charge: more than one 201, never more than one charge.
+    [charge_id] = {r.json()["payment"]["provider_charge_id"] for r in winners}
     charges = (await payment_simulator.get("/v1/charges", params={"limit": 100})).json()
-    assert [(c["id"], c["status"]) for c in charges["items"]] == [
-        (winner.json()["payment"]["provider_charge_id"], "succeeded")
-    ]
+    assert [(c["id"], c["status"]) for c in charges["items"]] == [(charge_id, "succeeded")]
     async with engine.connect() as connection:
         recorded = await connection.scalar(
             select(func.count())
