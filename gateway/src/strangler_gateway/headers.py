@@ -1,7 +1,7 @@
 """Headers on the way through: what is forwarded, what is dropped, what the gateway adds.
 
 Names are compared in lower case: ASGI servers give request header names lower-cased, and
-aiohttp's raw response headers are lowered here before they are compared.
+the upstream client's raw response headers are lowered here before they are compared.
 """
 
 from __future__ import annotations
