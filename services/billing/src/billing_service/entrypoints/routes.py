@@ -10,6 +10,7 @@ from http_platform.edge_input import IdempotencyKeyHeader
 from http_platform.openapi import problem_responses
 from http_platform.service_app import root_of
 
+from billing_service.adapters import views
 from billing_service.bootstrap import BillingProcess
 from billing_service.domain.commands import (
     CancelSubscription,
@@ -47,9 +48,10 @@ IdempotencyKey = IdempotencyKeyHeader
 
 
 @router.get("/plans")
-async def list_plans(billing: BillingDep, page: PageQuery) -> Page[PlanOut]:
-    """The plan catalogue."""
-    plans, total = await billing.plans(page.limit, page.offset)
+async def list_plans(request: Request, page: PageQuery) -> Page[PlanOut]:
+    """The plan catalogue (a read of the query side: no unit of work)."""
+    engine = root_of(request, BillingProcess).engine
+    plans, total = await views.active_plans(engine, page.limit, page.offset)
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 
