@@ -50,6 +50,8 @@ APIS = [
     "smtp-sink",
     "auth",
     "auth-internal",
+    # Last: its cases set flags and the kill switch of the system the others are fuzzed on.
+    "gateway-admin",
 ]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(5 * TIMEOUT_SECONDS)]

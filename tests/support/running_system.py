@@ -38,6 +38,7 @@ class RunningSystem:
     log_path: Path
     broker_bootstrap: str
     gateway_url: str
+    gateway_admin_url: str
     monolith_url: str
     billing_url: str
     notifications_url: str
@@ -194,6 +195,7 @@ def start_system(
         broker_bootstrap=f"{HOST}:{broker}",
         monolith_url=f"http://{HOST}:{monolith}",
         gateway_url=f"http://{HOST}:{gateway}",
+        gateway_admin_url=f"http://{HOST}:{gateway_admin}",
         billing_url=f"http://{HOST}:{billing}",
         notifications_url=f"http://{HOST}:{notifications}",
         auth_url=f"http://{HOST}:{auth}",
