@@ -64,7 +64,10 @@ schemas-check:  ## fail if the committed schemas or asyncapi.yaml lag behind the
 ASYNCAPI_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/strangler/asyncapi-cli-4.1.1
 ASYNCAPI := $(ASYNCAPI_DIR)/node_modules/.bin/asyncapi
 
+# npm comes from Debian's packages when the machine has none (as root, like nginx and wrk).
 $(ASYNCAPI):
+	@command -v npm >/dev/null || { echo "npm not found: installing Debian's nodejs and npm with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	mkdir -p $(dir $(ASYNCAPI_DIR))
 	partial=$$(mktemp -d $(ASYNCAPI_DIR).partial-XXXXXX) && \
 	npm install --prefix $$partial --prefer-offline --no-audit --no-fund --loglevel=error @asyncapi/cli@4.1.1 && \
