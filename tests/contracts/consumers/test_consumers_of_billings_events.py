@@ -3,9 +3,10 @@ envelope decoded by the contracts' registry, then
 
 - the monolith's anti-corruption layer (``legacy_monolith.billing_sync.acl``: a
   ``SyncConsumer`` with ``BILLING_RECORDS``) turns a subscription started at billing into
-  the ``subscriptions`` record, and an invoice issued there into the ``invoices`` record and
-  the subscription's period — each with billing's version and origin, never taken for the
-  monolith's own;
+  the ``subscriptions`` record, an invoice issued there into the ``invoices`` record and
+  the subscription's period, a payment into the ``payments`` record and the paid invoice,
+  and a refund into the ``refunds`` record and the invoice's refunded sum — each with
+  billing's version and origin, never taken for the monolith's own;
 - notifications (``mail_request_for``) mails the invoice (amount, period), the payment and
   the refund (amount, invoice).
 
@@ -107,17 +108,43 @@ REFUND_ISSUED = _envelope(
         "refunded_at": _when(),
     },
 )
+# What the monolith's ACL needs besides what a mail needs: the versions it orders copies by,
+# and the payment's and refund's own fields (``strangler_contracts.records``).
+ACL_PAYMENT_SUCCEEDED = _envelope(
+    "dev.strangler-fig.billing.payment-succeeded.v1",
+    {
+        **PAYMENT_SUCCEEDED["data"],
+        "invoice_version": match.int(2),
+        "payment_version": match.int(1),
+        "idempotency_key": match.str("pay-inv-1"),
+        "card_last4": match.str("4242"),
+        "payment_created_at": _when(),
+        "attempted_at": _when(),
+    },
+)
+ACL_REFUND_ISSUED = _envelope(
+    "dev.strangler-fig.billing.refund-issued.v1",
+    {
+        **REFUND_ISSUED["data"],
+        "invoice_status": match.str("refunded"),
+        "refund_version": match.int(1),
+        "invoice_version": match.int(3),
+        "idempotency_key": match.str("refund-inv-1"),
+    },
+)
 PAID = "a customer pays an invoice at billing"
 REFUNDED = "a customer's paid invoice is refunded at billing"
 
 
 def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
     pact = Pact("legacy-monolith", "billing-events").with_specification("V4")
-    for description, body in [
-        ("a SubscriptionStarted event", SUBSCRIPTION_STARTED),
-        ("an InvoiceIssued event", INVOICE_ISSUED),
+    for description, state, body in [
+        ("a SubscriptionStarted event", STATE, SUBSCRIPTION_STARTED),
+        ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
+        ("a PaymentSucceeded event", PAID, ACL_PAYMENT_SUCCEEDED),
+        ("a RefundIssued event", REFUNDED, ACL_REFUND_ISSUED),
     ]:
-        pact.upon_receiving(description, "Async").given(STATE).with_body(body, "application/json")
+        pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
     side = Side("legacy-monolith")
     changes: list[RecordChange] = []
 
@@ -131,7 +158,11 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
     pact.verify(the_acl_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
     assert sorted((c.entity, c.origin, c.complete) for c in changes) == [
+        ("invoices", "billing", False),  # paid
+        ("invoices", "billing", False),  # refunded
         ("invoices", "billing", True),
+        ("payments", "billing", True),
+        ("refunds", "billing", True),
         ("subscriptions", "billing", False),  # the invoice's period
         ("subscriptions", "billing", True),
     ]
