@@ -4,7 +4,8 @@
   saga in full — its id is the one the provider state's checkout got (a provider-state
   injected value, ``${checkout_id}``);
 - ``strangler migrate billing …`` (the runner's ``MigrationSide`` on billing's side): its
-  record counts, the backfill's progress, and the sync's status when billing does not run the
+  record counts, each record's stamp and checksum and the records that differ (``verify``),
+  the backfill's progress, and the sync's status when billing does not run the
   sync (a ``sync-not-running`` problem, which the command shows as "not syncing").
 
 What each answer carries is what ``strangler_sagas.wire`` and ``strangler_migration`` read;
@@ -27,6 +28,7 @@ from tests.contracts.pacts import pact_dir
 
 TOKEN = "operator"
 CHECKOUT_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+CUSTOMER_ID = "42"
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 WHEN = match.regex("2026-01-01T00:00:00Z", regex=RFC3339)
 A_CHECKOUT = "a customer has started a checkout at billing"
@@ -125,6 +127,51 @@ def billing_url() -> Iterator[str]:
         )
     )
     (
+        pact.upon_receiving("every customer's stamp and checksum, as `verify` compares them")
+        .given(A_CUSTOMER)
+        .with_request("GET", "/internal/billing/checksums/customers")
+        .with_header("Authorization", _bearer())
+        .will_respond_with(200)
+        .with_body(
+            {
+                "entity": "customers",
+                "count": match.int(1),
+                # The state's customer, by the id billing was told (42).
+                "records": {
+                    CUSTOMER_ID: {
+                        "version": match.int(1),
+                        "origin": match.str("legacy-monolith"),
+                        "checksum": match.regex("0" * 64, regex=r"^[0-9a-f]{64}$"),
+                    }
+                },
+            },
+            content_type="application/json",
+        )
+    )
+    (
+        pact.upon_receiving("the records `verify` found differing, field by field")
+        .given(A_CUSTOMER)
+        .with_request("POST", "/internal/billing/records/customers")
+        .with_header("Authorization", _bearer())
+        .with_body({"ids": [CUSTOMER_ID]}, content_type="application/json")
+        .will_respond_with(200)
+        .with_body(
+            {
+                "entity": "customers",
+                "records": match.each_like(
+                    {
+                        "id": CUSTOMER_ID,
+                        "version": match.int(1),
+                        "origin": match.str("legacy-monolith"),
+                        "data": {"email": match.str("ada@example.com")},
+                    },
+                    min=1,
+                ),
+            },
+            content_type="application/json",
+        )
+    )
+    (
         pact.upon_receiving("the sync's status from a billing that does not run the sync")
         .given(A_CUSTOMER)
         .with_request("GET", "/internal/billing/sync")
@@ -169,6 +216,18 @@ def test_the_cli_shows_one_saga(billing_url: str) -> None:
 def test_the_cli_reads_billings_counts(billing_url: str) -> None:
     with _migration(billing_url) as billing:
         assert billing.counts()["customers"] == 1
+
+
+def test_the_cli_reads_billings_checksums(billing_url: str) -> None:
+    with _migration(billing_url) as billing:
+        checksums = billing.checksums("customers")
+    assert (checksums.count, list(checksums.records)) == (1, [CUSTOMER_ID])
+
+
+def test_the_cli_reads_the_records_that_differ(billing_url: str) -> None:
+    with _migration(billing_url) as billing:
+        found = billing.records("customers", [CUSTOMER_ID])
+    assert found[CUSTOMER_ID].data["email"] == "ada@example.com"
 
 
 def test_the_cli_reads_the_backfills_progress(billing_url: str) -> None:
