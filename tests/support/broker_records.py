@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-__all__ = ["events_about"]
+__all__ = ["event_id_in", "events_about"]
 
 
 async def events_about(
@@ -46,3 +46,11 @@ def _envelope(value: bytes | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return decoded if isinstance(decoded, dict) else None
+
+
+def event_id_in(value: bytes | None) -> str | None:
+    """The CloudEvent id inside a message value, if it is a CloudEvent at all (a dead letter
+    may be another test's poison)."""
+    envelope = _envelope(value)
+    event_id = envelope.get("id") if envelope is not None else None
+    return event_id if isinstance(event_id, str) else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
@@ -45,6 +44,7 @@ from strangler_eventing import (
 from strangler_persistence import SessionFactory, create_engine, create_session_factory
 
 from tests.integration.conftest import FreshDatabase
+from tests.support.broker_records import event_id_in
 from tests.support.polling import eventually
 
 WAIT_SECONDS = 45.0
@@ -197,16 +197,6 @@ class ApplyEffects:
         await session.execute(
             insert(self.database.effects).values(event_id=envelope.id, subject=envelope.subject)
         )
-
-
-def event_id_in(value: bytes | None) -> str | None:
-    """The CloudEvent id inside a message value, if it is a CloudEvent at all."""
-    try:
-        envelope = json.loads(value or b"")
-    except ValueError:
-        return None
-    event_id = envelope.get("id") if isinstance(envelope, dict) else None
-    return event_id if isinstance(event_id, str) else None
 
 
 @dataclass

@@ -18,9 +18,9 @@ from tests.integration.eventing.conftest import (
     EventingDatabase,
     EventPath,
     Outcomes,
-    event_id_in,
     user_registered,
 )
+from tests.support.broker_records import event_id_in
 
 pytestmark = pytest.mark.integration
 

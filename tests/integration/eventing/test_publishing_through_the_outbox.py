@@ -19,10 +19,10 @@ from tests.integration.eventing.conftest import (
     ApplyEffects,
     EventingDatabase,
     EventPath,
-    event_id_in,
     records_on,
     user_registered,
 )
+from tests.support.broker_records import event_id_in
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,6 @@ away, one that refuses a mail for good, and a service process killed mid-burst."
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.integration.notifications.conftest import (
     publish,
 )
 from tests.support.asgi import started
+from tests.support.broker_records import event_id_in
 from tests.support.polling import eventually
 from tests.support.service_process import ServiceProcess, env_with, launch, wait_until_ready
 
@@ -53,16 +53,6 @@ def pending_gauge(metrics: str) -> float:
         if line.startswith("strangler_notifications_pending_mails "):
             return float(line.split()[1])
     raise AssertionError("no strangler_notifications_pending_mails in /metrics")
-
-
-def _event_id(value: bytes | str) -> str | None:
-    """A dead letter's event id; None for the poison other tests sharing the broker put on
-    the same topic (not JSON, or not an object), which is dead-lettered there too."""
-    try:
-        letter = json.loads(value)
-    except ValueError:
-        return None
-    return letter.get("id") if isinstance(letter, dict) else None
 
 
 async def test_mail_held_back_while_smtp_is_down_arrives_once_when_it_is_back(
@@ -118,13 +108,13 @@ async def test_a_mail_refused_for_good_is_dead_with_its_reason_and_its_event_dea
         letters = await read_dead_letters(
             BrokerConfig(bootstrap_servers=broker.bootstrap_servers), ACCOUNTS.name
         )
-        return any(_event_id(letter.value) == event_id for letter in letters)
+        return any(event_id_in(letter.value) == event_id for letter in letters)
 
     await eventually(dead_lettered, "the registration on strangler.accounts.dlq", WAIT_SECONDS)
     letters = await read_dead_letters(
         BrokerConfig(bootstrap_servers=broker.bootstrap_servers), ACCOUNTS.name
     )
-    [letter] = [letter for letter in letters if _event_id(letter.value) == event_id]
+    [letter] = [letter for letter in letters if event_id_in(letter.value) == event_id]
 
     assert "550" in (error or "")
     assert letter.info["reason"] == "smtp-refused"
