@@ -1,9 +1,11 @@
 """Billing honours every pact that names it: the ``strangler`` command's (its sagas and its
-data-migration endpoints) and the gateway's (the checkout it routes to billing).
+data-migration endpoints, the backfill among them) and the gateway's (the checkout it routes
+to billing).
 
 The provider is the real ``billing-service`` process on SQLite, with its background work
 off: no broker (relay, registrations, legacy sync), and sagas recorded but not driven, so a
-checkout stays where a customer's request left it — running, at its first step.
+checkout stays where a customer's request left it — running, at its first step. Behind it
+runs a real monolith, whose export the backfill reads.
 
 Provider states go through billing's own code: the customer as billing's registration
 consumer adds one (its service layer, on the process's database), the checkout as a
@@ -25,10 +27,14 @@ from billing_service.settings import BillingSettings
 from legacy_monolith.security import TokenIssuer
 from strangler_persistence import create_engine, create_session_factory
 
-from tests.contracts.verification import provider_process, verify
+from tests.contracts.providers.monolith_state import (
+    JWT_SECRET,
+    OPERATOR_TOKEN,
+    monolith_process,
+    register_customer,
+)
+from tests.contracts.verification import Verification, provider_process, verify
 
-OPERATOR_TOKEN = "contract-operator-token-0123456789"
-JWT_SECRET = "contract-jwt-secret-0123456789abcdef"
 CUSTOMER_ID, EMAIL = "42", "ada@example.com"
 SHOPPER_ID, SHOPPER_EMAIL = "43", "grace@example.com"
 CHECKOUT_KEY = "contract-checkout-1"
@@ -36,8 +42,17 @@ GOOD_CARD = "4242424242424242"
 
 
 def test_billing_honours_its_consumers(tmp_path: Path) -> None:
+    with monolith_process(tmp_path) as monolith:
+        verification = _verify_billing(tmp_path, monolith.url)
+    assert verification.broken == [], verification.table()
+    assert verification.interactions >= 9
+
+
+def _verify_billing(tmp_path: Path, monolith_url: str) -> Verification:
+    """Billing pointed at the monolith at ``monolith_url``, every pact naming it replayed."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
     settings = {
+        "BILLING_MONOLITH_URL": monolith_url,
         "BILLING_DATABASE_URL": database_url,
         "BILLING_JWT_SECRET": JWT_SECRET,
         "BILLING_OPERATOR_TOKEN": OPERATOR_TOKEN,
@@ -58,7 +73,12 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
             return {
                 "operator_token": OPERATOR_TOKEN,
                 "customer_token": token_of(CUSTOMER_ID, EMAIL),
+                "billing_customers_id": CUSTOMER_ID,
             }
+
+        def a_customer_at_the_monolith() -> dict[str, object]:
+            register_customer(monolith_url)
+            return {"operator_token": OPERATOR_TOKEN}
 
         def a_checkout() -> dict[str, object]:
             # Another customer's: the first one's checkout is the one a pact starts.
@@ -80,16 +100,17 @@ def test_billing_honours_its_consumers(tmp_path: Path) -> None:
 
         # The bearers come from the states too: the operator's for the command's calls, a
         # customer's for the gateway's.
-        verification = verify(
+        return verify(
             "billing",
             billing.url,
             states={
                 "one customer is known to billing": one_customer,
                 "a customer has started a checkout at billing": a_checkout,
+                "one customer is registered at the monolith behind billing": (
+                    a_customer_at_the_monolith
+                ),
             },
         )
-    assert verification.broken == [], verification.table()
-    assert verification.interactions >= 7
 
 
 async def add_customer(database_url: str, customer_id: str, email: str) -> None:
