@@ -1,37 +1,29 @@
 """The monolith honours every pact that names it: the backfills of billing, auth and
-notifications (its exports) and the ``strangler`` command's (its data-migration counts)."""
+notifications (its exports) and the ``strangler`` command's (its data-migration endpoints
+for each capability it hands over)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+from tests.contracts.providers.monolith_state import (
+    OPERATOR_TOKEN,
+    first_record_ids,
+    monolith_process,
+    register_customer,
+)
+from tests.contracts.verification import verify
 
-from tests.contracts.verification import provider_process, verify
-
-OPERATOR_TOKEN = "contract-operator-token-0123456789"
+# The records the command's requests name: the first each export answers.
+EXPORTS = {"billing": ["customers"], "auth": ["users"], "notifications": ["notifications"]}
 
 
 def test_the_monolith_honours_its_consumers(tmp_path: Path) -> None:
-    settings = {
-        "MONOLITH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'monolith.db'}",
-        "MONOLITH_JWT_SECRET": "contract-jwt-secret-0123456789abcdef",
-        "MONOLITH_OPERATOR_TOKEN": OPERATOR_TOKEN,
-        "MONOLITH_OUTBOX_RELAY_ENABLED": "false",
-    }
-    with provider_process(
-        "legacy-monolith", "legacy-monolith", settings, tmp_path, prepare=True
-    ) as monolith:
+    with monolith_process(tmp_path) as monolith:
 
-        def one_customer() -> None:
-            # Registered through the monolith's own API, as a customer would; set up before
-            # each interaction, so the second time the account is already there (409).
-            registered = httpx.post(
-                f"{monolith.url}/api/users",
-                json={"email": "ada@example.com", "password": "a-long-password-1", "name": "Ada"},
-                timeout=30,
-            )
-            assert registered.status_code in (201, 409), registered.text
+        def one_customer() -> dict[str, object]:
+            register_customer(monolith.url)
+            return {"operator_token": OPERATOR_TOKEN, **first_record_ids(monolith.url, EXPORTS)}
 
         verification = verify(
             "legacy-monolith",
@@ -40,4 +32,4 @@ def test_the_monolith_honours_its_consumers(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
         )
     assert verification.broken == [], verification.table()
-    assert verification.interactions >= 4
+    assert verification.interactions >= 15
