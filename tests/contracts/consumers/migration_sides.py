@@ -24,6 +24,7 @@ from strangler_runner.migration_client import MigrationSide
 
 __all__ = [
     "PROBLEM",
+    "TOKEN",
     "MovingRecord",
     "declare_receiving_side",
     "declare_records_side",
@@ -32,7 +33,7 @@ __all__ = [
     "reads_the_records_side",
 ]
 
-TOKEN = "operator"
+TOKEN = "operator"  # the bearer in the pacts' examples
 PROBLEM = "application/problem+json"
 PAGES_PER_CALL = 5  # `strangler migrate … backfill`'s default --pages-per-call
 
