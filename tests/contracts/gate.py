@@ -35,6 +35,7 @@ PROVIDER_TESTS = {
     "auth-events": "providers/test_auth_events.py",
     "billing": "providers/test_billing.py",
     "billing-events": "providers/test_billing_events.py",
+    "notifications": "providers/test_notifications.py",
     "notifications-events": "providers/test_notifications_events.py",
 }
 
