@@ -8,25 +8,33 @@ envelope decoded by the contracts' registry, then
   and a refund into the ``refunds`` record and the invoice's refunded sum — each with
   billing's version and origin, never taken for the monolith's own;
 - notifications (``mail_request_for``) mails the invoice (amount, period), the payment and
-  the refund (amount, invoice).
+  the refund (amount, invoice);
+- the monolith, as the accounts side of an account closure (``strangler_closures``), folds
+  billing's answers — ``BillingClosedForAccount``, ``AccountClosureRefundDeclined`` — into
+  the closure they name (tests/contracts/consumers/closure_answers.py), and notifications
+  (``ClosureMails``) mails the farewell or why the closure paused.
 
 Billing verifies by subscribing a customer through ``POST /api/billing/subscriptions`` at a
 real billing process (then paying the invoice, then refunding it, against a real payment
-simulator) and handing over the outbox rows it committed
+simulator) and handing over the outbox rows it committed; its answers to a closure by
+giving a real billing process ``AccountClosureRequested`` over the broker
 (tests/contracts/providers/test_billing_events.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from notifications_service.service_layer.choreography import mail_request_for
+from notifications_service.service_layer.account_closure import CLOSURE_EVENTS, ClosureMails
+from notifications_service.service_layer.choreography import MailRequest, mail_request_for
 from pact import Pact, match
 from strangler_contracts import CloudEvent
 from strangler_contracts.records import BILLING_RECORDS, RecordChange
 from strangler_contracts.registry import decode
 from strangler_migration.conflicts import Side
 
+from tests.contracts.consumers.closure_answers import BILLING_ANSWERS, AccountsSideFolds
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -143,12 +151,16 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
         ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
         ("a PaymentSucceeded event", PAID, ACL_PAYMENT_SUCCEEDED),
         ("a RefundIssued event", REFUNDED, ACL_REFUND_ISSUED),
+        *BILLING_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
     side = Side("legacy-monolith")
     changes: list[RecordChange] = []
+    closures = AccountsSideFolds()
 
     def the_acl_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
+        if closures.reads(body):  # an answer to a closure, for the accounts side
+            return
         envelope = CloudEvent.model_validate_json(body or b"")
         event = decode(envelope)
         declared = getattr(event, "origin", None)
@@ -166,6 +178,10 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
         ("subscriptions", "billing", False),  # the invoice's period
         ("subscriptions", "billing", True),
     ]
+    assert closures.outcomes() == [
+        ("paused", "declined", None, None, None, "The card's issuer declined the refund."),
+        ("requested", "done", None, 2850, "EUR", None),
+    ]
 
 
 def test_notifications_mails_billings_invoice() -> None:
@@ -174,15 +190,37 @@ def test_notifications_mails_billings_invoice() -> None:
         ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
         ("a PaymentSucceeded event", PAID, PAYMENT_SUCCEEDED),
         ("a RefundIssued event", REFUNDED, REFUND_ISSUED),
+        *BILLING_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
-    mails: list[str] = []
+    mails: list[MailRequest] = []
+
+    class Recorded:
+        """Where ``ClosureMails`` records the mail of an answer: here, kept."""
+
+        async def record(self, store: object, request: MailRequest, *_: object) -> None:
+            mails.append(request)
+
+    closure_mails = ClosureMails(Recorded())  # type: ignore[arg-type]
 
     def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
-        request = mail_request_for(decode(CloudEvent.model_validate_json(body or b"")))
+        envelope = CloudEvent.model_validate_json(body or b"")
+        event = decode(envelope)
+        if isinstance(event, CLOSURE_EVENTS):
+            asyncio.run(closure_mails.apply(None, event, envelope))  # type: ignore[arg-type]
+            return
+        request = mail_request_for(event)
         assert request is not None
-        mails.append(request.template)
+        mails.append(request)
 
     pact.verify(notifications_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
-    assert sorted(mails) == ["invoice_issued", "payment_succeeded", "refund_issued"]
+    assert sorted(m.template for m in mails) == [
+        "account_closure_paused",
+        "farewell",
+        "invoice_issued",
+        "payment_succeeded",
+        "refund_issued",
+    ]
+    [paused] = [m for m in mails if m.template == "account_closure_paused"]
+    assert paused.values["reason"] == "The card's issuer declined the refund."
