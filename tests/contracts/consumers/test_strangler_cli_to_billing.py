@@ -2,7 +2,9 @@
 
 - ``strangler sagas [id]`` (the runner's ``BillingSagas``): the recent sagas, and one checkout
   saga in full — its id is the one the provider state's checkout got (a provider-state
-  injected value, ``${checkout_id}``);
+  injected value, ``${checkout_id}``); the account closures billing watches, and one in full
+  by its correlation id, which the command asks for once billing answers that no saga has
+  that id (a 404 problem);
 - ``strangler migrate billing …`` (the runner's ``MigrationSide`` on billing's side,
   declared as every side's are in migration_sides.py): its record counts, each record's stamp
   and checksum and the records that differ (``verify``), the sync's status when billing does
@@ -17,14 +19,18 @@ tests/contracts/providers/test_billing.py.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
 from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
-from strangler_runner.sagas import BillingSagas
+from rich.console import Console
+from strangler_runner.console import RunnerConsole
+from strangler_runner.sagas import BillingSagas, describe_sagas
 
 from tests.contracts.consumers.migration_sides import (
+    PROBLEM,
     MovingRecord,
     declare_receiving_side,
     declare_records_side,
@@ -41,6 +47,8 @@ RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 WHEN = match.regex("2026-01-01T00:00:00Z", regex=RFC3339)
 A_CHECKOUT = "a customer has started a checkout at billing"
 A_CUSTOMER = "one customer is known to billing"
+A_CLOSURE = "an account closure has been requested"
+CLOSURE_ID = "3f1c7a52-5b0e-4d7e-9b43-2b1f6a9c0d11"
 AT_THE_MONOLITH = "one customer is registered at the monolith behind billing"
 CUSTOMER = MovingRecord("billing", "customers", CUSTOMER_ID, "email", "ada@example.com")
 SAGA_ROW = {
@@ -57,6 +65,16 @@ STEP = {
     "state": match.str("pending"),
     "attempts": match.int(0),
     "compensation_attempts": match.int(0),
+}
+PARTICIPANT = {"name": match.str("billing"), "state": match.str("due")}
+CLOSURE_ROW = {
+    "id": match.str(CLOSURE_ID),
+    "type": "account-closure",
+    "status": match.str("running"),
+    "subject": match.str("42"),
+    "started_at": WHEN,
+    "updated_at": WHEN,
+    "participants": match.each_like(PARTICIPANT, min=1),
 }
 
 
@@ -80,7 +98,7 @@ def billing_url() -> Iterator[str]:
             GenericMatcher(
                 "regex",
                 f"/internal/sagas/{CHECKOUT_ID}",
-                regex=r"^/internal/sagas/[^/]+$",
+                regex=rf"^/internal/sagas/{CHECKOUT_ID}$",
                 generator=generate.provider_state("/internal/sagas/${checkout_id}"),
             ),
         )
@@ -88,6 +106,68 @@ def billing_url() -> Iterator[str]:
         .will_respond_with(200)
         .with_body(
             {**SAGA_ROW, "data": match.type({}), "steps": match.each_like(STEP, min=1)},
+            content_type="application/json",
+        )
+    )
+    # A path naming one record: the example's id to the mock server (which must tell the
+    # checkout's from the closure's), the state's id in the verification.
+    closure_path = GenericMatcher(
+        "regex",
+        f"/internal/choreographies/{CLOSURE_ID}",
+        regex=r"^/internal/choreographies/[^/]+$",
+        generator=generate.provider_state("/internal/choreographies/${closure_id}"),
+    )
+    (
+        pact.upon_receiving("the account closures billing watches, as `strangler sagas` lists them")
+        .given(A_CLOSURE)
+        .with_request("GET", "/internal/choreographies")
+        .with_query_parameter("limit", "20")
+        .with_header("Authorization", operator_bearer())
+        .will_respond_with(200)
+        .with_body({"items": match.each_like(CLOSURE_ROW, min=1)}, content_type="application/json")
+    )
+    (
+        pact.upon_receiving("a closure's correlation id asked for as a saga: no such saga")
+        .given(A_CLOSURE)
+        .with_request(
+            "GET",
+            GenericMatcher(
+                "regex",
+                f"/internal/sagas/{CLOSURE_ID}",
+                regex=rf"^/internal/sagas/{CLOSURE_ID}$",
+                generator=generate.provider_state("/internal/sagas/${closure_id}"),
+            ),
+        )
+        .with_header("Authorization", operator_bearer())
+        .will_respond_with(404)
+        .with_body(
+            {
+                "type": match.str("https://strangler-fig.dev/problems/saga-not-found"),
+                "title": match.str("Saga not found"),
+                "status": 404,
+            },
+            content_type=PROBLEM,
+        )
+    )
+    (
+        pact.upon_receiving("one account closure in full, as `strangler sagas ID` shows it")
+        .given(A_CLOSURE)
+        .with_request("GET", closure_path)
+        .with_header("Authorization", operator_bearer())
+        .will_respond_with(200)
+        .with_body(
+            {
+                **CLOSURE_ROW,
+                "events": match.each_like(
+                    {
+                        "id": match.str("evt-1"),
+                        "type": match.str("accounts.account-closure-requested"),
+                        "source": match.str("legacy-monolith"),
+                        "at": WHEN,
+                    },
+                    min=1,
+                ),
+            },
             content_type="application/json",
         )
     )
@@ -113,6 +193,33 @@ def test_the_cli_shows_one_saga(billing_url: str) -> None:
         saga = billing.saga(CHECKOUT_ID)
     assert saga.type == "checkout"
     assert [step.name for step in saga.steps] == ["start-subscription"]
+
+
+def test_the_cli_lists_the_sagas_and_the_closures(billing_url: str) -> None:
+    console, out = _console()
+    with _sagas(billing_url) as billing:
+        assert describe_sagas(billing, console, None, None, 20) == 0
+    listed = out.getvalue()
+    assert CHECKOUT_ID in listed
+    assert CLOSURE_ID in listed
+
+
+def test_the_cli_shows_an_account_closure_by_its_id(billing_url: str) -> None:
+    console, out = _console()
+    with _sagas(billing_url) as billing:
+        assert describe_sagas(billing, console, CLOSURE_ID, None, 20) == 0
+    shown = out.getvalue()
+    assert f"choreography {CLOSURE_ID} (account-closure)" in shown
+    assert "accounts.account-closure-requested" in shown
+
+
+def _console() -> tuple[RunnerConsole, io.StringIO]:
+    out = io.StringIO()
+    console = RunnerConsole(
+        out=Console(file=out, width=200, highlight=False),
+        err=Console(file=io.StringIO(), width=200, highlight=False),
+    )
+    return console, out
 
 
 def test_the_cli_reads_billings_records(billing_url: str) -> None:

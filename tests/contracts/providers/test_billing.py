@@ -17,15 +17,18 @@ checkout's id, the operator's token, a customer's token.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from billing_service.bootstrap import bootstrap
+from billing_service.bootstrap import bootstrap, bootstrap_process
 from billing_service.domain.commands import AddCustomer
 from billing_service.settings import BillingSettings
 from legacy_monolith.security import TokenIssuer
+from strangler_contracts import AccountClosureRequested
 from strangler_persistence import create_engine, create_session_factory
+from strangler_sagas.choreography import SeenEvent
 
 from tests.contracts.providers.monolith_state import (
     JWT_SECRET,
@@ -38,6 +41,7 @@ from tests.contracts.verification import Verification, provider_process, verify
 CUSTOMER_ID, EMAIL = "42", "ada@example.com"
 SHOPPER_ID, SHOPPER_EMAIL = "43", "grace@example.com"
 CHECKOUT_KEY = "contract-checkout-1"
+CLOSURE_ID = str(uuid.uuid4())
 GOOD_CARD = "4242424242424242"
 
 
@@ -98,6 +102,10 @@ def _verify_billing(tmp_path: Path, monolith_url: str) -> Verification:
                 "checkout_id": started.json()["id"],
             }
 
+        def a_closure() -> dict[str, object]:
+            asyncio.run(request_closure(database_url, CLOSURE_ID, SHOPPER_ID))
+            return {"operator_token": OPERATOR_TOKEN, "closure_id": CLOSURE_ID}
+
         # The bearers come from the states too: the operator's for the command's calls, a
         # customer's for the gateway's.
         return verify(
@@ -106,6 +114,7 @@ def _verify_billing(tmp_path: Path, monolith_url: str) -> Verification:
             states={
                 "one customer is known to billing": one_customer,
                 "a customer has started a checkout at billing": a_checkout,
+                "an account closure has been requested": a_closure,
                 "one customer is registered at the monolith behind billing": (
                     a_customer_at_the_monolith
                 ),
@@ -130,3 +139,31 @@ async def add_customer(database_url: str, customer_id: str, email: str) -> None:
     finally:
         await billing.aclose()
         await engine.dispose()
+
+
+async def request_closure(database_url: str, closure_id: str, user_id: str) -> None:
+    """A user's AccountClosureRequested as billing's choreography observer keeps it: the same
+    call on the log, in billing's composition root (each setup one more event of it)."""
+    process = bootstrap_process(
+        BillingSettings(
+            jwt_secret=JWT_SECRET,
+            operator_token=OPERATOR_TOKEN,
+            database_url=database_url,
+            legacy_sync_enabled=False,
+        )
+    )
+    seen = SeenEvent(
+        correlation_id=closure_id,
+        event_id=str(uuid.uuid4()),
+        name=AccountClosureRequested.name,
+        source="legacy-monolith",
+        subject=user_id,
+        occurred_at=datetime.now(UTC),
+        data={"closure_id": closure_id, "user_id": user_id},
+    )
+    try:
+        async with process.sessions() as session, session.begin():
+            [closure] = process.choreographies.definitions
+            await process.choreography_log.record(session, closure, seen)
+    finally:
+        await process.aclose()
