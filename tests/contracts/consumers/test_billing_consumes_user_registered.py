@@ -1,69 +1,150 @@
-"""Billing ← the monolith's ``UserRegistered`` (on ``strangler.accounts``), as billing's
-consumer reads it: a CloudEvent 1.0 envelope (strangler_contracts' ``CloudEvent`` forbids
-attributes it does not know) whose data names the user, their email, display name and when
-they registered. The monolith verifies it by registering a user through its API and handing
-over the outbox row its relay would publish
-(tests/contracts/providers/test_legacy_monolith_events.py).
+"""Billing ← the accounts side's events (on ``strangler.accounts``), from the monolith and from
+auth, as billing's consumer reads them (``entrypoints/consumer.py``, ``account_closure.py``):
+a CloudEvent 1.0 envelope (strangler_contracts' ``CloudEvent`` forbids attributes it does not
+know), decoded by the contracts' registry, then handed to billing's handler, which makes its
+command of
+
+- ``UserRegistered``: the customer (the user, their email, display name, when they
+  registered; the envelope's ``source`` says which side);
+- ``UserProfileChanged``: the customer's new name;
+- ``AccountClosureRequested``: billing's part of the closure (its id, the user, when they
+  asked, the attempt) — the refund of the unused part is computed from ``requested_at``;
+- ``AccountClosed``: the closed account's address erased here too.
+
+The monolith and auth verify by a registration, a name changed, an account closed through
+their APIs — the last one's ``AccountClosed`` once billing's and notifications' answers
+reached them over a real broker — handing over the outbox rows they committed
+(tests/contracts/providers/test_legacy_monolith_events.py, test_auth_events.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from billing_service.entrypoints import consumer
+from billing_service.entrypoints.account_closure import closure_requests
 from pact import Pact, match
-from strangler_contracts import CloudEvent, UserRegistered
+from strangler_contracts import AccountClosed, CloudEvent, UserProfileChanged, UserRegistered
 from strangler_contracts.registry import decode
 
+from tests.contracts.consumers.closure_answers import cloud_event, when
 from tests.contracts.pacts import pact_dir
 
-USER_REGISTERED = "dev.strangler-fig.accounts.user-registered.v1"
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+EVENT_TYPE = "dev.strangler-fig.accounts.{}.v1"
 
 
-# Registration moves from the monolith to auth: billing reads the event from either producer.
+def _interactions(side: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(description, state, event type, data) of each event billing reads from ``side``."""
+    return [
+        (
+            "a UserRegistered event",
+            f"a user registers at {side}",
+            "user-registered",
+            {
+                "user_id": match.str("42"),
+                "email": match.str("ada@example.com"),
+                "display_name": match.str("Ada"),
+                "registered_at": when(),
+            },
+        ),
+        (
+            "a UserProfileChanged event",
+            f"a user changes their name at {side}",
+            "user-profile-changed",
+            {
+                "user_id": match.str("42"),
+                "display_name": match.str("Ada L."),
+                "changed_at": when(),
+                "origin": match.str("legacy-monolith"),
+            },
+        ),
+        (
+            "an AccountClosureRequested event",
+            f"a user closes their account at {side}",
+            "account-closure-requested",
+            {
+                "closure_id": match.str("c-1"),
+                "user_id": match.str("42"),
+                "email": match.str("ada@example.com"),
+                "display_name": match.str("Ada"),
+                "requested_at": when(),
+                "attempt": match.int(1),
+            },
+        ),
+        (
+            "an AccountClosed event",
+            f"a user's account is closed at {side}",
+            "account-closed",
+            {"closure_id": match.str("c-1"), "user_id": match.str("42"), "closed_at": when()},
+        ),
+    ]
+
+
+# Registration moves from the monolith to auth: billing reads the events from either producer.
 PRODUCERS = [
-    ("legacy-monolith-events", "/legacy-monolith", "a user registers at the monolith"),
-    ("auth-events", "/auth", "a user registers at auth"),
+    ("legacy-monolith-events", "/legacy-monolith", "the monolith"),
+    ("auth-events", "/auth", "auth"),
 ]
 
 
-@pytest.mark.parametrize(("producer", "source", "state"), PRODUCERS)
-def test_billing_reads_a_registration_into_a_customer(
-    producer: str, source: str, state: str
+class BillingPart:
+    """Where billing's consumer starts its part of a closure: here, kept."""
+
+    def __init__(self) -> None:
+        self.started: list[dict[str, object]] = []
+
+    async def start_account_closure(self, **part: object) -> None:
+        self.started.append(part)
+
+
+@pytest.mark.parametrize(("producer", "source", "side"), PRODUCERS)
+def test_billing_reads_the_accounts_events_into_its_customers(
+    producer: str, source: str, side: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pact = Pact("billing", producer).with_specification("V4")
-    (
-        pact.upon_receiving("a UserRegistered event", "Async")
-        .given(state)
-        .with_body(
-            {
-                "specversion": "1.0",
-                "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
-                "source": source,
-                "type": USER_REGISTERED,
-                "time": match.regex("2026-01-01T00:00:00Z", regex=RFC3339),
-                "subject": match.str("42"),
-                "datacontenttype": "application/json",
-                "data": {
-                    "user_id": match.str("42"),
-                    "email": match.str("ada@example.com"),
-                    "display_name": match.str("Ada"),
-                    "registered_at": match.regex("2026-01-01T00:00:00Z", regex=RFC3339),
-                },
-            },
-            "application/json",
+    for description, state, event_type, data in _interactions(side):
+        (
+            pact.upon_receiving(description, "Async")
+            .given(state)
+            .with_body(cloud_event(source, EVENT_TYPE.format(event_type), data), "application/json")
         )
-    )
-    received: list[UserRegistered] = []
+    commands: dict[str, tuple[object, ...]] = {}
+
+    def keeping(handler: str) -> Any:
+        async def kept(*arguments: object) -> None:  # the command, without the unit of work
+            commands[handler] = arguments[:-1]
+
+        return kept
+
+    for handler in ("add_customer", "rename_customer", "forget_customer_email"):
+        monkeypatch.setattr(consumer.handlers, handler, keeping(handler))
+    part = BillingPart()
+    handlers = {
+        UserRegistered: consumer.add_registered_customer,
+        UserProfileChanged: consumer.rename_customer,
+        AccountClosed: consumer.forget_closed_account,
+        **closure_requests(lambda: part),  # type: ignore[arg-type, return-value]
+    }
 
     def billing_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
-        # What billing's IdempotentConsumer does with a record's value before its handler.
+        # What billing's IdempotentConsumer does with a record's value: decode, then the
+        # handler of its type, in the consumer's transaction (none here).
         envelope = CloudEvent.model_validate_json(body or b"")
         event = decode(envelope)
-        assert isinstance(event, UserRegistered)
-        received.append(event)
+        asyncio.run(handlers[type(event)](None, event, envelope))  # type: ignore[arg-type, operator]
 
     pact.verify(billing_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
-    assert [(e.user_id, e.email, e.display_name) for e in received] == [
-        ("42", "ada@example.com", "Ada")
-    ]
+    [added], [renamed] = commands["add_customer"], commands["rename_customer"]
+    assert (added.customer_id, added.email, added.name, added.origin) == (  # type: ignore[attr-defined]
+        "42",
+        "ada@example.com",
+        "Ada",
+        source.strip("/"),
+    )
+    assert (renamed.customer_id, renamed.name) == ("42", "Ada L.")  # type: ignore[attr-defined]
+    assert commands["forget_customer_email"] == ("42", "closed-42@closed.invalid")
+    [started] = part.started
+    assert (started["closure_id"], started["customer_id"], started["attempt"]) == ("c-1", "42", 1)

@@ -7,8 +7,9 @@ envelope decoded by the contracts' registry, then
   the subscription's period, a payment into the ``payments`` record and the paid invoice,
   and a refund into the ``refunds`` record and the invoice's refunded sum — each with
   billing's version and origin, never taken for the monolith's own;
-- notifications (``mail_request_for``) mails the invoice (amount, period), the payment and
-  the refund (amount, invoice);
+- notifications (``MailChoreography.apply``) keeps a subscription's plan (for its invoices'
+  mails) and mails the invoice (amount, period), the payment and the refund (amount,
+  invoice), and a declined payment (amount, the provider's words);
 - the monolith, as the accounts side of an account closure (``strangler_closures``), folds
   billing's answers — ``BillingClosedForAccount``, ``AccountClosureRefundDeclined`` — into
   the closure they name (tests/contracts/consumers/closure_answers.py), and notifications
@@ -27,7 +28,6 @@ import asyncio
 from typing import Any
 
 from notifications_service.service_layer.account_closure import CLOSURE_EVENTS, ClosureMails
-from notifications_service.service_layer.choreography import MailRequest, mail_request_for
 from pact import Pact, match
 from strangler_contracts import CloudEvent
 from strangler_contracts.records import BILLING_RECORDS, RecordChange
@@ -35,6 +35,10 @@ from strangler_contracts.registry import decode
 from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import BILLING_ANSWERS, AccountsSideFolds
+from tests.contracts.consumers.test_notifications_consumes_mail_events import (
+    KeptMails,
+    RecipientBook,
+)
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -140,6 +144,30 @@ ACL_REFUND_ISSUED = _envelope(
         "idempotency_key": match.str("refund-inv-1"),
     },
 )
+# What notifications needs of a subscription: its plan, for its invoices' mails.
+NOTIFICATIONS_SUBSCRIPTION_STARTED = _envelope(
+    "dev.strangler-fig.billing.subscription-started.v1",
+    {
+        key: SUBSCRIPTION_STARTED["data"][key]
+        for key in ("subscription_id", "user_id", "plan_id", "period_start", "period_end")
+    }
+    | {"started_at": _when()},
+)
+PAYMENT_FAILED = _envelope(
+    "dev.strangler-fig.billing.payment-failed.v1",
+    {
+        "payment_id": match.str("pay-1"),
+        "invoice_id": match.str("inv-1"),
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "amount_cents": match.int(2900),
+        "currency": match.str("EUR"),
+        "failure_code": match.str("generic_decline"),
+        "failure_message": match.str("Your card was declined."),
+        "failed_at": _when(),
+    },
+)
+DECLINED = "a customer's card is declined at billing"
 PAID = "a customer pays an invoice at billing"
 REFUNDED = "a customer's paid invoice is refunded at billing"
 
@@ -187,40 +215,34 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
 def test_notifications_mails_billings_invoice() -> None:
     pact = Pact("notifications", "billing-events").with_specification("V4")
     for description, state, body in [
+        ("a SubscriptionStarted event", STATE, NOTIFICATIONS_SUBSCRIPTION_STARTED),
         ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
         ("a PaymentSucceeded event", PAID, PAYMENT_SUCCEEDED),
+        ("a PaymentFailed event", DECLINED, PAYMENT_FAILED),
         ("a RefundIssued event", REFUNDED, REFUND_ISSUED),
         *BILLING_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
-    mails: list[MailRequest] = []
-
-    class Recorded:
-        """Where ``ClosureMails`` records the mail of an answer: here, kept."""
-
-        async def record(self, store: object, request: MailRequest, *_: object) -> None:
-            mails.append(request)
-
-    closure_mails = ClosureMails(Recorded())  # type: ignore[arg-type]
+    mails: list[str] = []
+    book, choreography = RecipientBook(mails), KeptMails(mails)
+    closure_mails = ClosureMails(choreography)
 
     def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
+        # The consumer's handlers: a closure's answers to ClosureMails, the rest to the
+        # choreography.
         envelope = CloudEvent.model_validate_json(body or b"")
         event = decode(envelope)
-        if isinstance(event, CLOSURE_EVENTS):
-            asyncio.run(closure_mails.apply(None, event, envelope))  # type: ignore[arg-type]
-            return
-        request = mail_request_for(event)
-        assert request is not None
-        mails.append(request)
+        reads = closure_mails if isinstance(event, CLOSURE_EVENTS) else choreography
+        asyncio.run(reads.apply(book, event, envelope))  # type: ignore[arg-type]
 
     pact.verify(notifications_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
-    assert sorted(m.template for m in mails) == [
+    assert sorted(mails) == [
         "account_closure_paused",
         "farewell",
         "invoice_issued",
+        "payment_failed",
         "payment_succeeded",
+        "plan pro of sub-1",
         "refund_issued",
     ]
-    [paused] = [m for m in mails if m.template == "account_closure_paused"]
-    assert paused.values["reason"] == "The card's issuer declined the refund."

@@ -8,17 +8,24 @@ the ones the mail and the recipient book use.
 - ``PasswordChanged`` (the password-changed mail), from the monolith and from auth: a
   password changed through ``POST /api/users/me/password``;
 - ``InvoiceIssued`` (the invoice mail: amount, period), from the monolith: a subscription
-  through ``POST /api/billing/subscriptions``.
+  through ``POST /api/billing/subscriptions``;
+- ``UserProfileChanged`` (no mail: the recipient book's new name for the user's next
+  mails), from the monolith and from auth: a name changed through ``PATCH /api/users/me``.
+
+The reading is ``MailChoreography.apply``, the consumer's own, on a recipient book that
+keeps what it is told, the mail it asks for kept instead of recorded.
 
 Each producer verifies by its real path (tests/contracts/providers/test_*_events.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from notifications_service.service_layer.choreography import mail_request_for
+from notifications_service.service_layer.choreography import MailChoreography, MailRequest
 from pact import Pact, match
 from strangler_contracts import CloudEvent
 from strangler_contracts.registry import decode
@@ -79,6 +86,18 @@ INVOICE_ISSUED = (
     "invoice_issued",
 )
 
+USER_PROFILE_CHANGED = (
+    "a UserProfileChanged event",
+    "dev.strangler-fig.accounts.user-profile-changed.v1",
+    {
+        "user_id": match.str("42"),
+        "display_name": match.str("Ada L."),
+        "changed_at": match.regex(WHEN, regex=RFC3339),
+        "origin": match.str("legacy-monolith"),
+    },
+    "renamed",  # no mail: the recipient's new name
+)
+
 # producer, its source, and each event: (state, (description, type, data, mail template)).
 PRODUCERS = [
     (
@@ -88,6 +107,7 @@ PRODUCERS = [
             ("a user registers at the monolith", USER_REGISTERED),
             ("a user changes their password at the monolith", PASSWORD_CHANGED),
             ("a customer subscribes to a plan at the monolith", INVOICE_ISSUED),
+            ("a user changes their name at the monolith", USER_PROFILE_CHANGED),
         ],
     ),
     (
@@ -96,9 +116,39 @@ PRODUCERS = [
         [
             ("a user registers at auth", USER_REGISTERED),
             ("a user changes their password at auth", PASSWORD_CHANGED),
+            ("a user changes their name at auth", USER_PROFILE_CHANGED),
         ],
     ),
 ]
+
+
+class KeptMails(MailChoreography):
+    """The consumer's choreography; the mail an event asks for is kept, not recorded."""
+
+    def __init__(self, mails: list[str]) -> None:
+        super().__init__(switch=None, clock=lambda: datetime.now(UTC), message_id_domain="test")  # type: ignore[arg-type]
+        self.mails = mails
+
+    async def record(self, store: object, request: MailRequest, *_: object) -> None:
+        assert request.user_id == "42"
+        self.mails.append(request.template)
+
+
+class RecipientBook:
+    """What the choreography tells the recipient book, kept (a rename as "renamed")."""
+
+    def __init__(self, mails: list[str]) -> None:
+        self.mails = mails
+
+    async def save_recipient(self, recipient: object) -> None:
+        pass
+
+    async def rename_recipient(self, user_id: str, name: str) -> None:
+        assert (user_id, name) == ("42", "Ada L.")
+        self.mails.append("renamed")
+
+    async def save_subscription_plan(self, subscription_id: str, plan_id: str) -> None:
+        self.mails.append(f"plan {plan_id} of {subscription_id}")
 
 
 @pytest.mark.parametrize(("producer", "source", "events"), PRODUCERS)
@@ -113,14 +163,13 @@ def test_notifications_reads_each_event_into_its_mail(
             .with_body(_envelope(source, event_type, data), "application/json")
         )
     mails: list[str] = []
+    book = RecipientBook(mails)
+    choreography = KeptMails(mails)
 
     def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
-        # What the notifications consumer does with a record's value before it mails.
+        # What the notifications consumer does with a record's value: decode, then apply.
         envelope = CloudEvent.model_validate_json(body or b"")
-        request = mail_request_for(decode(envelope))
-        assert request is not None, f"no mail for {envelope.type}"
-        assert request.user_id == "42"
-        mails.append(request.template)
+        asyncio.run(choreography.apply(book, decode(envelope), envelope))  # type: ignore[arg-type]
 
     pact.verify(notifications_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)

@@ -10,19 +10,38 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from embedded_broker import EmbeddedBroker
 from pact.types import Message
-from strangler_contracts import ALL_TOPICS, IntegrationEvent, encode
+from strangler_contracts import (
+    ALL_TOPICS,
+    BillingClosedForAccount,
+    FarewellSentAndDataErased,
+    IntegrationEvent,
+    encode,
+)
 from strangler_eventing import BrokerConfig, create_producer, ensure_topics
 
 from tests.support.serving import free_port
 
-__all__ = ["answer_in_outbox", "as_message", "broker", "publish"]
+__all__ = [
+    "ACCOUNT_CLOSED",
+    "ACCOUNT_CLOSURE_REQUESTED",
+    "answer_in_outbox",
+    "answered",
+    "as_message",
+    "broker",
+    "closing",
+    "publish",
+]
 
 ANSWER_TIMEOUT_SECONDS = 100.0
+ACCOUNT_CLOSURE_REQUESTED = "dev.strangler-fig.accounts.account-closure-requested.v1"
+ACCOUNT_CLOSED = "dev.strangler-fig.accounts.account-closed.v1"
 
 
 def _create_topics(embedded: EmbeddedBroker) -> None:
@@ -93,3 +112,39 @@ def as_message(envelope: dict[str, Any]) -> Message:
     return Message(
         contents=json.dumps(envelope).encode(), metadata=None, content_type="application/json"
     )
+
+
+def closing(url: str, bearer: dict[str, str], database: Path) -> dict[str, Any]:
+    """The bearer's account closed through ``DELETE /api/users/me`` at an accounts side (the
+    monolith or auth): the ``AccountClosureRequested`` it committed."""
+    asked = httpx.delete(f"{url}/api/users/me", headers=bearer, timeout=60)
+    assert asked.status_code == 202, asked.text
+    closure_id = asked.json()["id"]
+    return answer_in_outbox(
+        database, ACCOUNT_CLOSURE_REQUESTED, lambda d: d["closure_id"] == closure_id, timeout=5
+    )
+
+
+def answered(embedded: EmbeddedBroker, requested: dict[str, Any]) -> None:
+    """Billing's ``done`` (nothing to refund) and notifications' farewell for the closure
+    ``requested`` asked for, over the broker, as those two publish them."""
+    closure_id, user_id = requested["data"]["closure_id"], requested["data"]["user_id"]
+    now = datetime.now(UTC)
+    billed = BillingClosedForAccount(
+        closure_id=closure_id,
+        user_id=user_id,
+        cancelled_subscription_id=None,
+        refund_id=None,
+        refunded_cents=0,
+        currency=None,
+        closed_at=now,
+    )
+    publish(embedded, billed, "/billing", correlation_id=closure_id)
+    farewell = FarewellSentAndDataErased(
+        closure_id=closure_id,
+        user_id=user_id,
+        farewell_message_id=None,
+        erased_records=0,
+        erased_at=now,
+    )
+    publish(embedded, farewell, "/notifications", correlation_id=closure_id)

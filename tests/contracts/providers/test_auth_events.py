@@ -1,7 +1,10 @@
 """Auth's events honour every consumer's message pact (billing's and notifications'
 UserRegistered and PasswordChanged, the monolith's UserAccountChanged), produced by their
 real path: a registration (and a password change) at the real auth process, the outbox row
-committed with it, handed over as the relay puts it on the wire."""
+committed with it, handed over as the relay puts it on the wire. A name changed and an
+account closed too (billing's UserProfileChanged, AccountClosureRequested and AccountClosed):
+the last once billing's and notifications' answers to the closure reached auth's closure
+consumer over a real broker, as those two publish them."""
 
 from __future__ import annotations
 
@@ -13,6 +16,14 @@ from typing import Any
 import httpx
 from pact.types import Message
 
+from tests.contracts.providers.event_triggers import (
+    ACCOUNT_CLOSED,
+    answer_in_outbox,
+    answered,
+    as_message,
+    broker,
+    closing,
+)
 from tests.contracts.verification import outbox_payload, provider_process, verify
 
 USER_REGISTERED = "dev.strangler-fig.accounts.user-registered.v1"
@@ -28,8 +39,20 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
         # The row stays in the outbox: the test reads what the relay would send.
         "AUTH_OUTBOX_RELAY_ENABLED": "false",
         "AUTH_LEGACY_SYNC_ENABLED": "false",
+        # Its consumer of the answers to a closure.
+        "AUTH_ACCOUNT_CLOSURE_ENABLED": "true",
+        "AUTH_ACCOUNT_CLOSURE_GROUP": f"auth-contract-{uuid.uuid4().hex[:8]}",
     }
-    with provider_process("auth", "auth-service", settings, tmp_path, prepare=True) as auth:
+    with (
+        broker() as events,
+        provider_process(
+            "auth",
+            "auth-service",
+            {**settings, "AUTH_KAFKA_BOOTSTRAP_SERVERS": events.bootstrap_servers},
+            tmp_path,
+            prepare=True,
+        ) as auth,
+    ):
 
         def registered(event_type: str) -> Message:
             register()
@@ -45,18 +68,20 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
             ).raise_for_status()
             return email
 
-        def a_password_change(**_: Any) -> Message:
-            email = register()
+        def signed_in() -> dict[str, str]:
             login = httpx.post(
                 f"{auth.url}/api/auth/login",
-                json={"email": email, "password": PASSWORD},
+                json={"email": register(), "password": PASSWORD},
                 timeout=60,
             )
             login.raise_for_status()
+            return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+        def a_password_change(**_: Any) -> Message:
             changed = httpx.post(
                 f"{auth.url}/api/users/me/password",
                 json={"current_password": PASSWORD, "new_password": "another-long-password-2"},
-                headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                headers=signed_in(),
                 timeout=60,
             )
             assert changed.status_code == 204, changed.text
@@ -75,6 +100,24 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
         def an_account_registered(**_: Any) -> Message:
             return registered(USER_ACCOUNT_CHANGED)
 
+        def a_name_change(**_: Any) -> Message:
+            changed = httpx.patch(
+                f"{auth.url}/api/users/me", json={"name": "Ada L."}, headers=signed_in(), timeout=60
+            )
+            assert changed.status_code == 200, changed.text
+            return newest("dev.strangler-fig.accounts.user-profile-changed.v1")
+
+        def a_closure_request(**_: Any) -> Message:
+            return as_message(closing(auth.url, signed_in(), database))
+
+        def an_account_closed(**_: Any) -> Message:
+            requested = closing(auth.url, signed_in(), database)
+            answered(events, requested)
+            closure_id = requested["data"]["closure_id"]
+            return as_message(
+                answer_in_outbox(database, ACCOUNT_CLOSED, lambda d: d["closure_id"] == closure_id)
+            )
+
         verification = verify(
             "auth-events",
             None,
@@ -82,10 +125,16 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a UserRegistered event": a_registration,
                 "a UserAccountChanged event": an_account_registered,
                 "a PasswordChanged event": a_password_change,
+                "a UserProfileChanged event": a_name_change,
+                "an AccountClosureRequested event": a_closure_request,
+                "an AccountClosed event": an_account_closed,
             },
             states={
                 "a user registers at auth": lambda: None,
                 "a user changes their password at auth": lambda: None,
+                "a user changes their name at auth": lambda: None,
+                "a user closes their account at auth": lambda: None,
+                "a user's account is closed at auth": lambda: None,
             },
         )
     assert verification.broken == [], verification.table()

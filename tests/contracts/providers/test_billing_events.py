@@ -27,6 +27,7 @@ from tests.contracts.providers.test_billing import JWT_SECRET, OPERATOR_TOKEN, a
 from tests.contracts.verification import outbox_payload, provider_process, verify
 
 APPROVED = "4242424242424242"
+DECLINED = "4000000000000002"
 REFUNDS_DECLINED = "4000000000005126"  # the payment simulator approves it, declines refunds
 
 
@@ -125,6 +126,16 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
             paid()
             return newest("dev.strangler-fig.billing.payment-succeeded.v1")
 
+        def a_declined_payment(**_: Any) -> Message:
+            bearer, invoice = subscribed()
+            answer = client.post(
+                f"/api/billing/invoices/{invoice}/pay",
+                json={"card_number": DECLINED},
+                headers={**bearer, "Idempotency-Key": f"pay-{invoice}"},
+            )
+            assert answer.status_code == 402, answer.text
+            return newest("dev.strangler-fig.billing.payment-failed.v1")
+
         def a_refund(**_: Any) -> Message:
             bearer, invoice = paid()
             answer = client.post(
@@ -150,6 +161,7 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a SubscriptionStarted event": a_subscription_started,
                 "an InvoiceIssued event": an_invoice_issued,
                 "a PaymentSucceeded event": a_payment,
+                "a PaymentFailed event": a_declined_payment,
                 "a RefundIssued event": a_refund,
                 "a BillingClosedForAccount event": closed_for_the_account,
                 "an AccountClosureRefundDeclined event": closure_refund_declined,
@@ -157,6 +169,7 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
             states={
                 "a customer subscribes to a plan at billing": lambda: None,
                 "a customer pays an invoice at billing": lambda: None,
+                "a customer's card is declined at billing": lambda: None,
                 "a customer's paid invoice is refunded at billing": lambda: None,
                 "a paying customer closes their account at billing": lambda: None,
                 "a customer whose card refuses refunds closes their account at billing": (
