@@ -1,6 +1,7 @@
 """The shared engine under a read path: pooled connections are kept and reused without a
 ping while they are fresh, one the server dropped is replaced, and SQLite answers a statement
-in one hop to its connection's thread, leaving no transaction open."""
+in one hop to its connection's thread, leaving no transaction open — and a read of a page
+(``read_page``, a ``reading`` block) with no hop at all."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from strangler_persistence import (
     create_engine,
     create_session_factory,
     paginate_rows,
+    read_page,
     reading,
 )
 
@@ -149,6 +151,88 @@ async def test_a_sqlite_statement_is_one_hop_to_its_thread(
 
     assert [tuple(row) for row in rows] == [(1,), (2,)]
     assert hops[0] == 1, "the read is one hop, and ending it (nothing open) none"
+
+
+def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    hops = [0]
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops[0] += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return hops
+
+
+SEEN = select(text("id")).select_from(text("seen")).order_by(text("id"))
+
+
+async def test_a_sqlite_read_of_a_page_makes_no_hop_and_sees_the_latest_commit(
+    sqlite: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await read_page(sqlite, SEEN, 10, 0)  # every pooled connection used has been opened
+    sessions = create_session_factory(sqlite)
+    async with sessions() as session:
+        await session.execute(text("INSERT INTO seen (id) VALUES (1), (2), (3)"))
+        await session.commit()
+    hops = _count_hops(monkeypatch)
+
+    page, total = await read_page(sqlite, SEEN, 2, 1)
+    async with reading(sqlite) as connection:
+        same, counted = await paginate_rows(connection, SEEN, 2, 1)
+
+    assert ([row.id for row in page], total) == ([2, 3], 3)
+    assert ([row.id for row in same], counted) == ([2, 3], 3)
+    assert hops[0] == 0, "a read's SELECT runs on the event loop's thread"
+
+
+async def test_a_write_in_a_sqlite_reading_block_still_goes_to_its_thread(
+    sqlite: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops = _count_hops(monkeypatch)
+    async with reading(sqlite) as connection:
+        await connection.execute(text("INSERT INTO seen (id) VALUES (7)"))
+        inside = (await connection.execute(SEEN)).scalars().all()
+        await connection.commit()
+    writes_and_commit = hops[0]
+
+    page, total = await read_page(sqlite, SEEN, 10, 0)
+
+    assert inside == [7], "the SELECT inside the open transaction sees its own write"
+    assert writes_and_commit == 3, "the INSERT, the SELECT in its transaction, the COMMIT"
+    assert ([row.id for row in page], total) == ([7], 1), "the write was committed"
+
+
+async def test_a_page_read_in_one_go_carries_its_total(either: AsyncEngine) -> None:
+    rows = select(text("n")).select_from(text("(SELECT 1 AS n UNION ALL SELECT 2) AS numbers"))
+    statement = rows.order_by(text("n"))
+
+    page, total = await read_page(either, statement, 1, 1)
+    past_the_end, counted = await read_page(either, statement, 1, 5)
+
+    assert ([row.n for row in page], total) == ([2], 2)
+    assert (list(past_the_end), counted) == ([], 2)
+
+
+async def test_a_postgresql_page_read_in_one_go_is_its_own_transaction(
+    postgres: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ``BEGIN`` before it (and no ``ROLLBACK`` after): the statement is its transaction."""
+    await read_page(postgres, select(text("1 AS one")), 1, 0)
+    begun = [0]
+    original = asyncpg.Connection.transaction
+
+    def counted(self: asyncpg.Connection, **options: Any) -> Any:
+        begun[0] += 1
+        return original(self, **options)
+
+    monkeypatch.setattr(asyncpg.Connection, "transaction", counted)
+
+    (row,), total = await read_page(postgres, select(text("1 AS one")), 1, 0)
+
+    assert (row.one, total) == (1, 1)
+    assert begun[0] == 0, "no transaction is begun around the read"
 
 
 async def test_a_failed_sqlite_write_is_rolled_back_and_releases_the_lock(

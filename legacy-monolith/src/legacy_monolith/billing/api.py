@@ -6,7 +6,6 @@ from fastapi import APIRouter, Response, status
 from http_platform import Page, PageQuery
 from http_platform.edge_input import IdempotencyKeyHeader
 from http_platform.openapi import problem_responses
-from strangler_persistence import reading
 
 from legacy_monolith.billing import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
@@ -34,8 +33,7 @@ IdempotencyKey = IdempotencyKeyHeader
 @router.get("/plans")
 async def list_plans(runtime: RuntimeDep, page: PageQuery) -> Page[PlanOut]:
     """The plan catalogue."""
-    async with reading(runtime.engine) as connection:
-        plans, total = await service.list_plans(connection, page.limit, page.offset)
+    plans, total = await service.list_plans(runtime.engine, page.limit, page.offset)
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 

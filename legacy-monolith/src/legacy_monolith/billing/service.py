@@ -31,14 +31,14 @@ from typing import Any
 from http_platform import Problem
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strangler_contracts.payments import (
     REJECTED_BY_PROVIDER,
     counts_as_declined,
     next_attempt,
     payment_attempt_id,
 )
-from strangler_persistence import paginate_rows
+from strangler_persistence import read_page
 
 from legacy_monolith import events
 from legacy_monolith.billing.payment_provider import (
@@ -128,11 +128,10 @@ ACTIVE_PLANS = (
 """The public catalogue, built once: read as rows, not entities (the hottest read)."""
 
 
-async def list_plans(
-    connection: AsyncSession | AsyncConnection, limit: int, offset: int
-) -> tuple[Sequence[Any], int]:
-    """A page of the active plans, as rows with the plan's columns as attributes."""
-    return await paginate_rows(connection, ACTIVE_PLANS, limit, offset)
+async def list_plans(engine: AsyncEngine, limit: int, offset: int) -> tuple[Sequence[Any], int]:
+    """A page of the active plans, as rows with the plan's columns as attributes (read in
+    one go: ``strangler_persistence.read_page``)."""
+    return await read_page(engine, ACTIVE_PLANS, limit, offset)
 
 
 async def _issue_invoice(

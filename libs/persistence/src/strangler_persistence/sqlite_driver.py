@@ -9,6 +9,14 @@ is opened, executed, read whole and closed on the connection's thread; and a rol
 commit with no transaction open (what a read leaves) makes none, since the thread reports
 whether a transaction is open after every statement.
 
+A read makes no hop at all: while a ``strangler_persistence.reading`` block (or
+``read_page``) holds the connection, a ``SELECT`` with no transaction open runs on the event
+loop's own thread. In WAL mode such a read waits for no lock, and a request's read is a few
+tens of µs of SQLite's work against a hop's wake-ups on both sides; a statement in a
+transaction, a write, or anything outside such a block still goes to the connection's
+thread (a write may wait for the write lock: never on the event loop). The connection is
+opened with ``check_same_thread=False`` for it; SQLite serialises its use by both threads.
+
 ``create_engine`` passes :data:`ONE_HOP_AIOSQLITE` as the dialect's DBAPI module
 (``create_async_engine(..., module=...)``); everything else is SQLAlchemy's own aiosqlite
 dialect.
@@ -74,7 +82,11 @@ class OneHopCursor:
     def _call(self, operation: str, parameters: Any, many: bool) -> None:
         connection = self._adapt_connection
         try:
-            outcome: _Outcome = await_(connection.run_statement(operation, parameters, many))
+            if not many and connection.may_read_here(operation):
+                statement = connection.read_here(operation, parameters)
+            else:
+                statement = connection.run_statement(operation, parameters, many)
+            outcome: _Outcome = await_(statement)
         except Exception as error:
             connection.transaction_open = True  # a failed statement may have begun one
             connection._handle_exception(error)
@@ -118,17 +130,36 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection with :class:`OneHopCursor`, and no hop to end a
     transaction that is not open."""
 
-    __slots__ = ("transaction_open",)
+    __slots__ = ("reads_here", "transaction_open")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.transaction_open = True
         """Whether the thread last saw a transaction open (unknown, so true, at first)."""
+        self.reads_here = False
+        """Whether a ``SELECT`` outside a transaction runs on the caller's thread, no hop
+        (``strangler_persistence.reading`` sets it while its block runs)."""
+
+    def may_read_here(self, operation: str) -> bool:
+        """Whether ``operation`` runs on the event loop's own thread: a ``SELECT`` of a
+        ``reading`` block with no transaction open, which in WAL mode waits for no lock,
+        while no hop to the connection's thread is under way."""
+        return (
+            self.reads_here
+            and not self.transaction_open
+            and operation.startswith("SELECT")
+            and not self._execute_mutex.locked()
+        )
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
             return super().cursor(server_side=True)
         return OneHopCursor(self)
+
+    async def read_here(self, operation: str, parameters: Any) -> _Outcome:
+        """Run a read on this thread: awaited, as SQLAlchemy's async layer requires, but it
+        never suspends."""
+        return _run(self._connection._conn, operation, parameters, False)
 
     async def run_statement(self, operation: str, parameters: Any, many: bool) -> _Outcome:
         async with self._execute_mutex:

@@ -2,9 +2,9 @@
 
 The public plan catalogue is billing's hottest read and changes nothing, so it loads no
 ``Plan`` entities and opens no transaction of the unit of work: one Core statement (the
-page and its total, ``strangler_persistence.paginate_rows``) on a connection of
-``strangler_persistence.reading`` — on PostgreSQL one round trip instead of three
-(``BEGIN``, the statement, ``ROLLBACK``), the monolith's catalogue read exactly.
+page and its total) read in one go by ``strangler_persistence.read_page`` — on PostgreSQL
+one round trip instead of three (``BEGIN``, the statement, ``ROLLBACK``), on SQLite no hop
+to the connection's thread — the monolith's catalogue read exactly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strangler_persistence import paginate_rows, reading
+from strangler_persistence import read_page
 
 from billing_service.adapters.orm import plans
 
@@ -33,5 +33,4 @@ async def active_plans(
 ) -> tuple[Sequence[Row[Any]], int]:
     """A page of the active plans, as rows with the plan's columns as attributes, and the
     number of active plans."""
-    async with reading(engine) as connection:
-        return await paginate_rows(connection, ACTIVE_PLANS, limit, offset)
+    return await read_page(engine, ACTIVE_PLANS, limit, offset)
