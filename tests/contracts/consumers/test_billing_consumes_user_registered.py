@@ -11,6 +11,10 @@ command of
   asked, the attempt) — the refund of the unused part is computed from ``requested_at``;
 - ``AccountClosed``: the closed account's address erased here too.
 
+Billing's choreography view (``entrypoints/choreography_view.py``) keeps the two closure
+events by the envelope's ``correlationid`` (the closure's id): without it a closure cannot
+be told, so billing relies on that attribute too.
+
 The monolith and auth verify by a registration, a name changed, an account closed through
 their APIs — the last one's ``AccountClosed`` once billing's and notifications' answers
 reached them over a real broker — handing over the outbox rows they committed
@@ -25,6 +29,7 @@ from typing import Any
 import pytest
 from billing_service.entrypoints import consumer
 from billing_service.entrypoints.account_closure import closure_requests
+from billing_service.service_layer.choreographies import account_closure_choreography
 from pact import Pact, match
 from strangler_contracts import AccountClosed, CloudEvent, UserProfileChanged, UserRegistered
 from strangler_contracts.registry import decode
@@ -33,6 +38,7 @@ from tests.contracts.consumers.closure_answers import cloud_event, when
 from tests.contracts.pacts import pact_dir
 
 EVENT_TYPE = "dev.strangler-fig.accounts.{}.v1"
+WATCHED = account_closure_choreography(deadline_seconds=300)
 
 
 def _interactions(side: str) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -105,11 +111,10 @@ def test_billing_reads_the_accounts_events_into_its_customers(
 ) -> None:
     pact = Pact("billing", producer).with_specification("V4")
     for description, state, event_type, data in _interactions(side):
-        (
-            pact.upon_receiving(description, "Async")
-            .given(state)
-            .with_body(cloud_event(source, EVENT_TYPE.format(event_type), data), "application/json")
-        )
+        body = cloud_event(source, EVENT_TYPE.format(event_type), data)
+        if "closure_id" in data:  # the choreography view's key
+            body["correlationid"] = match.str("c-1")
+        pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
     commands: dict[str, tuple[object, ...]] = {}
 
     def keeping(handler: str) -> Any:
@@ -121,6 +126,7 @@ def test_billing_reads_the_accounts_events_into_its_customers(
     for handler in ("add_customer", "rename_customer", "forget_customer_email"):
         monkeypatch.setattr(consumer.handlers, handler, keeping(handler))
     part = BillingPart()
+    watched: list[tuple[str, str | None]] = []
     handlers = {
         UserRegistered: consumer.add_registered_customer,
         UserProfileChanged: consumer.rename_customer,
@@ -133,6 +139,8 @@ def test_billing_reads_the_accounts_events_into_its_customers(
         # handler of its type, in the consumer's transaction (none here).
         envelope = CloudEvent.model_validate_json(body or b"")
         event = decode(envelope)
+        if event.name in WATCHED.events:
+            watched.append((event.name, envelope.correlationid))
         asyncio.run(handlers[type(event)](None, event, envelope))  # type: ignore[arg-type, operator]
 
     pact.verify(billing_reads, "Async")
@@ -146,5 +154,9 @@ def test_billing_reads_the_accounts_events_into_its_customers(
     )
     assert (renamed.customer_id, renamed.name) == ("42", "Ada L.")  # type: ignore[attr-defined]
     assert commands["forget_customer_email"] == ("42", "closed-42@closed.invalid")
+    assert sorted(watched) == [
+        ("accounts.account-closed", "c-1"),
+        ("accounts.account-closure-requested", "c-1"),
+    ]
     [started] = part.started
     assert (started["closure_id"], started["customer_id"], started["attempt"]) == ("c-1", "42", 1)
