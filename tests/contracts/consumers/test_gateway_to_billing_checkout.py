@@ -5,7 +5,8 @@ is Pact's mock server.
 - ``POST /api/billing/checkout`` with the customer's bearer and an ``Idempotency-Key`` is
   answered 202 at once, with the checkout's ``Location`` (a path: the gateway passes it on)
   and where it stands;
-- ``GET`` on that location says where it stands (the id is the provider state's checkout).
+- ``GET`` on that location says where it stands (the id is the provider state's checkout);
+- the gateway's breaker probe finds billing live (probes.py).
 
 The customer's token is the provider state's (a provider-state injected value: the pact
 holds an example, the verification a token billing trusts). Verified against a real
@@ -21,6 +22,7 @@ import httpx
 from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
+from tests.contracts.consumers.probes import declare_liveness, gateway_finds_it_live
 from tests.contracts.pacts import pact_dir
 from tests.support.gateway_process import launch_gateway, run_gateway_command, wait_until_ready
 from tests.support.serving import free_port
@@ -92,6 +94,7 @@ def _declare(pact: Pact) -> None:
 def test_a_checkout_goes_through_the_gateway_to_billing(tmp_path: Path) -> None:
     pact = Pact("gateway", "billing").with_specification("V4")
     _declare(pact)
+    declare_liveness(pact)
     nowhere = f"http://127.0.0.1:{free_port()}"
     with pact.serve() as mock:
         settings = {
@@ -115,6 +118,7 @@ def test_a_checkout_goes_through_the_gateway_to_billing(tmp_path: Path) -> None:
                     headers={"Idempotency-Key": "checkout-1"},
                 )
                 stands = client.get(started.headers["Location"])
+            asyncio.run(gateway_finds_it_live(str(mock.url)))
         finally:
             gateway.stop()
     pact.write_file(pact_dir(), overwrite=True)

@@ -34,6 +34,7 @@ from tests.contracts.consumers.migration_sides import (
     operator_bearer,
     reads_the_records_side,
 )
+from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -86,6 +87,7 @@ def auth_url() -> Iterator[str]:
     )
     declare_records_side(pact, USER, "one user is known to auth")
     declare_receiving_side(pact, USER, "one customer is registered at the monolith behind auth")
+    declare_readiness(pact)
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -124,3 +126,7 @@ def test_the_cli_reads_auths_records(auth_url: str) -> None:
 
 def test_the_cli_drives_auths_backfill(auth_url: str) -> None:
     drives_the_backfill("auth", auth_url, USER)
+
+
+async def test_the_cli_finds_it_ready(auth_url: str) -> None:
+    await runner_finds_it_ready(auth_url)

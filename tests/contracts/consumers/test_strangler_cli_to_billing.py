@@ -38,6 +38,7 @@ from tests.contracts.consumers.migration_sides import (
     operator_bearer,
     reads_the_records_side,
 )
+from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
 from tests.contracts.pacts import pact_dir
 
 TOKEN = "operator"
@@ -173,6 +174,7 @@ def billing_url() -> Iterator[str]:
     )
     declare_records_side(pact, CUSTOMER, A_CUSTOMER)
     declare_receiving_side(pact, CUSTOMER, AT_THE_MONOLITH)
+    declare_readiness(pact)
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -228,3 +230,7 @@ def test_the_cli_reads_billings_records(billing_url: str) -> None:
 
 def test_the_cli_drives_billings_backfill(billing_url: str) -> None:
     drives_the_backfill("billing", billing_url, CUSTOMER)
+
+
+async def test_the_cli_finds_it_ready(billing_url: str) -> None:
+    await runner_finds_it_ready(billing_url)

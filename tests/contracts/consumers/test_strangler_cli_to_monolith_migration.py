@@ -19,6 +19,7 @@ from tests.contracts.consumers.migration_sides import (
     declare_records_side,
     reads_the_records_side,
 )
+from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
 from tests.contracts.pacts import pact_dir
 
 A_CUSTOMER = "one customer is registered at the monolith"
@@ -34,6 +35,7 @@ def monolith_url() -> Iterator[str]:
     pact = Pact("strangler-cli", "legacy-monolith").with_specification("V4")
     for record in RECORDS:
         declare_records_side(pact, record, A_CUSTOMER)
+    declare_readiness(pact)
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -42,3 +44,7 @@ def monolith_url() -> Iterator[str]:
 @pytest.mark.parametrize("record", RECORDS, ids=lambda record: record.capability)
 def test_the_cli_reads_the_monoliths_side(monolith_url: str, record: MovingRecord) -> None:
     reads_the_records_side("the monolith", monolith_url, record)
+
+
+async def test_the_cli_finds_it_ready(monolith_url: str) -> None:
+    await runner_finds_it_ready(monolith_url)

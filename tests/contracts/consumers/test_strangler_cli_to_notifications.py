@@ -22,6 +22,7 @@ from tests.contracts.consumers.migration_sides import (
     drives_the_backfill,
     reads_the_records_side,
 )
+from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
 from tests.contracts.pacts import pact_dir
 
 PREFERENCES = MovingRecord(
@@ -36,6 +37,7 @@ def notifications_url() -> Iterator[str]:
     declare_receiving_side(
         pact, PREFERENCES, "one customer is registered at the monolith behind notifications"
     )
+    declare_readiness(pact)
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -47,3 +49,7 @@ def test_the_cli_reads_notifications_records(notifications_url: str) -> None:
 
 def test_the_cli_drives_notifications_backfill(notifications_url: str) -> None:
     drives_the_backfill("notifications", notifications_url, PREFERENCES)
+
+
+async def test_the_cli_finds_it_ready(notifications_url: str) -> None:
+    await runner_finds_it_ready(notifications_url)
