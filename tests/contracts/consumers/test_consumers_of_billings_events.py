@@ -5,8 +5,10 @@ envelope decoded by the contracts' registry, then
   ``SyncConsumer`` with ``BILLING_RECORDS``) turns a subscription started at billing into
   the ``subscriptions`` record, an invoice issued there into the ``invoices`` record and
   the subscription's period, a payment into the ``payments`` record and the paid invoice,
-  and a refund into the ``refunds`` record and the invoice's refunded sum — each with
-  billing's version and origin, never taken for the monolith's own;
+  and a refund into the ``refunds`` record and the invoice's refunded sum, a checkout's
+  subscription activated, a subscription cancelled (its unpaid invoices voided) and a
+  declined payment (the invoice open again) — each with billing's version and origin, never
+  taken for the monolith's own;
 - notifications (``MailChoreography.apply``) keeps a subscription's plan (for its invoices'
   mails) and mails the invoice (amount, period), the payment and the refund (amount,
   invoice), and a declined payment (amount, the provider's words);
@@ -168,6 +170,43 @@ PAYMENT_FAILED = _envelope(
     },
 )
 DECLINED = "a customer's card is declined at billing"
+CHECKED_OUT = "a customer checks out at billing"
+CANCELLED = "a customer cancels an unpaid subscription at billing"
+# What the monolith's ACL reads of a checkout's end, a cancellation and a declined payment.
+SUBSCRIPTION_ACTIVATED = _envelope(
+    "dev.strangler-fig.billing.subscription-activated.v1",
+    {
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "plan_id": match.str("pro"),
+        "invoice_id": match.str("inv-1"),
+        "activated_at": _when(),
+        "subscription_version": match.int(2),
+    },
+)
+SUBSCRIPTION_CANCELLED = _envelope(
+    "dev.strangler-fig.billing.subscription-cancelled.v1",
+    {
+        "subscription_id": match.str("sub-1"),
+        "user_id": match.str("42"),
+        "cancelled_at": _when(),
+        "voided_invoice_ids": match.each_like("inv-1", min=1),
+        "subscription_version": match.int(2),
+        "voided_invoice_versions": match.each_value_matches({"inv-1": 2}, rules=match.int(2)),
+    },
+)
+ACL_PAYMENT_FAILED = _envelope(
+    "dev.strangler-fig.billing.payment-failed.v1",
+    {
+        **PAYMENT_FAILED["data"],
+        "invoice_version": match.int(2),
+        "payment_version": match.int(1),
+        "idempotency_key": match.str("pay-inv-1"),
+        "card_last4": match.str("0002"),
+        "payment_created_at": _when(),
+        "attempted_at": _when(),
+    },
+)
 PAID = "a customer pays an invoice at billing"
 REFUNDED = "a customer's paid invoice is refunded at billing"
 
@@ -179,6 +218,9 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
         ("an InvoiceIssued event", STATE, INVOICE_ISSUED),
         ("a PaymentSucceeded event", PAID, ACL_PAYMENT_SUCCEEDED),
         ("a RefundIssued event", REFUNDED, ACL_REFUND_ISSUED),
+        ("a SubscriptionActivated event", CHECKED_OUT, SUBSCRIPTION_ACTIVATED),
+        ("a SubscriptionCancelled event", CANCELLED, SUBSCRIPTION_CANCELLED),
+        ("a PaymentFailed event", DECLINED, ACL_PAYMENT_FAILED),
         *BILLING_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
@@ -200,12 +242,20 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
     assert sorted((c.entity, c.origin, c.complete) for c in changes) == [
         ("invoices", "billing", False),  # paid
         ("invoices", "billing", False),  # refunded
+        ("invoices", "billing", False),  # voided
+        ("invoices", "billing", False),  # open again, its payment declined
         ("invoices", "billing", True),
         ("payments", "billing", True),
+        ("payments", "billing", True),  # declined
         ("refunds", "billing", True),
         ("subscriptions", "billing", False),  # the invoice's period
+        ("subscriptions", "billing", False),  # active
+        ("subscriptions", "billing", False),  # cancelled
         ("subscriptions", "billing", True),
     ]
+    statuses = {(c.entity, c.fields.get("status")) for c in changes}
+    assert {("subscriptions", "active"), ("subscriptions", "cancelled")} <= statuses
+    assert {("invoices", "void"), ("payments", "failed")} <= statuses
     assert closures.outcomes() == [
         ("paused", "declined", None, None, None, "The card's issuer declined the refund."),
         ("requested", "done", None, 2850, "EUR", None),

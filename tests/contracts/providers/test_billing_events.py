@@ -1,12 +1,14 @@
 """Billing's events honour every consumer's message pact (the monolith's anti-corruption
 layer, notifications), produced by their real path: a customer subscribes through
 ``POST /api/billing/subscriptions`` at the real billing process (and pays the invoice, and
-has it refunded, at a real payment simulator), and the outbox rows those requests committed
-are handed over as the relay puts them on the wire. Billing's answers to an account closure
-(the accounts sides', notifications') come from its real part in one: a paying customer's
-``AccountClosureRequested`` given to the billing process over a real broker, its consumer
-starting the closure saga, which cancels and refunds at the payment simulator — or meets the
-simulator's card whose refunds are declined — and commits its outcome."""
+has it refunded, at a real payment simulator; or cancels it unpaid; or checks out through
+``POST /api/billing/checkout``, billing's saga activating the subscription), and the outbox
+rows those requests committed are handed over as the relay puts them on the wire. Billing's
+answers to an account closure (the accounts sides', notifications') come from its real part
+in one: a paying customer's ``AccountClosureRequested`` given to the billing process over a
+real broker, its consumer starting the closure saga, which cancels and refunds at the payment
+simulator — or meets the simulator's card whose refunds are declined — and commits its
+outcome."""
 
 from __future__ import annotations
 
@@ -136,6 +138,36 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
             assert answer.status_code == 402, answer.text
             return newest("dev.strangler-fig.billing.payment-failed.v1")
 
+        def a_checkout(**_: Any) -> Message:
+            customer = str(uuid.uuid4())
+            email = f"ada-{customer[:8]}@example.com"
+            asyncio.run(add_customer(database_url, customer, email))
+            token = TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(customer, email)
+            started = client.post(
+                "/api/billing/checkout",
+                json={"plan_id": "pro", "card_number": APPROVED},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": customer},
+            )
+            assert started.status_code == 202, started.text
+            return as_message(
+                answer_in_outbox(
+                    database,
+                    "dev.strangler-fig.billing.subscription-activated.v1",
+                    lambda d: d["user_id"] == customer,
+                )
+            )
+
+        def a_cancellation(**_: Any) -> Message:
+            bearer, invoice = subscribed()
+            subscription = client.get(f"/api/billing/invoices/{invoice}", headers=bearer)
+            assert subscription.status_code == 200, subscription.text
+            cancelled = client.post(
+                f"/api/billing/subscriptions/{subscription.json()['subscription_id']}/cancel",
+                headers=bearer,
+            )
+            assert cancelled.status_code == 200, cancelled.text
+            return newest("dev.strangler-fig.billing.subscription-cancelled.v1")
+
         def a_refund(**_: Any) -> Message:
             bearer, invoice = paid()
             answer = client.post(
@@ -162,6 +194,8 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "an InvoiceIssued event": an_invoice_issued,
                 "a PaymentSucceeded event": a_payment,
                 "a PaymentFailed event": a_declined_payment,
+                "a SubscriptionActivated event": a_checkout,
+                "a SubscriptionCancelled event": a_cancellation,
                 "a RefundIssued event": a_refund,
                 "a BillingClosedForAccount event": closed_for_the_account,
                 "an AccountClosureRefundDeclined event": closure_refund_declined,
@@ -170,6 +204,8 @@ def test_billing_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a customer subscribes to a plan at billing": lambda: None,
                 "a customer pays an invoice at billing": lambda: None,
                 "a customer's card is declined at billing": lambda: None,
+                "a customer checks out at billing": lambda: None,
+                "a customer cancels an unpaid subscription at billing": lambda: None,
                 "a customer's paid invoice is refunded at billing": lambda: None,
                 "a paying customer closes their account at billing": lambda: None,
                 "a customer whose card refuses refunds closes their account at billing": (
