@@ -11,6 +11,12 @@ command of
   asked, the attempt) — the refund of the unused part is computed from ``requested_at``;
 - ``AccountClosed``: the closed account's address erased here too.
 
+From the monolith, billing's sync (``bootstrap.legacy_changes``: a ``SyncConsumer`` with
+``BILLING_RECORDS``, while both sides serve billing) also copies the monolith's billing
+changes into its records — a subscription, an invoice, a payment (approved or declined), a
+refund, a cancellation — with the monolith's versions, never taken for billing's own
+(tests/contracts/consumers/monolith_billing_events.py).
+
 Billing's choreography view (``entrypoints/choreography_view.py``) keeps the two closure
 events by the envelope's ``correlationid`` (the closure's id): without it a closure cannot
 be told, so billing relies on that attribute too.
@@ -32,9 +38,12 @@ from billing_service.entrypoints.account_closure import closure_requests
 from billing_service.service_layer.choreographies import account_closure_choreography
 from pact import Pact, match
 from strangler_contracts import AccountClosed, CloudEvent, UserProfileChanged, UserRegistered
+from strangler_contracts.records import BILLING_RECORDS, RecordChange
 from strangler_contracts.registry import decode
+from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import cloud_event, when
+from tests.contracts.consumers.monolith_billing_events import FOR_BILLINGS_SYNC
 from tests.contracts.pacts import pact_dir
 
 EVENT_TYPE = "dev.strangler-fig.accounts.{}.v1"
@@ -90,8 +99,8 @@ def _interactions(side: str) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 # Registration moves from the monolith to auth: billing reads the events from either producer.
 PRODUCERS = [
-    ("legacy-monolith-events", "/legacy-monolith", "the monolith"),
-    ("auth-events", "/auth", "auth"),
+    ("legacy-monolith-events", "/legacy-monolith", "the monolith", FOR_BILLINGS_SYNC),
+    ("auth-events", "/auth", "auth", []),
 ]
 
 
@@ -105,9 +114,13 @@ class BillingPart:
         self.started.append(part)
 
 
-@pytest.mark.parametrize(("producer", "source", "side"), PRODUCERS)
+@pytest.mark.parametrize(("producer", "source", "side", "synced"), PRODUCERS)
 def test_billing_reads_the_accounts_events_into_its_customers(
-    producer: str, source: str, side: str, monkeypatch: pytest.MonkeyPatch
+    producer: str,
+    source: str,
+    side: str,
+    synced: list[tuple[str, str, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pact = Pact("billing", producer).with_specification("V4")
     for description, state, event_type, data in _interactions(side):
@@ -115,6 +128,10 @@ def test_billing_reads_the_accounts_events_into_its_customers(
         if "closure_id" in data:  # the choreography view's key
             body["correlationid"] = match.str("c-1")
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
+    for description, state, body in synced:
+        pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
+    billing = Side("billing")
+    copied: list[RecordChange] = []
     commands: dict[str, tuple[object, ...]] = {}
 
     def keeping(handler: str) -> Any:
@@ -139,6 +156,11 @@ def test_billing_reads_the_accounts_events_into_its_customers(
         # handler of its type, in the consumer's transaction (none here).
         envelope = CloudEvent.model_validate_json(body or b"")
         event = decode(envelope)
+        if isinstance(event, BILLING_RECORDS.events):  # billing's sync of the monolith's
+            declared = getattr(event, "origin", None)
+            assert not billing.made(envelope, declared), "billing would skip it as its own"
+            copied.extend(BILLING_RECORDS.translate(event, billing.origin_of(envelope, declared)))
+            return
         if event.name in WATCHED.events:
             watched.append((event.name, envelope.correlationid))
         asyncio.run(handlers[type(event)](None, event, envelope))  # type: ignore[arg-type, operator]
@@ -158,5 +180,23 @@ def test_billing_reads_the_accounts_events_into_its_customers(
         ("accounts.account-closed", "c-1"),
         ("accounts.account-closure-requested", "c-1"),
     ]
+    assert sorted((c.entity, c.fields.get("status", "-"), c.complete) for c in copied) == (
+        [
+            ("invoices", "open", False),  # its payment declined
+            ("invoices", "open", True),
+            ("invoices", "paid", False),
+            ("invoices", "refunded", False),
+            ("invoices", "void", False),
+            ("payments", "failed", True),
+            ("payments", "succeeded", True),
+            ("refunds", "-", True),
+            ("subscriptions", "-", False),  # the invoice's period
+            ("subscriptions", "active", True),
+            ("subscriptions", "cancelled", False),
+        ]
+        if synced
+        else []
+    )
+    assert {c.origin for c in copied} <= {"legacy-monolith"}
     [started] = part.started
     assert (started["closure_id"], started["customer_id"], started["attempt"]) == ("c-1", "42", 1)

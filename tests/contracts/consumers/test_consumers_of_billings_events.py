@@ -37,10 +37,7 @@ from strangler_contracts.registry import decode
 from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import BILLING_ANSWERS, AccountsSideFolds
-from tests.contracts.consumers.test_notifications_consumes_mail_events import (
-    KeptMails,
-    RecipientBook,
-)
+from tests.contracts.consumers.notifications_reading import KeptMails, RecipientBook
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"

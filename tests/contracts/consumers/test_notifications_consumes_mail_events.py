@@ -10,7 +10,10 @@ the ones the mail and the recipient book use.
 - ``InvoiceIssued`` (the invoice mail: amount, period), from the monolith: a subscription
   through ``POST /api/billing/subscriptions``;
 - ``UserProfileChanged`` (no mail: the recipient book's new name for the user's next
-  mails), from the monolith and from auth: a name changed through ``PATCH /api/users/me``.
+  mails), from the monolith and from auth: a name changed through ``PATCH /api/users/me``;
+- the monolith's other billing events while it serves billing (``SubscriptionStarted``: the
+  plan its invoices' mails name; ``PaymentSucceeded``, ``PaymentFailed``, ``RefundIssued``:
+  their mails), as billing's own (tests/contracts/consumers/monolith_billing_events.py).
 
 The reading is ``MailChoreography.apply``, the consumer's own, on a recipient book that
 keeps what it is told, the mail it asks for kept instead of recorded.
@@ -21,15 +24,15 @@ Each producer verifies by its real path (tests/contracts/providers/test_*_events
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from notifications_service.service_layer.choreography import MailChoreography, MailRequest
 from pact import Pact, match
 from strangler_contracts import CloudEvent
 from strangler_contracts.registry import decode
 
+from tests.contracts.consumers.monolith_billing_events import FOR_NOTIFICATIONS
+from tests.contracts.consumers.notifications_reading import KeptMails, RecipientBook
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -108,6 +111,7 @@ PRODUCERS = [
             ("a user changes their password at the monolith", PASSWORD_CHANGED),
             ("a customer subscribes to a plan at the monolith", INVOICE_ISSUED),
             ("a user changes their name at the monolith", USER_PROFILE_CHANGED),
+            *FOR_NOTIFICATIONS,
         ],
     ),
     (
@@ -120,35 +124,6 @@ PRODUCERS = [
         ],
     ),
 ]
-
-
-class KeptMails(MailChoreography):
-    """The consumer's choreography; the mail an event asks for is kept, not recorded."""
-
-    def __init__(self, mails: list[str]) -> None:
-        super().__init__(switch=None, clock=lambda: datetime.now(UTC), message_id_domain="test")  # type: ignore[arg-type]
-        self.mails = mails
-
-    async def record(self, store: object, request: MailRequest, *_: object) -> None:
-        assert request.user_id == "42"
-        self.mails.append(request.template)
-
-
-class RecipientBook:
-    """What the choreography tells the recipient book, kept (a rename as "renamed")."""
-
-    def __init__(self, mails: list[str]) -> None:
-        self.mails = mails
-
-    async def save_recipient(self, recipient: object) -> None:
-        pass
-
-    async def rename_recipient(self, user_id: str, name: str) -> None:
-        assert (user_id, name) == ("42", "Ada L.")
-        self.mails.append("renamed")
-
-    async def save_subscription_plan(self, subscription_id: str, plan_id: str) -> None:
-        self.mails.append(f"plan {plan_id} of {subscription_id}")
 
 
 @pytest.mark.parametrize(("producer", "source", "events"), PRODUCERS)

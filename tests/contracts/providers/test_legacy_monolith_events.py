@@ -43,10 +43,15 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
     }
     with (
         broker() as events,
+        provider_process("payment-simulator", "payment-simulator", {}, tmp_path) as simulator,
         provider_process(
             "legacy-monolith",
             "legacy-monolith",
-            {**settings, "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": events.bootstrap_servers},
+            {
+                **settings,
+                "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": events.bootstrap_servers,
+                "MONOLITH_PAYMENT_PROVIDER_URL": simulator.url,
+            },
             tmp_path,
             prepare=True,
         ) as monolith,
@@ -94,6 +99,59 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
             assert subscribed.status_code == 201, subscribed.text
             return newest("dev.strangler-fig.billing.invoice-issued.v1")
 
+        def subscribed() -> tuple[dict[str, str], dict[str, Any]]:
+            """A new customer, subscribed: their bearer and the subscription's answer."""
+            bearer = signed_in()
+            answer = client.post(
+                "/api/billing/subscriptions", json={"plan_id": "pro"}, headers=bearer
+            )
+            assert answer.status_code == 201, answer.text
+            return bearer, answer.json()
+
+        def paid(card: str) -> tuple[dict[str, str], str, int]:
+            bearer, subscription = subscribed()
+            invoice = subscription["invoice"]["id"]
+            answer = client.post(
+                f"/api/billing/invoices/{invoice}/pay",
+                json={"card_number": card},
+                headers={**bearer, "Idempotency-Key": f"pay-{invoice}"},
+            )
+            return bearer, invoice, answer.status_code
+
+        def a_subscription_started(**_: Any) -> Message:
+            subscribed()
+            return newest("dev.strangler-fig.billing.subscription-started.v1")
+
+        def a_payment(**_: Any) -> Message:
+            *_, status = paid("4242424242424242")
+            assert status == 201
+            return newest("dev.strangler-fig.billing.payment-succeeded.v1")
+
+        def a_declined_payment(**_: Any) -> Message:
+            *_, status = paid("4000000000000002")
+            assert status == 402
+            return newest("dev.strangler-fig.billing.payment-failed.v1")
+
+        def a_refund(**_: Any) -> Message:
+            bearer, invoice, status = paid("4242424242424242")
+            assert status == 201
+            refunded = client.post(
+                f"/api/billing/invoices/{invoice}/refund",
+                json={},
+                headers={**bearer, "Idempotency-Key": f"refund-{invoice}"},
+            )
+            assert refunded.status_code == 201, refunded.text
+            return newest("dev.strangler-fig.billing.refund-issued.v1")
+
+        def a_cancellation(**_: Any) -> Message:
+            bearer, subscription = subscribed()
+            cancelled = client.post(
+                f"/api/billing/subscriptions/{subscription['subscription']['id']}/cancel",
+                headers=bearer,
+            )
+            assert cancelled.status_code == 200, cancelled.text
+            return newest("dev.strangler-fig.billing.subscription-cancelled.v1")
+
         def a_name_change(**_: Any) -> Message:
             changed = client.patch("/api/users/me", json={"name": "Ada L."}, headers=signed_in())
             assert changed.status_code == 200, changed.text
@@ -118,6 +176,11 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a UserAccountChanged event": an_account_registered,
                 "a PasswordChanged event": a_password_change,
                 "an InvoiceIssued event": a_subscription,
+                "a SubscriptionStarted event": a_subscription_started,
+                "a PaymentSucceeded event": a_payment,
+                "a PaymentFailed event": a_declined_payment,
+                "a RefundIssued event": a_refund,
+                "a SubscriptionCancelled event": a_cancellation,
                 "a UserProfileChanged event": a_name_change,
                 "an AccountClosureRequested event": a_closure_request,
                 "an AccountClosed event": an_account_closed,
@@ -126,6 +189,10 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a user registers at the monolith": lambda: None,
                 "a user changes their password at the monolith": lambda: None,
                 "a customer subscribes to a plan at the monolith": lambda: None,
+                "a customer pays an invoice at the monolith": lambda: None,
+                "a customer's card is declined at the monolith": lambda: None,
+                "a customer's paid invoice is refunded at the monolith": lambda: None,
+                "a customer cancels an unpaid subscription at the monolith": lambda: None,
                 "a user changes their name at the monolith": lambda: None,
                 "a user closes their account at the monolith": lambda: None,
                 "a user's account is closed at the monolith": lambda: None,
