@@ -13,7 +13,11 @@ the ones the mail and the recipient book use.
   mails), from the monolith and from auth: a name changed through ``PATCH /api/users/me``;
 - the monolith's other billing events while it serves billing (``SubscriptionStarted``: the
   plan its invoices' mails name; ``PaymentSucceeded``, ``PaymentFailed``, ``RefundIssued``:
-  their mails), as billing's own (tests/contracts/consumers/monolith_billing_events.py).
+  their mails), as billing's own (tests/contracts/consumers/monolith_billing_events.py);
+- the monolith's ``NotificationSent`` (a mail it sent itself: the welcome, to a real SMTP
+  sink) and ``NotificationPreferencesChanged`` (``PUT /api/notifications/preferences``),
+  which notifications' sync (a ``SyncConsumer`` with ``NOTIFICATION_RECORDS``) copies, whole
+  and with the monolith's version, into its mail history and preferences.
 
 The reading is ``MailChoreography.apply``, the consumer's own, on a recipient book that
 keeps what it is told, the mail it asks for kept instead of recorded.
@@ -29,10 +33,19 @@ from typing import Any
 import pytest
 from pact import Pact, match
 from strangler_contracts import CloudEvent
+from strangler_contracts.notification_records import (
+    NOTIFICATION_RECORDS,
+    notification_record_changes,
+)
 from strangler_contracts.registry import decode
+from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.monolith_billing_events import FOR_NOTIFICATIONS
 from tests.contracts.consumers.notifications_reading import KeptMails, RecipientBook
+from tests.contracts.consumers.test_monolith_consumes_notifications_events import (
+    NOTIFICATION_SENT,
+    PREFERENCES_CHANGED,
+)
 from tests.contracts.pacts import pact_dir
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -101,6 +114,34 @@ USER_PROFILE_CHANGED = (
     "renamed",  # no mail: the recipient's new name
 )
 
+
+def _made_at_the_monolith(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body["data"], "origin": "legacy-monolith"}
+
+
+# The monolith's mail history and choices while both sides serve notifications: notifications'
+# sync (``bootstrap.legacy_changes``) copies each into its records.
+FOR_NOTIFICATIONS_SYNC = [
+    (
+        "a mail to a user is sent at the monolith",
+        (
+            "a NotificationSent event",
+            NOTIFICATION_SENT["type"],
+            _made_at_the_monolith(NOTIFICATION_SENT),
+            "copied notifications",
+        ),
+    ),
+    (
+        "a user chooses their e-mails at the monolith",
+        (
+            "a NotificationPreferencesChanged event",
+            PREFERENCES_CHANGED["type"],
+            _made_at_the_monolith(PREFERENCES_CHANGED),
+            "copied preferences",
+        ),
+    ),
+]
+
 # producer, its source, and each event: (state, (description, type, data, mail template)).
 PRODUCERS = [
     (
@@ -112,6 +153,7 @@ PRODUCERS = [
             ("a customer subscribes to a plan at the monolith", INVOICE_ISSUED),
             ("a user changes their name at the monolith", USER_PROFILE_CHANGED),
             *FOR_NOTIFICATIONS,
+            *FOR_NOTIFICATIONS_SYNC,
         ],
     ),
     (
@@ -139,12 +181,22 @@ def test_notifications_reads_each_event_into_its_mail(
         )
     mails: list[str] = []
     book = RecipientBook(mails)
+    notifications = Side("notifications")
     choreography = KeptMails(mails)
 
     def notifications_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
         # What the notifications consumer does with a record's value: decode, then apply.
         envelope = CloudEvent.model_validate_json(body or b"")
-        asyncio.run(choreography.apply(book, decode(envelope), envelope))  # type: ignore[arg-type]
+        event = decode(envelope)
+        if isinstance(event, NOTIFICATION_RECORDS.events):  # the sync, not the mail consumer
+            declared = getattr(event, "origin", None)
+            assert not notifications.made(envelope, declared), "taken for notifications' own"
+            origin = notifications.origin_of(envelope, declared)
+            for change in notification_record_changes(event, origin):
+                assert (change.origin, change.complete) == ("legacy-monolith", True)
+                mails.append(f"copied {change.entity}")
+            return
+        asyncio.run(choreography.apply(book, event, envelope))  # type: ignore[arg-type]
 
     pact.verify(notifications_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from embedded_broker import EmbeddedBroker
+from local_processes import ChildProcess
 from pact.types import Message
 from strangler_contracts import (
     ALL_TOPICS,
@@ -26,6 +27,7 @@ from strangler_contracts import (
 )
 from strangler_eventing import BrokerConfig, create_producer, ensure_topics
 
+from tests.support.service_process import HOST, ServiceProcess, console_script, wait_until_ready
 from tests.support.serving import free_port
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "broker",
     "closing",
     "publish",
+    "smtp_sink",
 ]
 
 ANSWER_TIMEOUT_SECONDS = 100.0
@@ -148,3 +151,30 @@ def answered(embedded: EmbeddedBroker, requested: dict[str, Any]) -> None:
         erased_at=now,
     )
     publish(embedded, farewell, "/notifications", correlation_id=closure_id)
+
+
+@contextmanager
+def smtp_sink(log_dir: Path) -> Iterator[tuple[int, ServiceProcess]]:
+    """The SMTP sink as a process of its own: its SMTP port, and the process (its HTTP API)."""
+    smtp_port, http_port = free_port(), free_port()
+    log_path = log_dir / "smtp-sink.log"
+    with log_path.open("ab") as log:
+        process = ChildProcess.start(
+            [
+                console_script("smtp-sink"),
+                "serve",
+                "--host",
+                HOST,
+                "--smtp-port",
+                str(smtp_port),
+                "--http-port",
+                str(http_port),
+            ],
+            stdout=log,
+        ).process
+    sink = ServiceProcess("smtp-sink", process, http_port, log_path, "/health/ready")
+    try:
+        asyncio.run(wait_until_ready(sink))
+        yield smtp_port, sink
+    finally:
+        sink.stop()

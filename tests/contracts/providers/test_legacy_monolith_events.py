@@ -22,8 +22,10 @@ from tests.contracts.providers.event_triggers import (
     as_message,
     broker,
     closing,
+    smtp_sink,
 )
 from tests.contracts.verification import outbox_payload, provider_process, verify
+from tests.support.service_process import HOST
 
 OPERATOR_TOKEN = "contract-operator-token-0123456789"
 PASSWORD = "a-long-password-1"
@@ -43,6 +45,7 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
     }
     with (
         broker() as events,
+        smtp_sink(tmp_path) as (smtp_port, _),
         provider_process("payment-simulator", "payment-simulator", {}, tmp_path) as simulator,
         provider_process(
             "legacy-monolith",
@@ -51,6 +54,9 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 **settings,
                 "MONOLITH_KAFKA_BOOTSTRAP_SERVERS": events.bootstrap_servers,
                 "MONOLITH_PAYMENT_PROVIDER_URL": simulator.url,
+                # It sends its mails itself (no mail flag), to a real SMTP sink.
+                "MONOLITH_SMTP_HOST": HOST,
+                "MONOLITH_SMTP_PORT": str(smtp_port),
             },
             tmp_path,
             prepare=True,
@@ -152,6 +158,21 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
             assert cancelled.status_code == 200, cancelled.text
             return newest("dev.strangler-fig.billing.subscription-cancelled.v1")
 
+        def a_mail_sent(**_: Any) -> Message:
+            signed_in()  # the welcome, sent inline
+            sent = outbox_payload(database, "dev.strangler-fig.notifications.notification-sent.v1")
+            assert sent["data"]["status"] == "sent", sent  # the SMTP sink took it
+            return as_message(sent)
+
+        def a_choice_of_emails(**_: Any) -> Message:
+            chosen = client.put(
+                "/api/notifications/preferences",
+                json={"account_emails": True, "billing_emails": False},
+                headers=signed_in(),
+            )
+            assert chosen.status_code == 200, chosen.text
+            return newest("dev.strangler-fig.notifications.preferences-changed.v1")
+
         def a_name_change(**_: Any) -> Message:
             changed = client.patch("/api/users/me", json={"name": "Ada L."}, headers=signed_in())
             assert changed.status_code == 200, changed.text
@@ -181,6 +202,8 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a PaymentFailed event": a_declined_payment,
                 "a RefundIssued event": a_refund,
                 "a SubscriptionCancelled event": a_cancellation,
+                "a NotificationSent event": a_mail_sent,
+                "a NotificationPreferencesChanged event": a_choice_of_emails,
                 "a UserProfileChanged event": a_name_change,
                 "an AccountClosureRequested event": a_closure_request,
                 "an AccountClosed event": an_account_closed,
@@ -193,6 +216,8 @@ def test_the_monolith_produces_what_its_consumers_read(tmp_path: Path) -> None:
                 "a customer's card is declined at the monolith": lambda: None,
                 "a customer's paid invoice is refunded at the monolith": lambda: None,
                 "a customer cancels an unpaid subscription at the monolith": lambda: None,
+                "a mail to a user is sent at the monolith": lambda: None,
+                "a user chooses their e-mails at the monolith": lambda: None,
                 "a user changes their name at the monolith": lambda: None,
                 "a user closes their account at the monolith": lambda: None,
                 "a user's account is closed at the monolith": lambda: None,

@@ -15,62 +15,31 @@ In each case the outbox row committed is handed over as the relay puts it on the
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from legacy_monolith.security import TokenIssuer
-from local_processes import ChildProcess
 from pact.types import Message
 from strangler_contracts import BillingClosedForAccount, UserRegistered
 
-from tests.contracts.providers.event_triggers import answer_in_outbox, as_message, broker, publish
-from tests.contracts.verification import outbox_payload, provider_process, verify
-from tests.support.service_process import (
-    HOST,
-    ServiceProcess,
-    console_script,
-    wait_until_ready,
+from tests.contracts.providers.event_triggers import (
+    answer_in_outbox,
+    as_message,
+    broker,
+    publish,
+    smtp_sink,
 )
-from tests.support.serving import free_port
+from tests.contracts.verification import outbox_payload, provider_process, verify
+from tests.support.service_process import HOST
 
 JWT_SECRET = "contract-jwt-secret-0123456789abcdef"
 EVENT_TYPE = "dev.strangler-fig.notifications.{}.v1"
 PREFERENCES_CHANGED = EVENT_TYPE.format("preferences-changed")
 NOTIFICATION_SENT = EVENT_TYPE.format("notification-sent")
 FAREWELL_SENT_AND_DATA_ERASED = EVENT_TYPE.format("farewell-sent-and-data-erased")
-
-
-@contextmanager
-def smtp_sink(log_dir: Path) -> Iterator[tuple[int, ServiceProcess]]:
-    """The SMTP sink as a process of its own: its SMTP port, and the process (its HTTP API)."""
-    smtp_port, http_port = free_port(), free_port()
-    log_path = log_dir / "smtp-sink.log"
-    with log_path.open("ab") as log:
-        process = ChildProcess.start(
-            [
-                console_script("smtp-sink"),
-                "serve",
-                "--host",
-                HOST,
-                "--smtp-port",
-                str(smtp_port),
-                "--http-port",
-                str(http_port),
-            ],
-            stdout=log,
-        ).process
-    sink = ServiceProcess("smtp-sink", process, http_port, log_path, "/health/ready")
-    try:
-        asyncio.run(wait_until_ready(sink))
-        yield smtp_port, sink
-    finally:
-        sink.stop()
 
 
 def test_notifications_produces_what_its_consumers_read(tmp_path: Path) -> None:
