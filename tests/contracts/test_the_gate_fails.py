@@ -87,7 +87,7 @@ def test_breaking_provider_changes_fail_the_gate_naming_the_field(tmp_path: Path
     )
     output = gate.stdout
     assert gate.returncode == 1, output + gate.stderr
-    assert re.search(r"billing → payment-simulator\s+3 interaction\(s\)\s+BROKEN", output)
+    assert re.search(r"billing → payment-simulator\s+5 interaction\(s\)\s+BROKEN", output)
     assert (
         "billing → payment-simulator | Verifying a pact between billing and payment-simulator "
         "Given the card 4242424242424242 is approved - a charge on an approved card | "

@@ -1,4 +1,7 @@
-"""Billing → payment simulator: what billing's ``PaymentSimulatorClient`` sends and reads.
+"""Billing → payment simulator: what billing's ``PaymentSimulatorClient`` sends and reads —
+a charge, a decline and why, a refund, and the two answers the checkout saga's retries rest
+on: a processor timeout (504, nothing recorded: the step may try again) and a key already
+holding another charge (422 ``idempotency-key-reused``: the attempt is someone else's).
 
 The real client talks to Pact's mock server; the pact it leaves is replayed against the real
 simulator by tests/contracts/providers/test_payment_simulator.py.
@@ -10,7 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
-from billing_service.service_layer.payment_provider import CardDeclined
+from billing_service.service_layer.payment_provider import (
+    CardDeclined,
+    ChargeInFlight,
+    ProcessorTimedOut,
+)
 from pact import Pact, generate, match
 from pact.match.matcher import GenericMatcher
 
@@ -19,11 +26,74 @@ from tests.contracts.pacts import pact_dir
 PROBLEM = "application/problem+json"
 CHARGED = "a charge of 1999 USD succeeded on the card 4242424242424242"
 CHARGE_ID = "ch_1"
+HANGS = "the card 4000000000000077 hangs, then the processor times out"
 
 
 def charge_id_of_the_state() -> GenericMatcher[str]:
     """The id of the charge the provider state made (a provider-state injected value)."""
     return GenericMatcher("type", CHARGE_ID, generator=generate.provider_state("${charge_id}"))
+
+
+def key_of_the_states_charge(example: str) -> GenericMatcher[str]:
+    """The idempotency key the provider state's charge was made under."""
+    return GenericMatcher("type", example, generator=generate.provider_state("${charge_key}"))
+
+
+def declare_processor_timeout(pact: Pact, key: str, description: str) -> None:
+    """A charge on the hanging card: 504 ``processor-timeout``, a problem document."""
+    (
+        pact.upon_receiving("a charge whose processor times out")
+        .given(HANGS)
+        .with_request("POST", "/v1/charges")
+        .with_header("Idempotency-Key", match.str(key))
+        .with_body(
+            {
+                "amount": match.int(700),
+                "currency": match.str("USD"),
+                "card_number": "4000000000000077",
+                "description": match.str(description),
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(504)
+        .with_body(
+            {
+                "type": match.regex("x/processor-timeout", regex=r"^.*/processor-timeout$"),
+                "detail": match.str("the processor did not answer"),
+            },
+            content_type=PROBLEM,
+        )
+    )
+
+
+def declare_key_reused(pact: Pact, key: str, description: str) -> None:
+    """Another charge (another card) under the key the state's charge holds: 422
+    ``idempotency-key-reused``."""
+    (
+        pact.upon_receiving("another charge under a key that already holds a charge")
+        .given(CHARGED)
+        .with_request("POST", "/v1/charges")
+        .with_header("Idempotency-Key", key_of_the_states_charge(key))
+        .with_body(
+            {
+                "amount": match.int(500),
+                "currency": match.str("USD"),
+                "card_number": "4000000000005126",
+                "description": match.str(description),
+            },
+            content_type="application/json",
+        )
+        .will_respond_with(422)
+        .with_body(
+            {
+                "type": match.regex(
+                    "x/idempotency-key-reused", regex=r"^.*/idempotency-key-reused$"
+                ),
+                "detail": match.str("the key holds another request"),
+            },
+            content_type=PROBLEM,
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +104,8 @@ def server() -> Iterator[str]:
     _approved(pact)
     _declined(pact)
     _refunded(pact)
+    declare_processor_timeout(pact, "order-3-charge", "order 3")
+    declare_key_reused(pact, "order-1-charge", "order 1 again")
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -142,3 +214,33 @@ async def test_a_charge_is_refunded(server: str) -> None:
     finally:
         await client.aclose()
     assert receipt.amount_cents == 1999
+
+
+async def test_a_processor_timeout_is_one_the_saga_retries(server: str) -> None:
+    client = PaymentSimulatorClient(server, timeout_seconds=10)
+    try:
+        with pytest.raises(ProcessorTimedOut):
+            await client.charge(
+                amount_cents=700,
+                currency="USD",
+                card_number="4000000000000077",
+                description="order 3",
+                key="order-3-charge",
+            )
+    finally:
+        await client.aclose()
+
+
+async def test_a_key_holding_another_charge_is_a_charge_in_flight(server: str) -> None:
+    client = PaymentSimulatorClient(server, timeout_seconds=10)
+    try:
+        with pytest.raises(ChargeInFlight):
+            await client.charge(
+                amount_cents=500,
+                currency="USD",
+                card_number="4000000000005126",
+                description="order 1 again",
+                key="order-1-charge",
+            )
+    finally:
+        await client.aclose()

@@ -1,5 +1,6 @@
 """The monolith → payment simulator: what the monolith's ``HttpPaymentProvider`` sends and
-reads when a customer pays an invoice, and when an invoice is refunded.
+reads when a customer pays an invoice, and when an invoice is refunded; and, as billing's
+client does, a processor timeout (504) and a key already holding another charge (422).
 
 The charge to refund is the provider state's (its id a provider-state injected value). The
 idempotency keys are the monolith's own shape and differ from billing's pact, which the same
@@ -11,13 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from legacy_monolith.billing.payment_provider import CardDeclined, HttpPaymentProvider
+from legacy_monolith.billing.payment_provider import (
+    AttemptTakenElsewhere,
+    CardDeclined,
+    HttpPaymentProvider,
+    ProviderTimeout,
+)
 from pact import Pact, match
 
 from tests.contracts.consumers.test_billing_to_payment_simulator import (
     CHARGE_ID,
     CHARGED,
     charge_id_of_the_state,
+    declare_key_reused,
+    declare_processor_timeout,
 )
 from tests.contracts.pacts import pact_dir
 
@@ -79,6 +87,8 @@ def server() -> Iterator[str]:
         .will_respond_with(201)
         .with_body({"id": match.str("re_7"), "amount": match.int(1999)}, "application/json")
     )
+    declare_processor_timeout(pact, "invoice-9-attempt-1", "invoice 9")
+    declare_key_reused(pact, "invoice-7-attempt-1", "invoice 7 again")
     with pact.serve() as mock:
         yield str(mock.url)
     pact.write_file(pact_dir(), overwrite=True)
@@ -124,3 +134,33 @@ async def test_the_monolith_refunds_a_charge(server: str) -> None:
     finally:
         await provider.aclose()
     assert receipt.amount_cents == 1999
+
+
+async def test_the_monolith_reads_a_processor_timeout(server: str) -> None:
+    provider = HttpPaymentProvider(server, timeout_seconds=10)
+    try:
+        with pytest.raises(ProviderTimeout):
+            await provider.charge(
+                amount_cents=700,
+                currency="USD",
+                card_number="4000000000000077",
+                description="invoice 9",
+                key="invoice-9-attempt-1",
+            )
+    finally:
+        await provider.aclose()
+
+
+async def test_the_monolith_reads_a_key_holding_another_charge(server: str) -> None:
+    provider = HttpPaymentProvider(server, timeout_seconds=10)
+    try:
+        with pytest.raises(AttemptTakenElsewhere):
+            await provider.charge(
+                amount_cents=500,
+                currency="USD",
+                card_number="4000000000005126",
+                description="invoice 7 again",
+                key="invoice-7-attempt-1",
+            )
+    finally:
+        await provider.aclose()
