@@ -36,6 +36,7 @@ PROVIDER_TESTS = {
     "billing": "providers/test_billing.py",
     "billing-events": "providers/test_billing_events.py",
     "notifications": "providers/test_notifications.py",
+    "smtp-sink": "providers/test_smtp_sink.py",
     "notifications-events": "providers/test_notifications_events.py",
 }
 

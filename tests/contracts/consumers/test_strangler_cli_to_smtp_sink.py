@@ -1,0 +1,20 @@
+"""The ``strangler`` command → the SMTP sink, which it starts and supervises like any
+component: the readiness probe of its HTTP side (the mail viewer), which ``strangler up``
+waits for and ``strangler status`` shows (probes.py). Verified against the real sink by
+tests/contracts/providers/test_smtp_sink.py.
+"""
+
+from __future__ import annotations
+
+from pact import Pact
+
+from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
+from tests.contracts.pacts import pact_dir
+
+
+async def test_the_cli_finds_the_smtp_sink_ready() -> None:
+    pact = Pact("strangler-cli", "smtp-sink").with_specification("V4")
+    declare_readiness(pact)
+    with pact.serve() as mock:
+        await runner_finds_it_ready(str(mock.url))
+    pact.write_file(pact_dir(), overwrite=True)
