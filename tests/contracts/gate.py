@@ -31,6 +31,7 @@ PROVIDER_TESTS = {
     "auth": "providers/test_auth.py",
     "legacy-monolith": "providers/test_legacy_monolith.py",
     "legacy-monolith-events": "providers/test_legacy_monolith_events.py",
+    "gateway": "providers/test_gateway.py",
     "gateway-admin": "providers/test_gateway_admin.py",
     "auth-events": "providers/test_auth_events.py",
     "billing": "providers/test_billing.py",
