@@ -9,6 +9,7 @@ naming the route and the side that was tried.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class Forwarder:
     ) -> UpstreamResponse:
         """One call to one side. A call to new is evidence for the rollback and may be refused
         by new's breaker — unless the route was born new: then there is nowhere else to go."""
-        label = f"The {side.value} upstream of route {route.name!r}"
+        label = _label(route.name, side)
         if side is Target.LEGACY:
             return await self._pool.call(route.legacy, request, body, guarded=False, label=label)
         guarded = not route.born_new
@@ -189,9 +190,9 @@ class Forwarder:
         return response
 
     def _start_mirrors(self, route: Route, request: OutgoingRequest, plan: _Plan) -> _Mirrors:
-        mirrors = _Mirrors()
         if not plan.mirror_read:
-            return mirrors
+            return _NO_MIRRORS
+        mirrors = _Mirrors()
         mirrors.new = self._shadow.start(route.name, self._mirror_call(route.new_upstream, request))
         if mirrors.new is not None:
             mirrors.legacy_again = self._shadow.sample_noise(
@@ -209,18 +210,21 @@ class Forwarder:
         legacy_answer: Capture | None,
     ) -> None:
         """Compare legacy's complete answer with new's; a write is mirrored only now."""
+        if mirrors is _NO_MIRRORS and not plan.mirror_write:
+            return  # most requests: nothing was mirrored, nothing is to be
         if legacy_answer is None:
             mirrors.cancel()
             return
-        if plan.mirror_write:
+        new = mirrors.new
+        if plan.mirror_write:  # (``mirrors`` may be the shared _NO_MIRRORS: left as it is)
             sent = body.replayable()
-            mirrors.new = self._shadow.start(
+            new = self._shadow.start(
                 route.name, self._mirror_call(route.new_upstream, request, sent)
             )
-        if mirrors.new is not None:
+        if new is not None:
             self._shadow.compare_later(
                 route.name, route.shadow, (request.method, request.target), legacy_answer,
-                mirrors.new, mirrors.legacy_again,
+                new, mirrors.legacy_again,
             )  # fmt: skip
 
     def _mirror_call(
@@ -241,7 +245,14 @@ class Forwarder:
         return call
 
 
+@functools.lru_cache(maxsize=256)
+def _label(route: str, side: Target) -> str:
+    """How problem details name an upstream (never by its address); made once per route."""
+    return f"The {side.value} upstream of route {route!r}"
+
+
 _ONLY_FORWARD = _Plan(may_fall_back=False, mirror_read=False, mirror_write=False)
+_NO_MIRRORS = _Mirrors()  # never set: a plan without a mirror shares this one
 
 
 def _plan(route: Route, decision: Decision, request: OutgoingRequest) -> _Plan:

@@ -19,7 +19,6 @@ __all__ = [
     "VERIFIED_USER_HEADER",
     "Headers",
     "has_body",
-    "header",
     "outgoing_headers",
     "response_headers",
     "session_cookie",
@@ -75,14 +74,6 @@ _DROPPED_REQUEST_HEADERS = HOP_BY_HOP | GATEWAY_OWN_REQUEST_HEADERS
 _DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | GATEWAY_OWN_RESPONSE_HEADERS
 
 
-def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The first value of header ``name`` (lower case), decoded as Latin-1."""
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
 def has_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     for key, value in headers:
         lowered = key.lower()
@@ -93,37 +84,50 @@ def has_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def _end_to_end(headers: Iterable[tuple[bytes, bytes]], dropped: frozenset[bytes]) -> Headers:
+def _end_to_end(
+    headers: Iterable[tuple[bytes, bytes]],
+    dropped: frozenset[bytes],
+    own: dict[bytes, bytes] | None = None,
+) -> Headers:
     """Without ``dropped`` (hop-by-hop headers and more) and the names ``Connection`` lists
-    (RFC 9110 §7.6.1)."""
-    pairs = [(key.lower(), value) for key, value in headers]
-    listed = {
-        token.strip()
-        for key, value in pairs
-        if key == b"connection"
-        for token in value.lower().split(b",")
-    }
+    (RFC 9110 §7.6.1); the first value of each dropped one goes into ``own`` when given.
+    One pass: it runs twice for every proxied request."""
+    kept: Headers = []
+    listed: set[bytes] | None = None
+    for key, value in headers:
+        key = key.lower()
+        if key in dropped:
+            if key == b"connection":
+                tokens = {token.strip() for token in value.lower().split(b",")}
+                listed = tokens if listed is None else listed | tokens
+            if own is not None:
+                own.setdefault(key, value)
+            continue
+        kept.append((key, value))
     if listed:
-        dropped = dropped | listed
-    return [(key, value) for key, value in pairs if key not in dropped]
+        return [pair for pair in kept if pair[0] not in listed]
+    return kept
+
+
+_SCHEMES = {"http": b"http", "https": b"https"}
 
 
 def outgoing_headers(scope: Scope, request_id: str) -> Headers:
     """The client's end-to-end headers plus the gateway's ``X-Forwarded-*`` and request id."""
-    incoming: Headers = scope["headers"]
-    headers = _end_to_end(incoming, _DROPPED_REQUEST_HEADERS)
+    own: dict[bytes, bytes] = {}
+    headers = _end_to_end(scope["headers"], _DROPPED_REQUEST_HEADERS, own)
     client = scope.get("client")
-    client_host = client[0] if client else "unknown"
-    prior = header(incoming, b"x-forwarded-for")
-    forwarded_for = f"{prior}, {client_host}" if prior else client_host
+    client_host = client[0].encode("latin-1") if client else b"unknown"
+    prior = own.get(b"x-forwarded-for")
+    scheme = scope.get("scheme", "http")
     headers += [
-        (b"x-forwarded-for", forwarded_for.encode("latin-1")),
-        (b"x-forwarded-proto", str(scope.get("scheme", "http")).encode("latin-1")),
+        (b"x-forwarded-for", prior + b", " + client_host if prior else client_host),
+        (b"x-forwarded-proto", _SCHEMES.get(scheme) or str(scheme).encode("latin-1")),
         (b"x-request-id", request_id.encode("latin-1")),
     ]
-    host = header(incoming, b"host")
+    host = own.get(b"host")
     if host:
-        headers.append((b"x-forwarded-host", host.encode("latin-1")))
+        headers.append((b"x-forwarded-host", host))
     return headers
 
 

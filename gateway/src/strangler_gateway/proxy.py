@@ -78,7 +78,7 @@ class ProxyApp:
             await send_fault(send, fault, instance=scope["path"], headers=headers, route="-")
             return
         try:
-            verified = await self._verify(route, scope, head)
+            verified = None if self._edge_auth is None else await self._verify(route, scope, head)
         except GatewayFault as fault:
             headers = strangler_headers(route.name, REFUSED_AT_EDGE, "-") + extra
             await send_fault(send, fault, instance=scope["path"], headers=headers, route=route.name)

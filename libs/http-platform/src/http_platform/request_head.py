@@ -20,12 +20,22 @@ A refused head is not lingered over: a client sending an endless header is cut o
 each is a ``send`` system call: on a small answer that is most of the server's own CPU per
 request (measured by ``bench/gateway.py``). The writes an app makes in one step of the event
 loop are joined and written once, at the end of that step (or at once past
-``COALESCE_BYTES``, and always before the connection is shut or closed).
+``COALESCE_BYTES``, at once when the answer is complete, and always before the connection is
+shut or closed).
+
+**One timer for idle connections.** uvicorn arms a timer of the event loop's own after every
+answer, to close the connection if it stays idle, and cancels it when the next request comes:
+with uvloop that pair cost ~3.6 µs per request, more than parsing the request. Here one timer
+per loop and keep-alive timeout looks at the idle connections every fifth of the timeout, so
+an idle connection is closed between 1 and 1.2 times ``timeout_keep_alive`` after its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -134,6 +144,23 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._head_bytes, self._reading_head, self._tail = 0, True, b""
 
+    def on_response_complete(self) -> None:
+        # The answer is whole: out now, not a loop step later (one fewer step per request).
+        self._flush()
+        # uvicorn's own, but for the idle timer (see the module's docstring).
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self.timeout_keep_alive_task = _idle_sweep(self.loop, self.timeout_keep_alive).watch(
+                self.timeout_keep_alive_handler
+            )  # type: ignore[assignment]
+
     def _refuse_head(self) -> None:
         self._reading_head = False
         problem = Problem(
@@ -143,6 +170,63 @@ class _BoundedHeadProtocol(HttpToolsProtocol):
         self.logger.warning("refused a request head over %d bytes", self.max_head_bytes)
         self.transport.write(raw_problem_response(problem))
         self._close_now()
+
+
+class _IdleMark:
+    """One idle connection's place in its sweep; ``cancel()`` when a request comes."""
+
+    __slots__ = ("callback", "cancelled", "deadline")
+
+    def __init__(self, deadline: float, callback: Callable[[], None]) -> None:
+        self.deadline = deadline
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _IdleSweep:
+    """The idle connections of one event loop with one keep-alive timeout, oldest first."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self._loop = loop
+        self._timeout = timeout
+        self._tick = timeout / 5
+        self._marks: collections.deque[_IdleMark] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def watch(self, callback: Callable[[], None]) -> _IdleMark:
+        mark = _IdleMark(self._loop.time() + self._timeout, callback)
+        self._marks.append(mark)
+        if self._timer is None:
+            self._timer = self._loop.call_later(self._tick, self._check)
+        return mark
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        marks = self._marks
+        # One timeout for all: the marks are in deadline order.
+        while marks and (marks[0].cancelled or marks[0].deadline <= now):
+            mark = marks.popleft()
+            if not mark.cancelled:
+                mark.callback()
+        self._timer = self._loop.call_later(self._tick, self._check) if marks else None
+
+
+_IDLE_SWEEPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, _IdleSweep]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _idle_sweep(loop: asyncio.AbstractEventLoop, timeout: float) -> _IdleSweep:
+    sweeps = _IDLE_SWEEPS.get(loop)
+    if sweeps is None:
+        sweeps = _IDLE_SWEEPS[loop] = {}
+    sweep = sweeps.get(timeout)
+    if sweep is None:
+        sweep = sweeps[timeout] = _IdleSweep(loop, timeout)
+    return sweep
 
 
 class _LingeringTransport:
