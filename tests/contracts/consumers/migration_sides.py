@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pact import Pact, generate, match
+from pact import Pact, match
 from pact.match.matcher import GenericMatcher
 from strangler_migration.wire import SYNC_NOT_RUNNING
 from strangler_runner.migration_client import MigrationSide
+
+from tests.contracts.consumers.state_values import bearer_from_state, value_from_state
 
 __all__ = [
     "PROBLEM",
@@ -56,12 +58,7 @@ class MovingRecord:
 
 def operator_bearer() -> GenericMatcher[str]:
     """The operator's bearer: an example here, this run's token in the verification."""
-    return GenericMatcher(
-        "regex",
-        f"Bearer {TOKEN}",
-        regex=r"^Bearer \S+$",
-        generator=generate.provider_state("Bearer ${operator_token}"),
-    )
+    return bearer_from_state(TOKEN, "operator_token")
 
 
 def declare_records_side(pact: Pact, record: MovingRecord, state: str) -> None:
@@ -104,15 +101,7 @@ def declare_records_side(pact: Pact, record: MovingRecord, state: str) -> None:
         .with_request("POST", f"{prefix}/records/{entity}")
         .with_header("Authorization", operator_bearer())
         .with_body(
-            {
-                "ids": [
-                    GenericMatcher(
-                        "type",
-                        record.record_id,
-                        generator=generate.provider_state(f"${{{record.id_key}}}"),
-                    )
-                ]
-            },
+            {"ids": [value_from_state(record.record_id, record.id_key)]},
             content_type="application/json",
         )
         .will_respond_with(200)

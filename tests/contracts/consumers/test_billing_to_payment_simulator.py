@@ -9,7 +9,7 @@ simulator by tests/contracts/providers/test_payment_simulator.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
@@ -18,9 +18,10 @@ from billing_service.service_layer.payment_provider import (
     ChargeInFlight,
     ProcessorTimedOut,
 )
-from pact import Pact, generate, match
+from pact import Pact, match
 from pact.match.matcher import GenericMatcher
 
+from tests.contracts.consumers.state_values import value_from_state
 from tests.contracts.pacts import pact_dir
 
 PROBLEM = "application/problem+json"
@@ -31,12 +32,7 @@ HANGS = "the card 4000000000000077 hangs, then the processor times out"
 
 def charge_id_of_the_state() -> GenericMatcher[str]:
     """The id of the charge the provider state made (a provider-state injected value)."""
-    return GenericMatcher("type", CHARGE_ID, generator=generate.provider_state("${charge_id}"))
-
-
-def key_of_the_states_charge(example: str) -> GenericMatcher[str]:
-    """The idempotency key the provider state's charge was made under."""
-    return GenericMatcher("type", example, generator=generate.provider_state("${charge_key}"))
+    return value_from_state(CHARGE_ID, "charge_id")
 
 
 def declare_processor_timeout(pact: Pact, key: str, description: str) -> None:
@@ -73,7 +69,7 @@ def declare_key_reused(pact: Pact, key: str, description: str) -> None:
         pact.upon_receiving("another charge under a key that already holds a charge")
         .given(CHARGED)
         .with_request("POST", "/v1/charges")
-        .with_header("Idempotency-Key", key_of_the_states_charge(key))
+        .with_header("Idempotency-Key", value_from_state(key, "charge_key"))
         .with_body(
             {
                 "amount": match.int(500),
@@ -176,71 +172,61 @@ def _refunded(pact: Pact) -> None:
     )
 
 
-async def test_an_approved_card_is_charged(server: str) -> None:
+@pytest.fixture
+async def client(server: str) -> AsyncIterator[PaymentSimulatorClient]:
+    """The consumer's real client, pointed at the mock server."""
     client = PaymentSimulatorClient(server, timeout_seconds=10)
-    try:
-        charge = await client.charge(
-            amount_cents=1999,
-            currency="USD",
-            card_number="4242424242424242",
-            description="order 1",
-            key="order-1-charge",
-        )
-    finally:
-        await client.aclose()
+    yield client
+    await client.aclose()
+
+
+async def test_an_approved_card_is_charged(client: PaymentSimulatorClient) -> None:
+    charge = await client.charge(
+        amount_cents=1999,
+        currency="USD",
+        card_number="4242424242424242",
+        description="order 1",
+        key="order-1-charge",
+    )
     assert charge.amount_cents == 1999
 
 
-async def test_a_declined_card_says_why(server: str) -> None:
-    client = PaymentSimulatorClient(server, timeout_seconds=10)
-    try:
-        with pytest.raises(CardDeclined) as declined:
-            await client.charge(
-                amount_cents=500,
-                currency="USD",
-                card_number="4000000000009995",
-                description="order 2",
-                key="order-2-charge",
-            )
-    finally:
-        await client.aclose()
+async def test_a_declined_card_says_why(client: PaymentSimulatorClient) -> None:
+    with pytest.raises(CardDeclined) as declined:
+        await client.charge(
+            amount_cents=500,
+            currency="USD",
+            card_number="4000000000009995",
+            description="order 2",
+            key="order-2-charge",
+        )
     assert declined.value.code == "insufficient_funds"
 
 
-async def test_a_charge_is_refunded(server: str) -> None:
-    client = PaymentSimulatorClient(server, timeout_seconds=10)
-    try:
-        receipt = await client.refund(charge_id=CHARGE_ID, amount_cents=1999, key="order-1-refund")
-    finally:
-        await client.aclose()
+async def test_a_charge_is_refunded(client: PaymentSimulatorClient) -> None:
+    receipt = await client.refund(charge_id=CHARGE_ID, amount_cents=1999, key="order-1-refund")
     assert receipt.amount_cents == 1999
 
 
-async def test_a_processor_timeout_is_one_the_saga_retries(server: str) -> None:
-    client = PaymentSimulatorClient(server, timeout_seconds=10)
-    try:
-        with pytest.raises(ProcessorTimedOut):
-            await client.charge(
-                amount_cents=700,
-                currency="USD",
-                card_number="4000000000000077",
-                description="order 3",
-                key="order-3-charge",
-            )
-    finally:
-        await client.aclose()
+async def test_a_processor_timeout_is_one_the_saga_retries(client: PaymentSimulatorClient) -> None:
+    with pytest.raises(ProcessorTimedOut):
+        await client.charge(
+            amount_cents=700,
+            currency="USD",
+            card_number="4000000000000077",
+            description="order 3",
+            key="order-3-charge",
+        )
 
 
-async def test_a_key_holding_another_charge_is_a_charge_in_flight(server: str) -> None:
-    client = PaymentSimulatorClient(server, timeout_seconds=10)
-    try:
-        with pytest.raises(ChargeInFlight):
-            await client.charge(
-                amount_cents=500,
-                currency="USD",
-                card_number="4000000000005126",
-                description="order 1 again",
-                key="order-1-charge",
-            )
-    finally:
-        await client.aclose()
+async def test_a_key_holding_another_charge_is_a_charge_in_flight(
+    client: PaymentSimulatorClient,
+) -> None:
+    with pytest.raises(ChargeInFlight):
+        await client.charge(
+            amount_cents=500,
+            currency="USD",
+            card_number="4000000000005126",
+            description="order 1 again",
+            key="order-1-charge",
+        )

@@ -19,13 +19,12 @@ import asyncio
 from pathlib import Path
 
 import httpx
-from pact import Pact, generate, match
-from pact.match.matcher import GenericMatcher
+from pact import Pact, match
 
 from tests.contracts.consumers.probes import declare_liveness, gateway_finds_it_live
+from tests.contracts.consumers.state_values import bearer_from_state, path_from_state
 from tests.contracts.pacts import pact_dir
-from tests.support.gateway_process import launch_gateway, run_gateway_command, wait_until_ready
-from tests.support.serving import free_port
+from tests.contracts.providers.gateway_state import gateway_process
 
 CHECKOUT_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 TOKEN = "a-customers-access-token"
@@ -47,21 +46,12 @@ CHECKOUT = {
 }
 
 
-def _customer_bearer() -> GenericMatcher[str]:
-    return GenericMatcher(
-        "regex",
-        f"Bearer {TOKEN}",
-        regex=r"^Bearer \S+$",
-        generator=generate.provider_state("Bearer ${customer_token}"),
-    )
-
-
 def _declare(pact: Pact) -> None:
     (
         pact.upon_receiving("a checkout started through the gateway")
         .given(A_CUSTOMER)
         .with_request("POST", "/api/billing/checkout")
-        .with_header("Authorization", _customer_bearer())
+        .with_header("Authorization", bearer_from_state(TOKEN, "customer_token"))
         .with_header("Idempotency-Key", match.str("checkout-1"))
         .with_body({"plan_id": "pro", "card_number": CARD}, "application/json")
         .will_respond_with(202)
@@ -78,14 +68,9 @@ def _declare(pact: Pact) -> None:
         .given(A_CHECKOUT)
         .with_request(
             "GET",
-            GenericMatcher(
-                "regex",
-                f"/api/billing/checkout/{CHECKOUT_ID}",
-                regex=r"^/api/billing/checkout/[^/]+$",
-                generator=generate.provider_state("/api/billing/checkout/${checkout_id}"),
-            ),
+            path_from_state("/api/billing/checkout", CHECKOUT_ID, "checkout_id"),
         )
-        .with_header("Authorization", _customer_bearer())
+        .with_header("Authorization", bearer_from_state(TOKEN, "customer_token"))
         .will_respond_with(200)
         .with_body(CHECKOUT, "application/json")
     )
@@ -95,32 +80,19 @@ def test_a_checkout_goes_through_the_gateway_to_billing(tmp_path: Path) -> None:
     pact = Pact("gateway", "billing").with_specification("V4")
     _declare(pact)
     declare_liveness(pact)
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    with pact.serve() as mock:
-        settings = {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
-            "admin_token": "contract-admin-token-0123456789",
-            "legacy_url": nowhere,
-            "billing_url": str(mock.url),
-            "auth_url": nowhere,
-            "notifications_url": nowhere,
-        }
-        prepared = run_gateway_command(settings, "prepare")
-        assert prepared.returncode == 0, prepared.stderr
-        gateway = launch_gateway(settings, tmp_path / "gateway.log")
-        try:
-            asyncio.run(wait_until_ready(gateway))
-            bearer = {"Authorization": f"Bearer {TOKEN}"}
-            with httpx.Client(base_url=gateway.url, headers=bearer, timeout=30) as client:
-                started = client.post(
-                    "/api/billing/checkout",
-                    json={"plan_id": "pro", "card_number": CARD},
-                    headers={"Idempotency-Key": "checkout-1"},
-                )
-                stands = client.get(started.headers["Location"])
-            asyncio.run(gateway_finds_it_live(str(mock.url)))
-        finally:
-            gateway.stop()
+    with (
+        pact.serve() as mock,
+        gateway_process(tmp_path, billing_url=str(mock.url)) as gateway,
+    ):
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=gateway.url, headers=bearer, timeout=30) as client:
+            started = client.post(
+                "/api/billing/checkout",
+                json={"plan_id": "pro", "card_number": CARD},
+                headers={"Idempotency-Key": "checkout-1"},
+            )
+            stands = client.get(started.headers["Location"])
+        asyncio.run(gateway_finds_it_live(str(mock.url)))
     pact.write_file(pact_dir(), overwrite=True)
     assert started.status_code == 202, started.text
     assert started.headers["x-strangler-route"] == "billing-checkout"

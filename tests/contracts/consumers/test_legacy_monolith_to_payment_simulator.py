@@ -9,7 +9,7 @@ simulator replays. Verified by tests/contracts/providers/test_payment_simulator.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from legacy_monolith.billing.payment_provider import (
@@ -94,73 +94,61 @@ def server() -> Iterator[str]:
     pact.write_file(pact_dir(), overwrite=True)
 
 
-async def test_the_monolith_charges_an_approved_card(server: str) -> None:
+@pytest.fixture
+async def provider(server: str) -> AsyncIterator[HttpPaymentProvider]:
+    """The consumer's real client, pointed at the mock server."""
     provider = HttpPaymentProvider(server, timeout_seconds=10)
-    try:
-        charge = await provider.charge(
-            amount_cents=1999,
-            currency="USD",
-            card_number="4242424242424242",
-            description="invoice 7",
-            key="invoice-7-attempt-1",
-        )
-    finally:
-        await provider.aclose()
+    yield provider
+    await provider.aclose()
+
+
+async def test_the_monolith_charges_an_approved_card(provider: HttpPaymentProvider) -> None:
+    charge = await provider.charge(
+        amount_cents=1999,
+        currency="USD",
+        card_number="4242424242424242",
+        description="invoice 7",
+        key="invoice-7-attempt-1",
+    )
     assert (charge.charge_id, charge.amount_cents) == ("ch_7", 1999)
 
 
-async def test_the_monolith_reads_why_a_card_was_declined(server: str) -> None:
-    provider = HttpPaymentProvider(server, timeout_seconds=10)
-    try:
-        with pytest.raises(CardDeclined) as declined:
-            await provider.charge(
-                amount_cents=500,
-                currency="USD",
-                card_number="4000000000009995",
-                description="invoice 8",
-                key="invoice-8-attempt-1",
-            )
-    finally:
-        await provider.aclose()
+async def test_the_monolith_reads_why_a_card_was_declined(provider: HttpPaymentProvider) -> None:
+    with pytest.raises(CardDeclined) as declined:
+        await provider.charge(
+            amount_cents=500,
+            currency="USD",
+            card_number="4000000000009995",
+            description="invoice 8",
+            key="invoice-8-attempt-1",
+        )
     assert declined.value.code == "insufficient_funds"
 
 
-async def test_the_monolith_refunds_a_charge(server: str) -> None:
-    provider = HttpPaymentProvider(server, timeout_seconds=10)
-    try:
-        receipt = await provider.refund(
-            charge_id=CHARGE_ID, amount_cents=1999, key="invoice-7-refund"
-        )
-    finally:
-        await provider.aclose()
+async def test_the_monolith_refunds_a_charge(provider: HttpPaymentProvider) -> None:
+    receipt = await provider.refund(charge_id=CHARGE_ID, amount_cents=1999, key="invoice-7-refund")
     assert receipt.amount_cents == 1999
 
 
-async def test_the_monolith_reads_a_processor_timeout(server: str) -> None:
-    provider = HttpPaymentProvider(server, timeout_seconds=10)
-    try:
-        with pytest.raises(ProviderTimeout):
-            await provider.charge(
-                amount_cents=700,
-                currency="USD",
-                card_number="4000000000000077",
-                description="invoice 9",
-                key="invoice-9-attempt-1",
-            )
-    finally:
-        await provider.aclose()
+async def test_the_monolith_reads_a_processor_timeout(provider: HttpPaymentProvider) -> None:
+    with pytest.raises(ProviderTimeout):
+        await provider.charge(
+            amount_cents=700,
+            currency="USD",
+            card_number="4000000000000077",
+            description="invoice 9",
+            key="invoice-9-attempt-1",
+        )
 
 
-async def test_the_monolith_reads_a_key_holding_another_charge(server: str) -> None:
-    provider = HttpPaymentProvider(server, timeout_seconds=10)
-    try:
-        with pytest.raises(AttemptTakenElsewhere):
-            await provider.charge(
-                amount_cents=500,
-                currency="USD",
-                card_number="4000000000005126",
-                description="invoice 7 again",
-                key="invoice-7-attempt-1",
-            )
-    finally:
-        await provider.aclose()
+async def test_the_monolith_reads_a_key_holding_another_charge(
+    provider: HttpPaymentProvider,
+) -> None:
+    with pytest.raises(AttemptTakenElsewhere):
+        await provider.charge(
+            amount_cents=500,
+            currency="USD",
+            card_number="4000000000005126",
+            description="invoice 7 again",
+            key="invoice-7-attempt-1",
+        )

@@ -23,8 +23,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
-from pact import Pact, generate, match
-from pact.match.matcher import GenericMatcher
+from pact import Pact, match
 from rich.console import Console
 from strangler_runner.console import RunnerConsole
 from strangler_runner.sagas import BillingSagas, describe_sagas
@@ -39,6 +38,7 @@ from tests.contracts.consumers.migration_sides import (
     reads_the_records_side,
 )
 from tests.contracts.consumers.probes import declare_readiness, runner_finds_it_ready
+from tests.contracts.consumers.state_values import path_from_state
 from tests.contracts.pacts import pact_dir
 
 TOKEN = "operator"
@@ -96,12 +96,7 @@ def billing_url() -> Iterator[str]:
         .given(A_CHECKOUT)
         .with_request(
             "GET",
-            GenericMatcher(
-                "regex",
-                f"/internal/sagas/{CHECKOUT_ID}",
-                regex=rf"^/internal/sagas/{CHECKOUT_ID}$",
-                generator=generate.provider_state("/internal/sagas/${checkout_id}"),
-            ),
+            path_from_state("/internal/sagas", CHECKOUT_ID, "checkout_id"),
         )
         .with_header("Authorization", operator_bearer())
         .will_respond_with(200)
@@ -109,14 +104,6 @@ def billing_url() -> Iterator[str]:
             {**SAGA_ROW, "data": match.type({}), "steps": match.each_like(STEP, min=1)},
             content_type="application/json",
         )
-    )
-    # A path naming one record: the example's id to the mock server (which must tell the
-    # checkout's from the closure's), the state's id in the verification.
-    closure_path = GenericMatcher(
-        "regex",
-        f"/internal/choreographies/{CLOSURE_ID}",
-        regex=r"^/internal/choreographies/[^/]+$",
-        generator=generate.provider_state("/internal/choreographies/${closure_id}"),
     )
     (
         pact.upon_receiving("the account closures billing watches, as `strangler sagas` lists them")
@@ -132,12 +119,7 @@ def billing_url() -> Iterator[str]:
         .given(A_CLOSURE)
         .with_request(
             "GET",
-            GenericMatcher(
-                "regex",
-                f"/internal/sagas/{CLOSURE_ID}",
-                regex=rf"^/internal/sagas/{CLOSURE_ID}$",
-                generator=generate.provider_state("/internal/sagas/${closure_id}"),
-            ),
+            path_from_state("/internal/sagas", CLOSURE_ID, "closure_id"),
         )
         .with_header("Authorization", operator_bearer())
         .will_respond_with(404)
@@ -153,7 +135,7 @@ def billing_url() -> Iterator[str]:
     (
         pact.upon_receiving("one account closure in full, as `strangler sagas ID` shows it")
         .given(A_CLOSURE)
-        .with_request("GET", closure_path)
+        .with_request("GET", path_from_state("/internal/choreographies", CLOSURE_ID, "closure_id"))
         .with_header("Authorization", operator_bearer())
         .will_respond_with(200)
         .with_body(

@@ -1,5 +1,6 @@
-"""The gateway as its provider verifications need it: a real gateway process on SQLite, its
-upstreams on ports nobody listens on (nothing a pact asks of it is proxied)."""
+"""A real gateway process on SQLite, as the verifications of its pacts need it (its upstreams
+on ports nobody listens on: nothing a pact asks of it is proxied) and as a consumer test of
+what it proxies needs it (one upstream given: Pact's mock server)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ ADMIN_TOKEN = "contract-admin-token-0123456789"
 
 
 @contextmanager
-def gateway_process(log_dir: Path) -> Iterator[GatewayProcess]:
+def gateway_process(log_dir: Path, **upstreams: str) -> Iterator[GatewayProcess]:
+    """``upstreams`` (``billing_url=…``) replace the ports nobody listens on."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     settings = {
         "database_url": f"sqlite+aiosqlite:///{log_dir / 'gateway.db'}",
@@ -31,6 +33,7 @@ def gateway_process(log_dir: Path) -> Iterator[GatewayProcess]:
         "billing_url": nowhere,
         "auth_url": nowhere,
         "notifications_url": nowhere,
+        **upstreams,
     }
     prepared = run_gateway_command(settings, "prepare")
     assert prepared.returncode == 0, prepared.stderr

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-from legacy_monolith.security import TokenIssuer
-
 from tests.contracts.providers.monolith_state import (
     JWT_SECRET,
     OPERATOR_TOKEN,
@@ -21,6 +18,7 @@ from tests.contracts.providers.monolith_state import (
     monolith_process,
     register_customer,
 )
+from tests.contracts.providers.notifications_state import choose_emails
 from tests.contracts.verification import Verification, provider_process, verify
 
 USER_ID, EMAIL = "42", "ada@example.com"
@@ -52,14 +50,7 @@ def _verify_notifications(tmp_path: Path, monolith_url: str) -> Verification:
     ) as notifications:
 
         def chosen_emails() -> dict[str, object]:
-            token = TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(USER_ID, EMAIL)
-            chosen = httpx.put(
-                f"{notifications.url}/api/notifications/preferences",
-                json={"account_emails": True, "billing_emails": False},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
-            )
-            assert chosen.status_code == 200, chosen.text
+            choose_emails(notifications.url, USER_ID, EMAIL)
             exports = {"notifications": ["preferences"]}
             return {**operator, **first_record_ids(notifications.url, exports)}
 
