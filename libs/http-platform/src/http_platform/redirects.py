@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RelativeRedirects"]
+__all__ = ["RelativeRedirects", "relative_redirects"]
 
 
 class RelativeRedirects:
@@ -27,17 +27,23 @@ class RelativeRedirects:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        own_host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+        await self.app(scope, receive, relative_redirects(scope, send))
 
-        async def send_relative(message: Message) -> None:
-            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
-                message["headers"] = [
-                    (name, _relative(value, own_host) if name.lower() == b"location" else value)
-                    for name, value in message["headers"]
-                ]
-            await send(message)
 
-        await self.app(scope, receive, send_relative)
+def relative_redirects(scope: Scope, send: Send) -> Send:
+    """``send`` for ``scope``'s answer, with a 3xx ``Location`` naming its own host made
+    relative."""
+
+    async def send_relative(message: Message) -> None:
+        if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+            own_host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            message["headers"] = [
+                (name, _relative(value, own_host) if name.lower() == b"location" else value)
+                for name, value in message["headers"]
+            ]
+        await send(message)
+
+    return send_relative
 
 
 def _relative(location: bytes, own_host: str) -> bytes:

@@ -7,7 +7,8 @@ its own:
   prefix: the limits and the operator token are the same on every process;
 - ``bootstrap.py``, the composition root, building one object (the *root*) from settings;
 - ``create_app``: ``service_app(settings, component=, root=, loops=)`` gives a
-  :class:`ServiceApp` with problem documents, the door guards (NUL, body size and time),
+  :class:`ServiceApp` with problem documents, the door (``http_platform.door``: NUL, body
+  size and time, relative redirects, in one ASGI layer),
   ``/health/*`` (with the loops), ``/metrics``; its lifespan builds the root, runs the
   background loops under one supervisor (``http_platform.loops``) and closes the root::
 
@@ -37,15 +38,13 @@ from fastapi.telemetry import TelemetryConfig
 from pydantic import SecretStr
 from starlette.types import ASGIApp
 
-from http_platform.body_limit import BodySizeLimitMiddleware
+from http_platform.door import RequestDoor
 from http_platform.health import ReadinessCheck, health_router
 from http_platform.loops import Loop, LoopSupervisor
 from http_platform.metrics import mount_metrics
-from http_platform.nul_guard import NulCharacterGuard
 from http_platform.openapi import install_problem_openapi, problem_responses
 from http_platform.operator import operator_credential
 from http_platform.problems import install_problem_handlers
-from http_platform.redirects import RelativeRedirects
 from http_platform.settings import ServiceSettings
 
 __all__ = ["ServiceApp", "root_of", "service_app"]
@@ -138,8 +137,9 @@ def service_app(
     Its lifespan builds the root (``root()``, the deployable's bootstrap), holds it for the
     routes, runs ``loops(root)`` under one ``LoopSupervisor`` (named on ``/health/ready``,
     counted in ``/metrics``), and on the way out stops the loops, then closes the root.
-    ``middleware`` wraps everything else, outermost first (correlation ids, tracing); only
-    ``RelativeRedirects`` is outside it, so no redirect repeats the client's ``Host``.
+    ``middleware`` wraps everything else, outermost first (correlation ids, tracing), so
+    the door's refusals carry what it adds; the door (``RequestDoor``) is the one layer
+    inside it, before FastAPI's own.
     """
     supervisor = LoopSupervisor(component)
 
@@ -159,15 +159,13 @@ def service_app(
     )
     install_problem_handlers(app)
     install_problem_openapi(app)
-    app.add_middleware(NulCharacterGuard)
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        RequestDoor,
         max_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout_seconds,
     )
     for outer in reversed(middleware):
         app.add_middleware(cast(Any, outer))
-    app.add_middleware(RelativeRedirects)
     app.include_router(health_router(component, checks, loops=supervisor))
     mount_metrics(app)
     return app
