@@ -3,26 +3,15 @@ bounded shutdown."""
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 from starlette.types import ASGIApp
 
+from http_platform.access_log import AccessLog
 from http_platform.request_head import DEFAULT_MAX_HEAD_BYTES, bounded_head_protocol
 
 __all__ = ["serve"]
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
-
-
-class _HideHealthProbes(logging.Filter):
-    """Drop access-log lines of ``/health/*``: the runner polls them and they bury real logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        return not (
-            isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/health/")
-        )
 
 
 def serve(
@@ -40,16 +29,17 @@ def serve(
     another address with its own ``X-Forwarded-For``. A request whose line and headers pass
     ``max_head_bytes`` is answered 431 before it is read whole (``request_head``).
     ``access_log=False`` where a line per request costs too much (the gateway: ~100 µs CPU
-    per request measured by ``bench/gateway.py``; it has ``/metrics`` and request ids).
+    per request measured by ``bench/gateway.py``; it has ``/metrics`` and request ids). The
+    line is uvicorn's, written by ``AccessLog`` (``access_log``) rather than uvicorn's
+    logging, and none for the runner's ``/health/*`` probes.
     """
-    logging.getLogger("uvicorn.access").addFilter(_HideHealthProbes())
     uvicorn.run(
-        app,
+        AccessLog(app) if access_log else app,
         host=host,
         port=port,
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=trust_proxy_headers,
         http=bounded_head_protocol(max_head_bytes),
-        access_log=access_log,
+        access_log=False,
     )
