@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from http_platform import Page, PageQuery
 from http_platform.edge_input import IdempotencyKeyHeader
 from http_platform.openapi import problem_responses
+from http_platform.service_app import root_of
 
 from legacy_monolith.billing import service
 from legacy_monolith.dependencies import CurrentUser, DbSession, RuntimeDep
+from legacy_monolith.runtime import Runtime
 from legacy_monolith.schemas import (
     InvoiceOut,
     PayInvoiceRequest,
@@ -31,9 +33,11 @@ IdempotencyKey = IdempotencyKeyHeader
 
 
 @router.get("/plans")
-async def list_plans(runtime: RuntimeDep, page: PageQuery) -> Page[PlanOut]:
-    """The plan catalogue."""
-    plans, total = await service.list_plans(runtime.engine, page.limit, page.offset)
+async def list_plans(request: Request, page: PageQuery) -> Page[PlanOut]:
+    """The plan catalogue (the hottest read: the runtime taken from the request, not solved
+    as a dependency)."""
+    engine = root_of(request, Runtime).engine
+    plans, total = await service.list_plans(engine, page.limit, page.offset)
     return Page.of([PlanOut.model_validate(p) for p in plans], total, page)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query
-from pydantic import BaseModel
+from fastapi import Query
+from pydantic import BaseModel, Field
 
 __all__ = ["MAX_PAGE_SIZE", "Page", "PageParams", "PageQuery"]
 
@@ -15,18 +15,13 @@ MAX_OFFSET = 1_000_000_000
 
 
 class PageParams(BaseModel):
-    limit: int = 20
-    offset: int = 0
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Items per page")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip")
 
 
-async def _page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
-PageQuery = Annotated[PageParams, Depends(_page_params)]
+PageQuery = Annotated[PageParams, Query()]
+"""``?limit=&offset=`` read into a ``PageParams`` as the endpoint's own query parameters:
+no dependency of its own to solve per request."""
 
 
 T = TypeVar("T")
