@@ -36,30 +36,22 @@ from strangler_contracts.records import BILLING_RECORDS, RecordChange
 from strangler_contracts.registry import decode
 from strangler_migration.conflicts import Side
 
-from tests.contracts.consumers.closure_answers import BILLING_ANSWERS, AccountsSideFolds
+from tests.contracts.consumers.closure_answers import (
+    BILLING_ANSWERS,
+    AccountsSideFolds,
+    cloud_event,
+    when,
+)
 from tests.contracts.consumers.notifications_reading import KeptMails, RecipientBook
 from tests.contracts.pacts import pact_dir
 
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 START, END = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
 STATE = "a customer subscribes to a plan at billing"
-
-
-def _when(example: str = START) -> object:
-    return match.regex(example, regex=RFC3339)
+_when = when
 
 
 def _envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
-        "source": "/billing",
-        "type": event_type,
-        "time": _when(),
-        "subject": match.str("42"),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
+    return cloud_event("/billing", event_type, data)
 
 
 SUBSCRIPTION_STARTED = _envelope(

@@ -40,6 +40,7 @@ from strangler_contracts.notification_records import (
 from strangler_contracts.registry import decode
 from strangler_migration.conflicts import Side
 
+from tests.contracts.consumers.closure_answers import RFC3339, cloud_event
 from tests.contracts.consumers.monolith_billing_events import FOR_NOTIFICATIONS
 from tests.contracts.consumers.notifications_reading import KeptMails, RecipientBook
 from tests.contracts.consumers.test_monolith_consumes_notifications_events import (
@@ -48,21 +49,7 @@ from tests.contracts.consumers.test_monolith_consumes_notifications_events impor
 )
 from tests.contracts.pacts import pact_dir
 
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 WHEN = "2026-01-01T00:00:00Z"
-
-
-def _envelope(source: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": match.uuid("0f8fad5b-d9cb-469f-a165-70867728950e"),
-        "source": source,
-        "type": event_type,
-        "time": match.regex(WHEN, regex=RFC3339),
-        "subject": match.str("42"),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
 
 
 USER_REGISTERED = (
@@ -177,7 +164,7 @@ def test_notifications_reads_each_event_into_its_mail(
         (
             pact.upon_receiving(description, "Async")
             .given(state)
-            .with_body(_envelope(source, event_type, data), "application/json")
+            .with_body(cloud_event(source, event_type, data), "application/json")
         )
     mails: list[str] = []
     book = RecipientBook(mails)

@@ -33,9 +33,10 @@ from tests.support.serving import free_port
 __all__ = [
     "ACCOUNT_CLOSED",
     "ACCOUNT_CLOSURE_REQUESTED",
+    "account_closed",
     "answer_in_outbox",
-    "answered",
     "as_message",
+    "billing_done",
     "broker",
     "closing",
     "publish",
@@ -128,29 +129,39 @@ def closing(url: str, bearer: dict[str, str], database: Path) -> dict[str, Any]:
     )
 
 
-def answered(embedded: EmbeddedBroker, requested: dict[str, Any]) -> None:
-    """Billing's ``done`` (nothing to refund) and notifications' farewell for the closure
-    ``requested`` asked for, over the broker, as those two publish them."""
-    closure_id, user_id = requested["data"]["closure_id"], requested["data"]["user_id"]
-    now = datetime.now(UTC)
-    billed = BillingClosedForAccount(
+def billing_done(closure_id: str, user_id: str) -> BillingClosedForAccount:
+    """Billing's answer to a closure with nothing to refund, as billing writes it."""
+    return BillingClosedForAccount(
         closure_id=closure_id,
         user_id=user_id,
         cancelled_subscription_id=None,
         refund_id=None,
         refunded_cents=0,
         currency=None,
-        closed_at=now,
+        closed_at=datetime.now(UTC),
     )
-    publish(embedded, billed, "/billing", correlation_id=closure_id)
+
+
+def account_closed(
+    embedded: EmbeddedBroker, url: str, bearer: dict[str, str], database: Path
+) -> Message:
+    """The bearer's account closed at an accounts side, billing's ``done`` and
+    notifications' farewell given to it over the broker as those two publish them: the
+    ``AccountClosed`` it then committed."""
+    requested = closing(url, bearer, database)
+    closure_id, user_id = requested["data"]["closure_id"], requested["data"]["user_id"]
+    publish(embedded, billing_done(closure_id, user_id), "/billing", correlation_id=closure_id)
     farewell = FarewellSentAndDataErased(
         closure_id=closure_id,
         user_id=user_id,
         farewell_message_id=None,
         erased_records=0,
-        erased_at=now,
+        erased_at=datetime.now(UTC),
     )
     publish(embedded, farewell, "/notifications", correlation_id=closure_id)
+    return as_message(
+        answer_in_outbox(database, ACCOUNT_CLOSED, lambda d: d["closure_id"] == closure_id)
+    )
 
 
 @contextmanager

@@ -17,9 +17,7 @@ import httpx
 from pact.types import Message
 
 from tests.contracts.providers.event_triggers import (
-    ACCOUNT_CLOSED,
-    answer_in_outbox,
-    answered,
+    account_closed,
     as_message,
     broker,
     closing,
@@ -111,12 +109,7 @@ def test_auth_produces_what_its_consumers_read(tmp_path: Path) -> None:
             return as_message(closing(auth.url, signed_in(), database))
 
         def an_account_closed(**_: Any) -> Message:
-            requested = closing(auth.url, signed_in(), database)
-            answered(events, requested)
-            closure_id = requested["data"]["closure_id"]
-            return as_message(
-                answer_in_outbox(database, ACCOUNT_CLOSED, lambda d: d["closure_id"] == closure_id)
-            )
+            return account_closed(events, auth.url, signed_in(), database)
 
         verification = verify(
             "auth-events",

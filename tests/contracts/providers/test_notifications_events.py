@@ -23,11 +23,12 @@ from typing import Any
 import httpx
 from legacy_monolith.security import TokenIssuer
 from pact.types import Message
-from strangler_contracts import BillingClosedForAccount, UserRegistered
+from strangler_contracts import UserRegistered
 
 from tests.contracts.providers.event_triggers import (
     answer_in_outbox,
     as_message,
+    billing_done,
     broker,
     publish,
     smtp_sink,
@@ -117,16 +118,7 @@ def test_notifications_produces_what_its_consumers_read(tmp_path: Path) -> None:
 
         def a_farewell(**_: Any) -> Message:
             user, closure_id = registered(), str(uuid.uuid4())
-            done = BillingClosedForAccount(
-                closure_id=closure_id,
-                user_id=user,
-                cancelled_subscription_id=None,
-                refund_id=None,
-                refunded_cents=0,
-                currency=None,
-                closed_at=datetime.now(UTC),
-            )
-            publish(events, done, "/billing", correlation_id=closure_id)
+            publish(events, billing_done(closure_id, user), "/billing", correlation_id=closure_id)
             erased = answer_in_outbox(
                 database, FAREWELL_SENT_AND_DATA_ERASED, lambda d: d["closure_id"] == closure_id
             )
