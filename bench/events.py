@@ -442,11 +442,13 @@ def effects_table(metadata: MetaData) -> Table:
 
 
 def effect_handler(effects: Table, group: str) -> EventHandler:
+    # Built once, as a careful handler's statement is (Outbox.record's too): an insert made
+    # with .values() per event cost ~15 % of the consumer's CPU in SQLAlchemy's coercions.
+    statement = insert(effects)
+
     async def apply(session: AsyncSession, event: Any, envelope: CloudEvent) -> None:
         await session.execute(
-            insert(effects).values(
-                consumer_group=group, event_id=envelope.id, user_id=event.user_id
-            )
+            statement, {"consumer_group": group, "event_id": envelope.id, "user_id": event.user_id}
         )
 
     return apply

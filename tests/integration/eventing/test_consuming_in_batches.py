@@ -8,10 +8,12 @@ whole batch.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import CloudEvent
 from strangler_contracts.topics import ACCOUNTS
@@ -137,3 +139,45 @@ async def test_a_consumer_dying_in_the_middle_of_a_batch_commits_none_of_it_and_
         event.id for event in recorded
     ]
     assert second.event_ids("processed") & mine == mine
+
+
+async def test_a_batch_read_again_with_a_poison_message_applies_each_new_event_once(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    """The group committed the first events' effects and died before its offset commit: the
+    batch comes again, with a poison message further on. Nothing is applied twice, the rest
+    once, in order, and only the poison message is dead-lettered."""
+    recorded = await _published_before_anyone_consumes(database, event_path)
+    group = f"{database.tag}-again"
+    already, poison = recorded[: POISON_AT - 2], recorded[POISON_AT]
+    async with database.sessions() as session, session.begin():  # what the first run committed
+        for event in already:
+            await session.execute(
+                insert(database.inbox).values(
+                    consumer_group=group,
+                    event_id=event.id,
+                    event_type=event.type,
+                    processed_at=datetime.now(UTC),
+                )
+            )
+            await session.execute(
+                insert(database.effects).values(event_id=event.id, subject=event.subject)
+            )
+    handler = ApplyEffects(database)
+    handler.failing.add(poison.id)
+    outcomes = Outcomes()
+    await event_path.start_consumer(database, handler, group=group, on_processed=outcomes)
+
+    async def settled() -> bool:
+        return all(outcomes.of(event.id) for event in recorded)
+
+    await event_path.until(settled, "every event of the batch is settled")
+
+    healthy = [event for event in recorded if event is not poison]
+    assert await database.effect_counts() == dict.fromkeys((e.id for e in healthy), 1)
+    assert [event_id for _, event_id in await database.effects_in_order()] == [
+        e.id for e in healthy
+    ]
+    assert [outcomes.of(event.id) for event in already] == [["duplicate"]] * len(already)
+    assert outcomes.of(poison.id) == ["dead_lettered"]
+    assert all(outcomes.of(event.id) == ["processed"] for event in healthy if event not in already)

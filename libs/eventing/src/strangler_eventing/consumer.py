@@ -49,7 +49,6 @@ from typing import Any, Literal, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from local_processes import stopped_within
-from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -68,7 +67,7 @@ from strangler_eventing.correlation import use_correlation_id
 from strangler_eventing.dead_letters import dead_letter_headers
 from strangler_eventing.kafka import BrokerConfig, create_consumer, stop_client
 from strangler_eventing.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PARKED
-from strangler_eventing.tracing import context_from_headers, tracer
+from strangler_eventing.tracing import consumer_trace
 
 __all__ = ["ConsumerSettings", "EventHandler", "IdempotentConsumer", "Outcome"]
 
@@ -183,8 +182,10 @@ class IdempotentConsumer:
                 continue
             for message, outcome in zip(batch, applied, strict=True):
                 await self._finished(message, outcome)
-                if outcome == "processed" and not await self._retry_parked(
-                    stop, released=(tp, message.key)
+                if (
+                    outcome == "processed"
+                    and self._parked
+                    and not await self._retry_parked(stop, released=(tp, message.key))
                 ):
                     return False
         return True
@@ -251,11 +252,10 @@ class IdempotentConsumer:
         return outcomes
 
     def _span(self, message: ConsumerRecord, envelope: CloudEvent) -> Any:
-        return tracer().start_as_current_span(
+        return consumer_trace(
             f"{message.topic} process",
-            context=context_from_headers(message.headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
+            message.headers,
+            {
                 "messaging.system": "kafka",
                 "messaging.destination.name": message.topic,
                 "messaging.consumer.group.name": self.group_id,

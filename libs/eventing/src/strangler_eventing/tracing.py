@@ -26,7 +26,7 @@ from opentelemetry.trace import (
 
 __all__ = [
     "configure_tracing",
-    "context_from_headers",
+    "consumer_trace",
     "current_trace_headers",
     "request_trace",
     "response_status",
@@ -61,19 +61,11 @@ def current_trace_headers() -> dict[str, str]:
     return carrier
 
 
-def context_from_headers(headers: KafkaHeaders | Mapping[str, str]) -> Context:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    carrier = {
-        name: value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        for name, value in items
-    }
-    return extract(carrier)
-
-
 UNTRACED_PATHS = ("/health/", "/metrics")
 """Probes and scrapes: no span (the FastAPI instrumentation excluded them the same way)."""
 
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
+_TRACE_HEADER_NAMES = frozenset({"traceparent", "tracestate", *_TRACE_HEADERS})
 
 
 def spans_are_exported() -> bool:
@@ -129,6 +121,43 @@ def request_trace(scope: MutableMapping[str, Any]) -> Iterator[trace.Span | None
                     span.update_name(f"{method} {route}")
                     span.set_attribute("http.route", route)
         return
+    with _ids_only(parent):
+        yield None
+
+
+@contextlib.contextmanager
+def consumer_trace(
+    name: str, headers: KafkaHeaders, attributes: Mapping[str, Any]
+) -> Iterator[None]:
+    """Apply a consumed event inside a span that continues the producer's trace (its
+    ``traceparent`` header), so what the handler records carries the trace on.
+
+    As ``request_trace``: a recorded consumer span only when spans are exported, otherwise
+    the ids alone (building, extracting into and ending a span nobody exports was ~5 % of a
+    consumer's CPU per event)."""
+    parent = extract(
+        {
+            header.decode("latin-1") if isinstance(header, bytes) else header: value.decode(
+                "latin-1"
+            )
+            for header, value in headers
+            if header in _TRACE_HEADER_NAMES
+        }
+    )
+    if spans_are_exported():
+        with tracer().start_as_current_span(
+            name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+        ):
+            yield
+        return
+    with _ids_only(parent):
+        yield
+
+
+@contextlib.contextmanager
+def _ids_only(parent: Context) -> Iterator[None]:
+    """The caller's trace continued by a non-recording span: two random numbers, no
+    attributes, nothing to end; a new trace when the caller has none."""
     caller = trace.get_current_span(parent).get_span_context()
     ids = SpanContext(
         trace_id=caller.trace_id if caller.is_valid else _random_id(128, INVALID_TRACE_ID),
@@ -139,7 +168,7 @@ def request_trace(scope: MutableMapping[str, Any]) -> Iterator[trace.Span | None
     )
     token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(ids), parent))
     try:
-        yield None
+        yield
     finally:
         otel_context.detach(token)
 
