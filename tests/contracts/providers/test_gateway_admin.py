@@ -32,6 +32,8 @@ def test_the_gateway_admin_api_honours_its_consumers(tmp_path: Path) -> None:
             change("PUT", "/flags/billing", {"mode": "legacy", "percent": 0, "reason": "reset"})
 
         def billing_changed() -> None:
+            # From one stored flag to another: a route's first change has no old document.
+            default_flags()
             change("PUT", "/flags/billing", {"mode": "canary", "percent": 10, "reason": "a few"})
 
         verification = verify(
