@@ -22,7 +22,12 @@ nginx and wrk are installed from Debian's packages (``apt-get``) when they are n
 wrk loads ``GET /api/billing/plans`` (public, JSON, read from the database) in these
 scenarios: ``direct`` (the monolith itself, no proxy), ``nginx``, ``gateway-legacy``,
 ``gateway-canary-50``, ``gateway-shadow``, then ``gateway-legacy`` once more: the spread
-between the two legacy runs is this run's own measure of noise. Each scenario has a warm-up
+between the two legacy runs is this run's own measure of noise. ``bare stack`` is the bound
+under the gateway's figures: the gateway's server and client with none of the gateway in
+between — uvicorn on uvloop with the same protocol (``bounded_head_protocol``) and one plain
+ASGI function forwarding each request to *legacy* through the gateway's own upstream client —
+so ``gateway-legacy`` minus ``bare stack`` is what the gateway's logic costs, and ``bare
+stack`` ÷ nginx what any gateway on this stack starts from. Each scenario has a warm-up
 (which opens the upstream connection pools) and two passes:
 
 - **throughput**: C connections (32) for S seconds, as fast as they go. Requests/s, and the
@@ -111,6 +116,43 @@ POLICY_RC = Path("/usr/sbin/policy-rc.d")
 
 SHADOW_COUNTERS = ("mirrored", "dropped", "compared", "differing", "noisy", "failed")
 TARGETS = {"throughput": 1.0, "cpu": 3.0, "added_p50_ms": 0.5}  # issue 12, item 3
+BARE = "bare stack"
+
+# The bound: the gateway's server (uvicorn, uvloop, the same protocol) and its upstream client,
+# forwarding with nothing of the gateway in between. Run as ``python -c BARE_STACK PORT URL``.
+BARE_STACK = """
+import gc, sys
+import uvicorn
+from http_platform.request_head import bounded_head_protocol
+from strangler_gateway.upstream_client import Upstream
+
+port, upstream_url = int(sys.argv[1]), sys.argv[2]
+upstream = None
+OWN = frozenset({b"host", b"connection", b"keep-alive", b"date", b"server"})
+
+async def forward(scope, receive, send):
+    global upstream
+    if scope["type"] != "http":
+        return
+    if upstream is None:
+        upstream = Upstream(upstream_url, limit=32, connect_timeout=2.0, read_timeout=30.0,
+                            wait_timeout=30.0, keepalive_seconds=4.0)
+        gc.collect()
+        gc.freeze()
+    query = scope["query_string"]
+    target = scope["raw_path"] + (b"?" + query if query else b"")
+    headers = [pair for pair in scope["headers"] if pair[0] not in OWN]
+    answer = await upstream.request(scope["method"], target.decode("latin-1"), headers)
+    async with answer:
+        body = await answer.read()
+    headers = [(k.lower(), v) for k, v in answer.raw_headers if k.lower() not in OWN]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+uvicorn.run(forward, host="127.0.0.1", port=port, loop="uvloop", lifespan="off",
+            http=bounded_head_protocol(64 * 1024), proxy_headers=False, access_log=False,
+            log_level="warning")
+"""
 EDGE_AUTH_CPU_TARGET = 1.1  # issue 13, item 4: CPU/request verifying ÷ not verifying
 
 WRK_REPORT = r"""
@@ -321,6 +363,9 @@ class System:
     edge_gateway: subprocess.Popen[bytes]
     bearer: str
     """An auth EdDSA access token of a user registered on legacy."""
+    bare_url: str
+    bare: subprocess.Popen[bytes]
+    """The bound: the gateway's server and client, forwarding to legacy (``BARE_STACK``)."""
 
     def monolith_cpu(self) -> float:
         return cpu_seconds(self.legacy.pid) + cpu_seconds(self.new.pid)
@@ -402,9 +447,9 @@ def gateway_has_migrate(command: str, env: Mapping[str, str]) -> bool:
 
 
 def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> System:
-    ports = free_ports(8)
+    ports = free_ports(9)
     legacy_port, new_port, nginx_port, gateway_port, admin_port = ports[:5]
-    edge_port, edge_admin_port, jwks_port = ports[5:]
+    edge_port, edge_admin_port, jwks_port, bare_port = ports[5:]
     monolith = console_script("legacy-monolith")
     gateway = console_script("strangler-gateway")
     jwt_secret = os.urandom(24).hex()
@@ -482,14 +527,21 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
          "-g", "daemon off;"],
     )  # fmt: skip
 
-    print("waiting for two monoliths, nginx, two gateways and the JWKS ...", flush=True)
+    processes["bare"] = children.start(
+        "bare", [sys.executable, "-c", BARE_STACK, str(bare_port), legacy_url]
+    )
+
+    print("waiting for two monoliths, nginx, two gateways, the bare stack and the JWKS ...",
+          flush=True)  # fmt: skip
     gateway_url, edge_url = f"http://{HOST}:{gateway_port}", f"http://{HOST}:{edge_port}"
+    bare_url = f"http://{HOST}:{bare_port}"
     wait_ready(f"{legacy_url}/health/ready", processes["legacy"], "legacy", children)
     wait_ready(f"{new_url}/health/ready", processes["new"], "new", children)
     wait_ready(f"{gateway_url}/health/ready", processes["gateway"], "gateway", children)
     wait_ready(f"{edge_url}/health/ready", processes["edge-gateway"], "edge-gateway", children)
     wait_ready(f"{nginx_url}/health/live", processes["nginx"], "nginx", children)
     wait_ready(jwks_url, processes["jwks"], "jwks", children)
+    wait_ready(f"{bare_url}/health/ready", processes["bare"], "bare", children)
     return System(
         direct_url=legacy_url,
         nginx_url=nginx_url,
@@ -504,6 +556,8 @@ def start_system(folder: Path, tools: Mapping[str, str], children: Children) -> 
         edge_gateway_url=edge_url,
         edge_gateway=processes["edge-gateway"],
         bearer=registered_user_token(legacy_url, signing_key),
+        bare_url=bare_url,
+        bare=processes["bare"],
     )
 
 
@@ -564,6 +618,7 @@ def scenarios(system: System, path: str) -> list[Scenario]:
     return [
         Scenario("direct", system.direct_url + path, None),
         Scenario("nginx", system.nginx_url + path, system.nginx),
+        Scenario(BARE, system.bare_url + path, system.bare),
         Scenario("gateway-legacy", gateway, system.gateway, {"mode": "legacy"}),
         Scenario("gateway-canary-50", gateway, system.gateway, {"mode": "canary", "percent": 50}),
         Scenario("gateway-shadow", gateway, system.gateway, {"mode": "shadow"}),
@@ -752,6 +807,7 @@ def print_targets(by_name: Mapping[str, Result]) -> None:
          Column("met", 6)],
         [(label, measured, target, verdict(met)) for label, measured, target, met in rows],
     )  # fmt: skip
+    print_bound(by_name, cpu_ratio)
     spread = abs(legacy_p50s[0] - legacy_p50s[1])
     rate_spread = abs(legacy.loaded.load.rate - again.loaded.load.rate) / legacy.loaded.load.rate
     nginx_added = (nginx.alone.load.p50 - direct.alone.load.p50) * 1000
@@ -761,6 +817,29 @@ def print_targets(by_name: Mapping[str, Result]) -> None:
         f"Noise: the two gateway-legacy runs differ by {spread:.2f} ms in p50 and "
         f"{rate_spread:.0%} in req/s.\n"
         f"For scale: nginx itself adds {nginx_added:.2f} ms to the direct p50."
+    )
+
+
+def print_bound(by_name: Mapping[str, Result], cpu_ratio: float) -> None:
+    """What bounds the CPU target: the bare stack's share of nginx's budget, same run."""
+    nginx, bare = by_name["nginx"].loaded, by_name[BARE].loaded
+    runs = [by_name["gateway-legacy"].loaded, by_name["gateway-legacy, again"].loaded]
+    nginx_cpu, bare_cpu = nginx.proxy_cpu_per_request, bare.proxy_cpu_per_request
+    legacy_cpu = _cpu_per_request(runs)
+    if nginx_cpu is None or bare_cpu is None or legacy_cpu is None or not nginx_cpu:
+        return
+    budget = TARGETS["cpu"] * nginx_cpu
+    print(
+        f"Bound: the bare stack (uvicorn and the gateway's client, no gateway logic) costs "
+        f"{bare_cpu * 1e6:.0f} µs/req, {bare_cpu / nginx_cpu:.2f}x nginx's "
+        f"{nginx_cpu * 1e6:.0f} µs: {bare_cpu / budget:.0%} of the {TARGETS['cpu']:g}x budget "
+        f"({budget * 1e6:.0f} µs).\nThe gateway's logic on top (both gateway-legacy runs "
+        f"- bare stack): {(legacy_cpu - bare_cpu) * 1e6:.0f} µs/req"
+        + (
+            f"; the budget leaves it {(budget - bare_cpu) * 1e6:.0f} µs."
+            if cpu_ratio > TARGETS["cpu"]
+            else "."
+        )
     )
 
 
@@ -821,9 +900,9 @@ def machine_notes(
             "keepalive 64, access log to a file"
         ),
         "gateway": (
-            f"uvicorn on uvloop, one write per answer, its own keep-alive HTTP/1.1 client to the "
-            f"monoliths, start-up heap frozen (gc.freeze), no access log (request ids and "
-            f"/metrics instead); set up by {system.gateway_setup}"
+            f"uvicorn on uvloop, one write per answer, no timer per request, its own keep-alive "
+            f"HTTP/1.1 client to the monoliths, start-up heap frozen (gc.freeze), no access log "
+            f"(request ids and /metrics instead); set up by {system.gateway_setup}"
         ),
         "load": f"{wrk.version()}, 1 thread, on the same machine",
         "canary": "wrk sends no cookie, so each request gets a fresh one: the split is per request",
