@@ -35,11 +35,19 @@ from typing import Any
 import pytest
 from billing_service.entrypoints import consumer
 from billing_service.entrypoints.account_closure import closure_requests
+from billing_service.service_layer import handlers as billing_handlers
 from billing_service.service_layer.choreographies import account_closure_choreography
 from pact import Pact, match
-from strangler_contracts import AccountClosed, CloudEvent, UserProfileChanged, UserRegistered
+from strangler_contracts import (
+    AccountClosed,
+    CloudEvent,
+    IntegrationEvent,
+    UserProfileChanged,
+    UserRegistered,
+)
 from strangler_contracts.records import BILLING_RECORDS, RecordChange
 from strangler_contracts.registry import decode
+from strangler_eventing import EventHandler
 from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import cloud_event, when
@@ -141,14 +149,14 @@ def test_billing_reads_the_accounts_events_into_its_customers(
         return kept
 
     for handler in ("add_customer", "rename_customer", "forget_customer_email"):
-        monkeypatch.setattr(consumer.handlers, handler, keeping(handler))
+        monkeypatch.setattr(billing_handlers, handler, keeping(handler))
     part = BillingPart()
     watched: list[tuple[str, str | None]] = []
-    handlers = {
+    handlers: dict[type[IntegrationEvent], EventHandler] = {
         UserRegistered: consumer.add_registered_customer,
         UserProfileChanged: consumer.rename_customer,
         AccountClosed: consumer.forget_closed_account,
-        **closure_requests(lambda: part),  # type: ignore[arg-type, return-value]
+        **closure_requests(lambda: part),  # type: ignore[arg-type, return-value]  # kept here
     }
 
     def billing_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
@@ -163,7 +171,7 @@ def test_billing_reads_the_accounts_events_into_its_customers(
             return
         if event.name in WATCHED.events:
             watched.append((event.name, envelope.correlationid))
-        asyncio.run(handlers[type(event)](None, event, envelope))  # type: ignore[arg-type, operator]
+        asyncio.run(handlers[type(event)](None, event, envelope))  # type: ignore[arg-type]
 
     pact.verify(billing_reads, "Async")
     pact.write_file(pact_dir(), overwrite=True)
