@@ -77,6 +77,14 @@ class StepContext:
 
     ``data`` is the saga's data as the previous steps left it (a copy: change the saga by
     returning a mapping). ``failure`` says why the saga compensates, when it does.
+
+    ``transaction``: where the store keeps sagas in the step's own database, a transaction
+    on it (for ``SqlSagaStore``, an ``AsyncSession`` that connects when first used), else
+    ``None``. A step may write its changes there instead of in a transaction of its own, and
+    must not commit it: when the step succeeds, the orchestrator writes the saga's new state
+    into the same transaction and commits both — the step's changes exist exactly when its
+    outcome does, in one commit instead of two. When the step fails, times out or the lease
+    is lost, the transaction is rolled back with whatever the step wrote in it.
     """
 
     saga_id: str
@@ -85,6 +93,7 @@ class StepContext:
     attempt: int
     data: Mapping[str, Any]
     failure: str | None = None
+    transaction: Any = None
 
 
 StepCall = Callable[[StepContext], Awaitable[Mapping[str, Any] | None]]

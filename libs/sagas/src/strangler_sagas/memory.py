@@ -7,8 +7,11 @@ holding on to an object the orchestrator also holds.
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from strangler_sagas.state import HistoryEntry, SagaState, SagaStatus
 
@@ -66,7 +69,14 @@ class InMemorySagaStore:
         saga.owner, saga.lease_expires_at = owner, lease_until
         return copy.deepcopy(saga)
 
-    async def save(self, saga: SagaState, owner: str, entry: HistoryEntry | None = None) -> bool:
+    async def save(
+        self,
+        saga: SagaState,
+        owner: str,
+        entry: HistoryEntry | None = None,
+        *,
+        within: Any = None,
+    ) -> bool:
         stored = self.sagas.get(saga.id)
         if stored is None or stored.owner != owner:
             return False
@@ -74,6 +84,11 @@ class InMemorySagaStore:
         if entry is not None:
             self.entries[saga.id].append(entry)
         return True
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """No transaction to share: steps keep their own."""
+        yield None
 
     async def renew(self, saga_id: str, owner: str, lease_until: datetime) -> bool:
         saga = self.sagas.get(saga_id)

@@ -7,7 +7,9 @@ For one saga, one worker at a time (the one holding its lease):
    while a heartbeat renews the worker's lease every third of ``lease_seconds``;
 3. its outcome is saved with a history entry, in one transaction, before anything else runs;
    when the next attempt is due at once (the next step, or the first compensation), its start
-   is recorded in that same transaction: one write per step, not two.
+   is recorded in that same transaction: one write per step, not two. A step that wrote its
+   changes in the transaction the store lends it (``StepContext.transaction``) has its
+   success saved in that transaction: the step's changes and its outcome, one commit.
 
 A worker that dies stops renewing: its sagas are free again ``lease_seconds`` later. One
 that finds its lease taken (it stalled past the expiry) cancels the attempt and lets go;
@@ -158,13 +160,12 @@ class SagaOrchestrator:
         """Store a new saga at its first step, due now; ``run`` picks it up at once.
 
         With ``idempotency_key``, a saga of this type already holding the key is answered
-        instead (``created`` False), whatever ``data`` says: the caller compares.
+        instead (``created`` False), whatever ``data`` says: the caller compares. The store's
+        unique key finds it (a repeated request costs a refused insert and a read; a new one,
+        the usual case, no read first); a caller that looks first with ``find`` answers a
+        repeat without either.
         """
         definition = self._definition(saga_type)
-        if idempotency_key is not None:
-            existing = await self.store.find(saga_type, idempotency_key)
-            if existing is not None:
-                return Started(existing, created=False)
         now = self._clock()
         held = self._has_room()
         saga = SagaState(
@@ -392,32 +393,39 @@ class SagaOrchestrator:
             if not await self._save(saga):
                 return False
 
-        context = StepContext(
-            saga_id=saga.id,
-            saga_type=saga.saga_type,
-            step=step.name,
-            attempt=saga.attempts,
-            data=MappingProxyType(copy.deepcopy(saga.data)),
-            failure=saga.failure,
-        )
-        attempted = await self._attempt_holding_lease(saga.id, call, context, step.timeout_seconds)
-        if attempted is None:
-            return False
-        outcome, error, updates = attempted
+        async with self.store.transaction() as transaction:
+            context = StepContext(
+                saga_id=saga.id,
+                saga_type=saga.saga_type,
+                step=step.name,
+                attempt=saga.attempts,
+                data=MappingProxyType(copy.deepcopy(saga.data)),
+                failure=saga.failure,
+                transaction=transaction,
+            )
+            attempted = await self._attempt_holding_lease(
+                saga.id, call, context, step.timeout_seconds
+            )
+            if attempted is None:
+                return False
+            outcome, error, updates = attempted
 
-        now = self._clock()
-        saga.attempt_started_at = None
-        saga.updated_at = now
-        entry = HistoryEntry(step.name, phase, outcome, saga.attempts, now, error)
-        if outcome is Outcome.SUCCEEDED:
-            self._succeeded(saga, definition, phase, updates, now)
-        elif outcome is Outcome.FAILED:
-            self._failed(saga, definition, step, phase, error, now)
-        else:
-            self._transient(saga, definition, step, phase, error, now)
-        if saga.in_flight and saga.next_attempt_at <= now:
-            _start_attempt(saga, now, self._lease)  # the next one, recorded with this outcome
-        self._log(saga, entry)
+            now = self._clock()
+            saga.attempt_started_at = None
+            saga.updated_at = now
+            entry = HistoryEntry(step.name, phase, outcome, saga.attempts, now, error)
+            if outcome is Outcome.SUCCEEDED:
+                self._succeeded(saga, definition, phase, updates, now)
+            elif outcome is Outcome.FAILED:
+                self._failed(saga, definition, step, phase, error, now)
+            else:
+                self._transient(saga, definition, step, phase, error, now)
+            if saga.in_flight and saga.next_attempt_at <= now:
+                _start_attempt(saga, now, self._lease)  # the next one, recorded with this outcome
+            self._log(saga, entry)
+            if outcome is Outcome.SUCCEEDED:  # with what the step wrote in the transaction
+                return await self._save(saga, entry, within=transaction)
+        # Failed, or no outcome: what the step wrote in the transaction is rolled back.
         return await self._save(saga, entry)
 
     async def _attempt_holding_lease(
@@ -535,8 +543,10 @@ class SagaOrchestrator:
         if index < 0:
             _finish(saga, SagaStatus.COMPENSATED, definition)
 
-    async def _save(self, saga: SagaState, entry: HistoryEntry | None = None) -> bool:
-        return await self.store.save(saga, self.owner, entry)
+    async def _save(
+        self, saga: SagaState, entry: HistoryEntry | None = None, *, within: Any = None
+    ) -> bool:
+        return await self.store.save(saga, self.owner, entry, within=within)
 
     def _definition(self, saga_type: str) -> SagaDefinition:
         try:

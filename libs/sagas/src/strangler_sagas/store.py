@@ -8,8 +8,9 @@ stalled past the expiry, and another worker claimed the saga) can no longer chan
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from strangler_sagas.state import HistoryEntry, SagaState, SagaStatus
 
@@ -46,10 +47,28 @@ class SagaStore(Protocol):
         ``None`` when it is final or someone else holds it."""
         ...
 
-    async def save(self, saga: SagaState, owner: str, entry: HistoryEntry | None = None) -> bool:
+    async def save(
+        self,
+        saga: SagaState,
+        owner: str,
+        entry: HistoryEntry | None = None,
+        *,
+        within: Any = None,
+    ) -> bool:
         """Write the saga (its new owner and lease included) and append ``entry``, in one
         transaction, only if the stored saga is still held by ``owner``. False when it is
-        not: nothing is written."""
+        not: nothing is written.
+
+        ``within``: a transaction of ``transaction()`` that a step wrote in. The saga is
+        written into it and it is committed, the step's changes with it; not held by
+        ``owner``, it is rolled back, the step's changes with it.
+        """
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """A transaction for a step to write in (``StepContext.transaction``), ended by
+        ``save(within=...)`` or rolled back on leaving the block; ``None`` where the store
+        cannot share one with the steps."""
         ...
 
     async def renew(self, saga_id: str, owner: str, lease_until: datetime) -> bool:

@@ -52,7 +52,7 @@ from billing_service.adapters.orm import checkpoints, choreography_events, inbox
 from billing_service.adapters.orm import sagas as saga_tables
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.adapters.records import BINDINGS
-from billing_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from billing_service.adapters.unit_of_work import JoinedUnitOfWork, SqlAlchemyUnitOfWork
 from billing_service.domain.records import BILLING
 from billing_service.service_layer.account_closure import (
     ClosureAnnouncer,
@@ -65,7 +65,7 @@ from billing_service.service_layer.checkout import CheckoutPolicy, CheckoutSteps
 from billing_service.service_layer.choreographies import account_closure_choreography
 from billing_service.service_layer.handlers import Clock, PaymentPolicy
 from billing_service.service_layer.payment_provider import PaymentProvider
-from billing_service.service_layer.unit_of_work import UnitOfWorkFactory
+from billing_service.service_layer.unit_of_work import JoinedUnitOfWorkFactory, UnitOfWorkFactory
 from billing_service.settings import BillingSettings
 
 __all__ = [
@@ -100,6 +100,7 @@ def bootstrap(
     (the outbox, or ``announcer``). Connects to nothing: sessions open when a unit of work
     starts, the provider's client on its first request.
     """
+    joined: JoinedUnitOfWorkFactory | None = None
     if unit_of_work is None:
         if sessions is None:
             raise ValueError("bootstrap needs the database's sessions or a unit_of_work")
@@ -108,6 +109,8 @@ def bootstrap(
 
         def unit_of_work() -> SqlAlchemyUnitOfWork:
             return SqlAlchemyUnitOfWork(database)
+
+        joined = JoinedUnitOfWork  # in a saga step's transaction: the store's, on `sessions`
 
     provider = payments or PaymentSimulatorClient(
         settings.payment_provider_url, settings.payment_timeout_seconds
@@ -136,7 +139,9 @@ def bootstrap(
     sagas = SagaOrchestrator(
         saga_store,
         [
-            checkout_saga(CheckoutSteps(unit_of_work, provider, clock, checkout), checkout),
+            checkout_saga(
+                CheckoutSteps(unit_of_work, provider, clock, checkout, joined=joined), checkout
+            ),
             account_closure_saga(ClosureSteps(unit_of_work, provider, clock, announcer), closure),
         ],
         settings=OrchestratorSettings(

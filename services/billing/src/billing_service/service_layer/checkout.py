@@ -71,7 +71,11 @@ from billing_service.service_layer.handlers import (
     refund_invoice,
 )
 from billing_service.service_layer.payment_provider import PaymentProvider
-from billing_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing_service.service_layer.unit_of_work import (
+    JoinedUnitOfWorkFactory,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 __all__ = [
     "CHECKOUT",
@@ -188,7 +192,14 @@ def checkout_saga(steps: CheckoutSteps, policy: CheckoutPolicy) -> SagaDefinitio
 
 
 class CheckoutSteps:
-    """The actions and compensations of the checkout, with billing's dependencies bound."""
+    """The actions and compensations of the checkout, with billing's dependencies bound.
+
+    ``joined`` makes a unit of work inside the transaction the saga store lends a step
+    (``StepContext.transaction``): the local steps write there, and their changes commit
+    with the saga's record of them, one commit per step. Without it (or without such a
+    transaction) each step is a unit of work of its own. The charge keeps its own: what it
+    learns from the provider is recorded whatever the step's outcome.
+    """
 
     def __init__(
         self,
@@ -196,16 +207,24 @@ class CheckoutSteps:
         payments: PaymentProvider,
         clock: Clock,
         policy: CheckoutPolicy,
+        joined: JoinedUnitOfWorkFactory | None = None,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.payments = payments
         self.clock = clock
         self.payment_policy = PaymentPolicy(policy.provider_timeout)
+        self.joined = joined
+
+    def _local(self, context: StepContext) -> UnitOfWork:
+        """The unit of work of a local step: in the step's transaction, where there is one."""
+        if context.transaction is not None and self.joined is not None:
+            return self.joined(context.transaction)
+        return self.unit_of_work()
 
     async def start_subscription(self, context: StepContext) -> Mapping[str, Any] | None:
         """A pending subscription with the id the checkout chose; there already, it is kept."""
         order = _Order.of(context.data)
-        async with self.unit_of_work() as uow:
+        async with self._local(context) as uow:
             if await uow.subscriptions.get(order.subscription_id) is not None:
                 return None
             customer = await uow.customers.get(order.customer_id)
@@ -232,7 +251,7 @@ class CheckoutSteps:
     async def cancel_subscription(self, context: StepContext) -> Mapping[str, Any] | None:
         """Cancel the pending subscription, naming its voided invoice; gone or done, nothing."""
         order = _Order.of(context.data)
-        async with self.unit_of_work() as uow:
+        async with self._local(context) as uow:
             subscription = await uow.subscriptions.get(order.subscription_id)
             if subscription is None:
                 return None
@@ -249,7 +268,7 @@ class CheckoutSteps:
     async def issue_invoice(self, context: StepContext) -> Mapping[str, Any] | None:
         """The first period's invoice, with the id the checkout chose."""
         order = _Order.of(context.data)
-        async with self.unit_of_work() as uow:
+        async with self._local(context) as uow:
             invoice = await uow.invoices.get(order.invoice_id)
             if invoice is None:
                 subscription = await _subscription(uow, order)
@@ -267,7 +286,7 @@ class CheckoutSteps:
         """Void the unpaid invoice. Refunded already (the charge's compensation gave the money
         back), it stays as the record of that; paid and not refunded, it waits for that."""
         order = _Order.of(context.data)
-        async with self.unit_of_work() as uow:
+        async with self._local(context) as uow:
             invoice = await uow.invoices.get(order.invoice_id)
             if invoice is None or invoice.status in ("void", "refunded"):
                 return None
@@ -368,7 +387,7 @@ class CheckoutSteps:
     async def activate_subscription(self, context: StepContext) -> Mapping[str, Any] | None:
         """The invoice is paid: the subscription is active, and says so to everyone."""
         order = _Order.of(context.data)
-        async with self.unit_of_work() as uow:
+        async with self._local(context) as uow:
             subscription = await _subscription(uow, order)
             invoice = await uow.invoices.get(order.invoice_id)
             if invoice is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from billing_service.domain.events import DomainEvent
 from billing_service.domain.records import Aggregate
@@ -23,7 +23,7 @@ from billing_service.service_layer.repositories import (
     SubscriptionRepository,
 )
 
-__all__ = ["ConflictingWrite", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = ["ConflictingWrite", "JoinedUnitOfWorkFactory", "UnitOfWork", "UnitOfWorkFactory"]
 
 
 class ConflictingWrite(Exception):
@@ -78,3 +78,7 @@ class UnitOfWork(abc.ABC):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+JoinedUnitOfWorkFactory = Callable[[Any], UnitOfWork]
+"""A unit of work inside a transaction someone else owns and commits (a saga step's): its
+``commit`` writes into that transaction, and leaving it without committing leaves the
+transaction to its owner."""
