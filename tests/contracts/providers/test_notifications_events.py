@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from legacy_monolith.security import TokenIssuer
 from pact.types import Message
 from strangler_contracts import UserRegistered
 
@@ -33,10 +32,11 @@ from tests.contracts.providers.event_triggers import (
     publish,
     smtp_sink,
 )
+from tests.contracts.providers.monolith_state import JWT_SECRET
+from tests.contracts.providers.notifications_state import choose_emails
 from tests.contracts.verification import outbox_payload, provider_process, verify
 from tests.support.service_process import HOST
 
-JWT_SECRET = "contract-jwt-secret-0123456789abcdef"
 EVENT_TYPE = "dev.strangler-fig.notifications.{}.v1"
 PREFERENCES_CHANGED = EVENT_TYPE.format("preferences-changed")
 NOTIFICATION_SENT = EVENT_TYPE.format("notification-sent")
@@ -94,16 +94,7 @@ def test_notifications_produces_what_its_consumers_read(tmp_path: Path) -> None:
 
         def a_choice_of_emails(**_: Any) -> Message:
             user = str(uuid.uuid4())
-            token = TokenIssuer(JWT_SECRET, "legacy-monolith", 3600).issue(
-                user, f"ada-{user[:8]}@example.com"
-            )
-            chosen = httpx.put(
-                f"{notifications.url}/api/notifications/preferences",
-                json={"account_emails": True, "billing_emails": False},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
-            )
-            assert chosen.status_code == 200, chosen.text
+            choose_emails(notifications.url, user, f"ada-{user[:8]}@example.com")
             return as_message(outbox_payload(database, PREFERENCES_CHANGED))
 
         def a_mail_sent(**_: Any) -> Message:
