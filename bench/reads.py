@@ -22,6 +22,13 @@ their ratio, and the verdict against issue 12's target: >= 1,500 reads/s on one 
 
 wrk is installed from Debian's packages (``apt-get``) when it is not on PATH
 (``bench/gateway.py``'s helper).
+
+``--against REV`` measures a before/after on a busy machine: the workspace's sources at git
+revision REV (``git archive``; or a folder of packages' ``src`` folders, the rest this
+checkout's) run as a second process beside this checkout's, on the same
+database, and the passes alternate — this checkout's health check and read, then REV's, for
+``--rounds`` rounds — so both see the same load; the table gets a row per revision and the
+CPU per read of this checkout over REV's.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import statistics
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -74,6 +83,8 @@ class Settings:
     connections: int
     databases: tuple[str, ...]
     timeout: float
+    against: str | None = None
+    rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,53 @@ class Result:
     database: str
     floor: Pass
     read: Pass
+    revision: str | None = None
+    """The git revision it ran, for ``--against``'s baseline; None: this checkout."""
+
+    @property
+    def process(self) -> str:
+        at = f" @{self.revision}" if self.revision else ""
+        return f"{self.component} ({self.database}){at}"
+
+
+def combined(passes: Sequence[Pass]) -> Pass:
+    """Several passes of one path as one: requests, seconds and CPU summed, median latencies."""
+    loads = [p.load for p in passes]
+    return Pass(
+        Load(
+            connections=loads[0].connections,
+            requests=sum(load.requests for load in loads),
+            seconds=sum(load.seconds for load in loads),
+            p50=statistics.median(load.p50 for load in loads),
+            p99=statistics.median(load.p99 for load in loads),
+            status_errors=sum(load.status_errors for load in loads),
+            socket_errors=sum(load.socket_errors for load in loads),
+        ),
+        sum(p.cpu for p in passes),
+    )
+
+
+def export_revision(revision: str, folder: Path) -> str:
+    """The workspace's sources at ``revision``, unpacked under ``folder``: the PYTHONPATH that
+    makes a console script of this virtualenv run them instead of this checkout's. A folder
+    instead of a revision: the packages' sources in it (``<package>/src``), the others this
+    checkout's."""
+    target = Path(revision)
+    if not target.is_dir():
+        root = Path(__file__).resolve().parent.parent
+        target = folder / "revision"
+        target.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", revision],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True, timeout=120)
+    sources = sorted({*target.glob("*/src"), *target.glob("*/*/src")})
+    if not sources:
+        raise BenchFailed(f"no package sources at {revision}")
+    return os.pathsep.join(str(source) for source in sources)
 
 
 def environment(component: Component, url: str) -> dict[str, str]:
@@ -207,6 +265,48 @@ def measure(
     return Result(component.name, kind, floor, read)
 
 
+def measure_against(
+    component: Component, kind: str, folder: Path, wrk: Wrk, settings: Settings,
+    children: Children, descriptions: dict[str, str], pythonpath: str,
+) -> list[Result]:  # fmt: skip
+    """This checkout's process and REV's on one database, their passes alternating."""
+    name = f"{component.name}-{kind}"
+    print(f"  {name}, and at {settings.against} ...", flush=True)
+    with database(kind, folder, component.name) as (url, description):
+        descriptions[kind] = description
+        env = environment(component, url)
+        command = console_script(component.command)
+        run_step([command, "prepare"], env, timeout=180)
+        variants = {name: env, f"{name}-rev": {**env, "PYTHONPATH": pythonpath}}
+        bases: dict[str, str] = {}
+        pids: dict[str, int] = {}
+        passes: dict[str, tuple[list[Pass], list[Pass]]] = {}
+        try:
+            for variant, variant_env in variants.items():
+                (port,) = free_ports(1)
+                argv = [command, "serve", "--host", HOST, "--port", str(port)]
+                process = children.start(variant, argv, variant_env)
+                bases[variant], pids[variant] = f"http://{HOST}:{port}", process.pid
+                wait_ready(f"{bases[variant]}/health/ready", process, variant, children)
+                passes[variant] = ([], [])
+            for _ in range(settings.rounds):
+                for variant, base in bases.items():
+                    pid = pids[variant]
+                    floors, reads = passes[variant]
+                    floors.append(
+                        load_pass(wrk, base + FLOOR_PATH, pid, settings, variant, children)
+                    )
+                    reads.append(load_pass(wrk, base + READ_PATH, pid, settings, variant, children))
+        finally:
+            for variant in variants:
+                children.stop(variant)
+    return [
+        Result(component.name, kind, combined(floors), combined(reads),
+               revision=settings.against if variant.endswith("-rev") else None)
+        for variant, (floors, reads) in passes.items()
+    ]  # fmt: skip
+
+
 def us(seconds: float | None) -> str:
     return f"{seconds * 1e6:.0f}" if seconds is not None else "-"
 
@@ -216,11 +316,12 @@ def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[s
     print(f"GET {READ_PATH} beside GET {FLOOR_PATH} of the same process: {settings.connections} "
           f"connections as fast as they go, {settings.seconds} s each")  # fmt: skip
     print_table(
-        [Column("process", 20, left=True), Column("live req/s", 11), Column("read req/s", 11),
+        [Column("process", 30 if settings.against else 20, left=True),
+         Column("live req/s", 11), Column("read req/s", 11),
          Column("read ÷ live", 12), Column("live CPU µs", 12), Column("read CPU µs", 12),
          Column("read p50 ms", 12), Column("target", 9), Column("met", 5)],
         [
-            (f"{r.component} ({r.database})", f"{r.floor.load.rate:.0f}",
+            (r.process, f"{r.floor.load.rate:.0f}",
              f"{r.read.load.rate:.0f}", ratio(r.read.load.rate, r.floor.load.rate),
              us(r.floor.cpu_per_request), us(r.read.cpu_per_request),
              f"{r.read.load.p50 * 1000:.2f}", f">= {TARGET_READS_PER_SECOND:.0f}",
@@ -232,7 +333,31 @@ def print_report(results: Sequence[Result], settings: Settings, notes: Mapping[s
     print("CPU µs: the process's CPU per request (utime + stime); its ratio is the cost of the "
           "read over the framework's floor, whatever the machine's load.")  # fmt: skip
     print()
+    if settings.against:
+        print_against(results, settings)
     print_notes(notes)
+
+
+def print_against(results: Sequence[Result], settings: Settings) -> None:
+    baselines = {(r.component, r.database): r for r in results if r.revision}
+    rev = settings.against
+    print(f"This checkout beside {rev}, passes alternating ({settings.rounds} rounds of "
+          f"{settings.seconds} s a path each): CPU per request, this ÷ {rev}")  # fmt: skip
+    print_table(
+        [Column("process", 20, left=True), Column("read CPU µs", 12), Column("at rev", 12),
+         Column("read ÷ rev", 11), Column("live CPU µs", 12), Column("at rev", 12),
+         Column("live ÷ rev", 11)],
+        [
+            (f"{r.component} ({r.database})",
+             us(r.read.cpu_per_request), us(b.read.cpu_per_request),
+             ratio(r.read.cpu_per_request or 0, b.read.cpu_per_request or 0),
+             us(r.floor.cpu_per_request), us(b.floor.cpu_per_request),
+             ratio(r.floor.cpu_per_request or 0, b.floor.cpu_per_request or 0))
+            for r in results
+            if not r.revision and (b := baselines[(r.component, r.database)])
+        ],
+    )  # fmt: skip
+    print()
 
 
 def run(settings: Settings, folder: Path, children: Children) -> None:
@@ -240,11 +365,22 @@ def run(settings: Settings, folder: Path, children: Children) -> None:
     load_before = load_average()
     wrk = Wrk(tools["wrk"], folder)
     descriptions: dict[str, str] = {}
-    results = [
-        measure(component, kind, folder, wrk, settings, children, descriptions)
-        for kind in settings.databases
-        for component in COMPONENTS
-    ]
+    if settings.against:
+        pythonpath = export_revision(settings.against, folder)
+        results = [
+            result
+            for kind in settings.databases
+            for component in COMPONENTS
+            for result in measure_against(
+                component, kind, folder, wrk, settings, children, descriptions, pythonpath
+            )
+        ]
+    else:
+        results = [
+            measure(component, kind, folder, wrk, settings, children, descriptions)
+            for kind in settings.databases
+            for component in COMPONENTS
+        ]
     notes = {
         **machine_note(load_before),
         "load": f"{wrk.version()}, 1 thread, on the same machine",
@@ -259,10 +395,16 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--seconds", type=int, default=5, help="seconds per pass (wrk -d)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--against", metavar="REV", help="a git revision (or a folder of sources) to measure beside"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="with --against: alternating passes per path"
+    )
     arguments = parser.parse_args(argv)
     seconds = 1 if arguments.quick else arguments.seconds
-    if seconds < 1 or arguments.connections < 1 or arguments.timeout <= 0:
-        parser.error("--seconds and --connections must be at least 1, --timeout positive")
+    if seconds < 1 or arguments.connections < 1 or arguments.rounds < 1 or arguments.timeout <= 0:
+        parser.error("--seconds, --connections and --rounds must be at least 1, --timeout positive")
     databases = ("sqlite", "postgres") if arguments.database == "both" else (arguments.database,)
     return Settings(
         seconds=seconds,
@@ -270,6 +412,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
         connections=arguments.connections,
         databases=databases,
         timeout=arguments.timeout,
+        against=arguments.against,
+        rounds=1 if arguments.quick else arguments.rounds,
     )
 
 
