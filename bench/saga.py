@@ -46,6 +46,13 @@ moves it too, but far less than the rates (measured: load 5 → 12, 25 → 4.8 c
 30 → 59 ms of CPU each: a busy core does less per CPU-second, and slower checkouts draw more
 GETs). Every checkout must end ``completed``; any other ending fails the run.
 
+**The bound.** Over the same pass the bench takes the CPU of everything else a checkout
+makes work on this machine: the PostgreSQL backends of billing's database (by pid, from
+``pg_stat_activity``), the payment simulator, the broker and the bench itself (its POSTs,
+GETs and broker view). Their sum per checkout is what the machine pays for one; its cores
+divided by it is the most checkouts/s they could carry were nothing else running: the bound
+the rate target is up against, printed beside billing's own share of it.
+
 **The baselines**, on the same broker, measured after billing has stopped (so that nothing
 else runs meanwhile) and the broker has been restarted empty (so that their consumers read
 only their own events), by ``bench/events.py``'s own functions: the raw broker (aiokafka
@@ -80,7 +87,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 import asyncpg
@@ -235,6 +242,10 @@ class System:
     jwt_secret: str
     billing_pids: tuple[int, ...] = ()
     """Every billing process (the API's first): their CPU time is what a checkout costs."""
+    simulator_pid: int | None = None
+    broker_pid: int | None = None
+    postgres_database: str | None = None
+    """Billing's PostgreSQL database (None on SQLite): its backends' CPU is a checkout's too."""
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -245,7 +256,11 @@ def environment(**settings: str) -> dict[str, str]:
 
 
 async def start_system(
-    database: BillingDatabase, broker: BrokerConfig, children: Children, workers: int = 1
+    database: BillingDatabase,
+    broker: BrokerConfig,
+    children: Children,
+    workers: int = 1,
+    broker_pid: int | None = None,
 ) -> System:
     payments_port, billing_port, *worker_ports = free_ports(1 + workers)
     payments_url = f"http://{HOST}:{payments_port}"
@@ -298,7 +313,9 @@ async def start_system(
         for (name, process), port in zip(saga_workers.items(), worker_ports, strict=False):
             await wait_ready(client, f"http://{HOST}:{port}/health/ready", name, process, children)
     pids = (billing.pid, *(process.pid for process in saga_workers.values()))
-    return System(billing_url, jwt_secret, pids)
+    url = make_url(database.url)
+    postgres = url.database if url.get_backend_name() == "postgresql" else None
+    return System(billing_url, jwt_secret, pids, simulator.pid, broker_pid, postgres)
 
 
 # ---------------------------------------------------------------- customers
@@ -642,6 +659,76 @@ def require_completed(passes: Mapping[str, Pass], children: Children) -> None:
 # ---------------------------------------------------------------- the measurement
 
 
+async def postgres_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``database`` (billing's
+    pooled connections: they live through the pass), by pid; none on SQLite."""
+    if database is None:
+        return {}
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", database
+        )
+    finally:
+        await connection.close()
+    return {row["pid"]: cpu_seconds(row["pid"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class CpuShares:
+    """CPU seconds each process of a checkout spent over the loaded pass: billing, and what
+    it talks to on this machine. Their sum per checkout bounds the rate the machine's cores
+    can carry, however quiet it is."""
+
+    billing: float
+    postgres: float | None
+    simulator: float
+    broker: float
+    client: float
+    """This process: the POSTs, the GETs and the broker view."""
+
+    @property
+    def total(self) -> float:
+        return self.billing + (self.postgres or 0.0) + self.simulator + self.broker + self.client
+
+
+@dataclass
+class CpuMeter:
+    """Takes ``CpuShares`` over a stretch of the run: ``start()``, then ``stop()``."""
+
+    system: System
+    _start: tuple[float, dict[int, float], float, float, float] | None = None
+
+    def _others(self) -> tuple[float, float, float, float]:
+        pids = self.system
+        return (
+            sum(cpu_seconds(pid) for pid in pids.billing_pids),
+            cpu_seconds(pids.simulator_pid) if pids.simulator_pid else 0.0,
+            cpu_seconds(pids.broker_pid) if pids.broker_pid else 0.0,
+            process_time(),
+        )
+
+    async def start(self) -> None:
+        postgres = await postgres_cpu(self.system.postgres_database)
+        billing, simulator, broker, client = self._others()
+        self._start = (billing, postgres, simulator, broker, client)
+
+    async def stop(self) -> CpuShares:
+        assert self._start is not None, "start() first"
+        billing, simulator, broker, client = self._others()
+        postgres = await postgres_cpu(self.system.postgres_database)
+        billing0, postgres0, simulator0, broker0, client0 = self._start
+        return CpuShares(
+            billing=billing - billing0,
+            postgres=sum(cpu - postgres0.get(pid, 0.0) for pid, cpu in postgres.items())
+            if self.system.postgres_database
+            else None,
+            simulator=simulator - simulator0,
+            broker=broker - broker0,
+            client=client - client0,
+        )
+
+
 @dataclass(frozen=True)
 class SagaFigures:
     loaded: Pass
@@ -651,12 +738,27 @@ class SagaFigures:
     events: int
     event_rate: float
     """Billing events of the loaded pass's checkouts reaching the broker, per second."""
-    cpu_seconds: float = 0.0
-    """CPU time of every billing process during the loaded pass: user + system, all threads."""
+    cpu: CpuShares
+    """CPU time of billing (every process) and of what it talks to during the loaded pass:
+    user + system, all threads."""
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.cpu.billing
+
+    def per_checkout_ms(self, seconds: float) -> float:
+        return 1000 * seconds / len(self.loaded.checkouts)
 
     @property
     def cpu_ms_per_checkout(self) -> float:
-        return 1000 * self.cpu_seconds / len(self.loaded.checkouts)
+        return self.per_checkout_ms(self.cpu.billing)
+
+    @property
+    def machine_ceiling(self) -> float:
+        """Checkouts/s every core of this machine could carry were they all for the
+        checkouts: cores x 1 s ÷ the CPU every process spends per checkout."""
+        total = self.per_checkout_ms(self.cpu.total)
+        return (os.cpu_count() or 1) * 1000 / total if total > 0 else math.inf
 
     @property
     def one_core_ceiling(self) -> float:
@@ -713,9 +815,10 @@ async def _passes(
     print(f"warm-up: {len(warm_up)} checkouts ...", flush=True)
     warm = await checkout_pass(client, warm_up, concurrency, view, poll)
     print(f"{len(loaded)} checkouts, {concurrency} at a time ...", flush=True)
-    cpu_before = sum(cpu_seconds(pid) for pid in system.billing_pids)
+    meter = CpuMeter(system)
+    await meter.start()
     load = await checkout_pass(client, loaded, concurrency, view, poll)
-    cpu = sum(cpu_seconds(pid) for pid in system.billing_pids) - cpu_before
+    cpu = await meter.stop()
     print(f"{len(alone)} checkouts, one at a time ...", flush=True)
     single = await checkout_pass(client, alone, 1, view, poll)
     require_completed({"warm-up": warm, "loaded": load, "one at a time": single}, children)
@@ -728,7 +831,7 @@ async def _passes(
         registration_rate=(len(loaded) + len(alone)) / registration_seconds,
         events=events,
         event_rate=event_rate,
-        cpu_seconds=cpu,
+        cpu=cpu,
     )
 
 
@@ -795,6 +898,7 @@ def print_report(
          f"every billing process, user + system, {settings.workers} process(es)"),
         ("checkouts/s on one core of billing's own", f"{saga.one_core_ceiling:.1f}",
          "1 s ÷ CPU per checkout: load moves it far less than the rates"),
+        *_other_cpu(saga),
     ]  # fmt: skip
     heading = f"{'the checkout saga':<52}{'value':>9}"
     print()
@@ -830,6 +934,26 @@ def print_report(
     )
     print()
     print_notes(notes)
+
+
+def _other_cpu(saga: SagaFigures) -> list[tuple[str, str, str]]:
+    """What else a checkout costs the machine, per checkout, and the rate that bounds."""
+    cpu, each = saga.cpu, saga.per_checkout_ms
+    rows = []
+    if cpu.postgres is not None:
+        rows.append(("PostgreSQL CPU per checkout (ms)", f"{each(cpu.postgres):.1f}",
+                     "the backends of billing's database"))  # fmt: skip
+    rows += [
+        ("payment simulator CPU per checkout (ms)", f"{each(cpu.simulator):.1f}", ""),
+        ("broker CPU per checkout (ms)", f"{each(cpu.broker):.1f}", "tansu"),
+        ("bench client CPU per checkout (ms)", f"{each(cpu.client):.1f}",
+         "this process: POSTs, GETs, the broker view"),
+        ("every process, CPU per checkout (ms)", f"{each(cpu.total):.1f}",
+         f"billing {100 * cpu.billing / cpu.total:.0f} % of it" if cpu.total > 0 else ""),
+        (f"checkouts/s {os.cpu_count()} cores could carry", f"{saga.machine_ceiling:.1f}",
+         "cores x 1 s ÷ that: the bound, however quiet the machine"),
+    ]  # fmt: skip
+    return rows
 
 
 def _spread(label: str, ordered: Sequence[float]) -> list[tuple[str, str, str]]:
@@ -890,7 +1014,7 @@ async def run(settings: Settings, broker: EmbeddedBroker, children: Children, fo
     await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
     async with billing_database(settings.database, folder) as database:
         try:
-            system = await start_system(database, config, children, settings.workers)
+            system = await start_system(database, config, children, settings.workers, broker.pid)
             saga = await measure_sagas(settings, system, config, children)
         finally:
             children.stop_all()  # a quiet machine for the baselines; billing off its database
