@@ -5,9 +5,12 @@ says which. Against tansu the idempotent producer is off (its InitProducerId fai
 start from ``earliest`` (its "latest" is wrong) and group timeouts are short (a join waits half
 the session timeout).
 
-Producers batch what is sent while a request is in flight, lingering ``linger_ms`` (5 ms) for
-more: the relay pipelines a whole outbox batch and waits for the acknowledgements once, so a
-longer linger only adds latency (measured: 20 ms carries less than 0 or 5 ms). Compression is
+Producers do not linger (``linger_ms=0``): what is sent while a request is in flight is
+batched anyway, and the relay pipelines a whole outbox batch before it waits for the
+acknowledgements once, so the batch is formed before the sender runs. A linger only delayed
+every relay batch and every dead letter (measured: 20 ms carried less than 0 or 5 ms; 5 ms
+added ~3-8 ms to a paced message's p50 on the raw broker, against ~7 % more client CPU for
+messages sent one at a time, which the relay never does). Compression is
 ``BrokerConfig.compression``: off by default, as on one machine bytes cost nothing and CPU is
 what bounds the event path (gzip cut the producer's rate by about a third there). The embedded
 broker accepts and returns gzip batches intact (verified with aiokafka 0.14, tansu 0.6);
@@ -85,7 +88,7 @@ def create_producer(config: BrokerConfig) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=config.idempotent_producer,
         compression_type=config.compression,
-        linger_ms=5,
+        linger_ms=0,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
     )
