@@ -75,6 +75,7 @@ import sqlite3
 import struct
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -168,6 +169,8 @@ class Figures:
     """This process's CPU time per event (ms), by phase."""
     below_capacity: tuple[float, list[float]] | None = None
     """Latencies (sorted) at a rate the path can carry: half its end-to-end rate."""
+    phases: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    """The latencies at the fixed rate split by phase (each sorted), in seconds."""
 
 
 # ---------------------------------------------------------------- measuring helpers
@@ -407,15 +410,24 @@ def _postgres_url(server_url: str, database: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+WALL_TO_PERF = time.time() - perf_counter()
+"""Subtracted from a wall-clock time (a record's timestamp) to place it on perf_counter's."""
+
+
 class Applied:
-    """When each event's effect was committed, by key (the user id), for one consumer group."""
+    """When each event's effect was committed, by key (the user id), for one consumer group,
+    and when the relay sent it (the record's timestamp, set by the relay's producer as it
+    sends: milliseconds of the wall clock, placed on ``perf_counter``'s)."""
 
     def __init__(self) -> None:
         self.at: dict[str, float] = {}
+        self.sent: dict[str, float] = {}
 
     async def on_processed(self, message: Any, outcome: str) -> None:
         if outcome == "processed":
-            self.at[message.key.decode()] = perf_counter()
+            key = message.key.decode()
+            self.at[key] = perf_counter()
+            self.sent[key] = message.timestamp / 1000 - WALL_TO_PERF
 
     async def wait_for(
         self, count: int, tasks: Sequence[asyncio.Task[None]], poll_seconds: float = POLL_SECONDS
@@ -635,20 +647,39 @@ async def _event_phases(
 
     consume_rate, cpu_consumer = await _backlog_rate(path, 1 + n, tasks)
 
+    phases: dict[str, list[float]] = {}
+
     async def latencies_at(phase: str, rate: float, count: int) -> tuple[float, list[float]]:
         started: dict[str, float] = {}
+        committed: dict[str, float] = {}
         paced_keys = keys(phase, count)
 
         async def record_stamped(i: int) -> None:
             started[paced_keys[i]] = perf_counter()
             await path.record(paced_keys[i])
+            committed[paced_keys[i]] = perf_counter()
 
         target = len(applied.at) + count
         achieved = await paced(count, rate, record_stamped, at_once=settings.writers)
         await applied.wait_for(target, tasks)
+        phases.clear()
+        phases.update(
+            {
+                "the recording transaction": sorted(
+                    committed[key] - started[key] for key in paced_keys
+                ),
+                "its commit to the relay's send": sorted(
+                    applied.sent[key] - committed[key] for key in paced_keys
+                ),
+                "the send to the effect's commit": sorted(
+                    applied.at[key] - applied.sent[key] for key in paced_keys
+                ),
+            }
+        )
         return achieved, sorted(applied.at[key] - started[key] for key in paced_keys)
 
     paced_rate, latencies = await latencies_at("paced", settings.rate, settings.paced_count)
+    by_phase = {name: list(values) for name, values in phases.items()}
     half = end_to_end_rate / 2
     below = await latencies_at("carried", half, max(20, round(half * settings.duration)))
     return Figures(
@@ -659,6 +690,7 @@ async def _event_phases(
         paced_rate,
         cpu={"event path, whole process": cpu_end_to_end, "consumer, backlog": cpu_consumer},
         below_capacity=(below[0], below[1]),
+        phases=by_phase,
     )
 
 
@@ -714,6 +746,19 @@ def print_report(settings: Settings, event: Figures, raw: Figures, notes: dict[s
     print("-" * 75)
     print("ratio = event path / raw broker: below 1 for rates, above 1 for latencies, is the cost")
     print()
+    if event.phases:
+        print(
+            f"{f'event path latency at {settings.rate:g}/s, by phase (ms)':<50}{'p50':>8}{'p99':>8}"
+        )
+        print("-" * 66)
+        for name, values in event.phases.items():
+            print(f"{name:<50}{ms(percentile(values, 50)):>8.1f}{ms(percentile(values, 99)):>8.1f}")
+        print("-" * 66)
+        print(
+            "the send: the record's timestamp, set by the relay's producer (ms of the wall "
+            "clock); after it: the broker, the consumer's fetch and its batch's transaction"
+        )
+        print()
     if event.below_capacity is not None:
         carried, below = event.below_capacity
         print(
