@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,6 +45,7 @@ from strangler_sagas import (
 )
 from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
+from billing_service.adapters import views
 from billing_service.adapters.closure_announcements import (
     OutboxClosureAnnouncer,
     RecordedClosureAnnouncements,
@@ -61,7 +63,12 @@ from billing_service.service_layer.account_closure import (
     account_closure_saga,
 )
 from billing_service.service_layer.billing import Billing
-from billing_service.service_layer.checkout import CheckoutPolicy, CheckoutSteps, checkout_saga
+from billing_service.service_layer.checkout import (
+    CheckoutPolicy,
+    CheckoutStandingReader,
+    CheckoutSteps,
+    checkout_saga,
+)
 from billing_service.service_layer.choreographies import account_closure_choreography
 from billing_service.service_layer.handlers import Clock, PaymentPolicy
 from billing_service.service_layer.payment_provider import PaymentProvider
@@ -157,7 +164,16 @@ def bootstrap(
         clock=clock,
         payment_policy=PaymentPolicy(timedelta(seconds=settings.payment_timeout_seconds)),
         sagas=sagas,
+        checkout_standing=_standing_reader(sessions) if joined is not None else None,
     )
+
+
+def _standing_reader(sessions: SessionFactory | None) -> CheckoutStandingReader | None:
+    """A checkout's checks on the query side of billing's database (``adapters/views``)."""
+    engine = sessions.kw.get("bind") if sessions is not None else None
+    if not isinstance(engine, AsyncEngine):
+        return None
+    return functools.partial(views.checkout_standing, engine)
 
 
 def broker_config(settings: BillingSettings) -> BrokerConfig:

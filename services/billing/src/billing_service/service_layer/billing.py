@@ -44,9 +44,13 @@ class Billing:
     sagas: SagaOrchestrator
     """Drives the checkout saga (``service_layer/checkout.py``) and billing's part of account
     closures (``service_layer/account_closure.py``); run in the app's lifespan."""
+    checkout_standing: checkout.CheckoutStandingReader | None = None
+    """What a checkout's POST checks, read on the query side; None: by the unit of work."""
 
     async def start_checkout(self, command: Checkout) -> checkout.CheckoutStarted:
-        return await checkout.start_checkout(command, self.unit_of_work(), self.sagas)
+        return await checkout.start_checkout(
+            command, self.unit_of_work(), self.sagas, self.checkout_standing
+        )
 
     async def checkout(self, customer_id: str, checkout_id: str) -> SagaView:
         return await checkout.checkout_of(customer_id, checkout_id, self.sagas)

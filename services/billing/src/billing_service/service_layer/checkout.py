@@ -32,7 +32,7 @@ nothing) or ``PaymentSucceeded`` + ``RefundIssued`` (it charged after all), and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
@@ -80,10 +80,13 @@ from billing_service.service_layer.unit_of_work import (
 __all__ = [
     "CHECKOUT",
     "CheckoutPolicy",
+    "CheckoutStanding",
+    "CheckoutStandingReader",
     "CheckoutStarted",
     "CheckoutSteps",
     "checkout_of",
     "checkout_saga",
+    "standing_in",
     "start_checkout",
 ]
 
@@ -409,29 +412,61 @@ async def _subscription(uow: UnitOfWork, order: _Order) -> Subscription:
     return subscription
 
 
+@dataclass(frozen=True)
+class CheckoutStanding:
+    """What a checkout's request is checked against before its saga starts."""
+
+    customer_known: bool
+    plan_active: bool
+    current_subscription: tuple[str, str] | None
+    """The customer's active or pending subscription: its id and plan."""
+
+
+CheckoutStandingReader = Callable[[str, str], Awaitable[CheckoutStanding]]
+"""``(customer_id, plan_id)`` → their ``CheckoutStanding``: a read of the query side."""
+
+
+async def standing_in(uow: UnitOfWork, customer_id: str, plan_id: str) -> CheckoutStanding:
+    """The standing read through a unit of work (where no query side is wired: fakes)."""
+    async with uow:
+        customer = await uow.customers.get(customer_id)
+        plan = await uow.plans.get(plan_id)
+        current = await uow.subscriptions.active_for(customer_id)
+    return CheckoutStanding(
+        customer is not None,
+        plan is not None and plan.active,
+        (current.id, current.plan_id) if current is not None else None,
+    )
+
+
 async def start_checkout(
-    command: Checkout, uow: UnitOfWork, sagas: SagaOrchestrator
+    command: Checkout,
+    uow: UnitOfWork,
+    sagas: SagaOrchestrator,
+    standing: CheckoutStandingReader | None = None,
 ) -> CheckoutStarted:
     """Check what can be checked now, then start the saga; it runs in the background.
 
     The same ``idempotency_key`` from the same customer answers the checkout it started,
-    whatever has happened since; with another plan or card it is refused.
+    whatever has happened since; with another plan or card it is refused. ``standing``
+    reads what is checked (else the unit of work does).
     """
     key = f"{command.customer_id}:{command.idempotency_key}" if command.idempotency_key else None
     if key is not None:
         existing = await sagas.find(CHECKOUT, key)
         if existing is not None:
             return await _replayed(existing.id, existing.data, command, sagas)
-    async with uow:
-        customer = await uow.customers.get(command.customer_id)
-        if customer is None:
-            raise CustomerUnknown(command.customer_id)
-        plan = await uow.plans.get(command.plan_id)
-        if plan is None or not plan.active:
-            raise UnknownPlan(command.plan_id)
-        current = await uow.subscriptions.active_for(customer.id)
-        if current is not None:
-            raise AlreadySubscribed(current.id, current.plan_id)
+    checked = (
+        await standing(command.customer_id, command.plan_id)
+        if standing is not None
+        else await standing_in(uow, command.customer_id, command.plan_id)
+    )
+    if not checked.customer_known:
+        raise CustomerUnknown(command.customer_id)
+    if not checked.plan_active:
+        raise UnknownPlan(command.plan_id)
+    if checked.current_subscription is not None:
+        raise AlreadySubscribed(*checked.current_subscription)
     saga_id = new_id()
     data = {
         "customer_id": command.customer_id,
