@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strangler_flags import Decision, Target
 
 from strangler_gateway.auto_rollback import AutoRollback
@@ -116,9 +116,13 @@ class Forwarder:
         ``verified_user`` (a subject the gateway verified) to the upstream."""
         request = _outgoing(scope, request_id, verified_user)
         plan = _plan(route, decision, request)
-        body = RequestBody(
-            receive, self._max_body_bytes, keep=plan.may_fall_back or plan.mirror_write,
-            idle_timeout=self._client_body_timeout,
+        body = (
+            RequestBody(
+                receive, self._max_body_bytes, keep=plan.may_fall_back or plan.mirror_write,
+                idle_timeout=self._client_body_timeout,
+            )
+            if request.has_body
+            else _NO_BODY
         )  # fmt: skip
         mirrors = self._start_mirrors(route, request, plan)
         try:
@@ -131,12 +135,14 @@ class Forwarder:
             return Served(unanswered.decision.target, fault.kind.status)
         comparing = mirrors.new is not None or plan.mirror_write
         capture = Capture(response.status) if comparing else None
-        async with response:
+        try:
             headers = self._locations.rewrite(response_headers(response.raw_headers))
             headers += strangler_headers(route.name, decision) + extra
             if capture is not None:
                 capture.headers = dict(response.headers)
             complete = await stream_answer(send, response, headers, capture)
+        finally:
+            response.release()
         self._finish_mirrors(route, request, plan, body, mirrors, capture if complete else None)
         return Served(decision.target, response.status if complete else 502)
 
@@ -253,6 +259,14 @@ def _label(route: str, side: Target) -> str:
 
 _ONLY_FORWARD = _Plan(may_fall_back=False, mirror_read=False, mirror_write=False)
 _NO_MIRRORS = _Mirrors()  # never set: a plan without a mirror shares this one
+
+
+async def _never_read() -> Message:
+    raise RuntimeError("the body of a request without one is never read")
+
+
+# Shared by every request without a body (most): nothing reads it, nothing is kept in it.
+_NO_BODY = RequestBody(_never_read, 0, keep=False)
 
 
 def _plan(route: Route, decision: Decision, request: OutgoingRequest) -> _Plan:

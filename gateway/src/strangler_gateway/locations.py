@@ -44,9 +44,10 @@ class PublicLocations:
 
     def rewrite(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """``headers`` (names in lower case) with upstream URLs made origin-relative."""
-        if not any(name in _REWRITTEN_HEADERS for name, _ in headers):
-            return headers  # most answers: nothing to rewrite
-        return [(name, self._rewritten(name, value)) for name, value in headers]
+        for name, _ in headers:
+            if name in _REWRITTEN_HEADERS:
+                return [(name, self._rewritten(name, value)) for name, value in headers]
+        return headers  # most answers: nothing to rewrite
 
     def _rewritten(self, name: bytes, value: bytes) -> bytes:
         if name in _URL_HEADERS:

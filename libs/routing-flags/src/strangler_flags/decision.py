@@ -87,7 +87,8 @@ class FlagState:
 
     def flag(self, name: str) -> RouteFlag:
         """A route without a stored flag stays on legacy."""
-        return self.flags.get(name, RouteFlag())
+        flag = self.flags.get(name)
+        return _ON_LEGACY if flag is None else flag  # asked on every request: nothing built
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,14 @@ class RequestFacts:
 class Decision:
     target: Target
     reason: str
+
+
+_ON_LEGACY = RouteFlag()
+# The answers of ``decide`` that depend on the mode alone, made once (it runs per request).
+_BY_MODE = {
+    Mode.LEGACY: Decision(Target.LEGACY, "flag:legacy"),
+    Mode.SHADOW: Decision(Target.LEGACY, "flag:shadow"),
+}
 
 
 def bucket_of(user_key: str) -> int:
@@ -139,4 +148,4 @@ def decide(flag: RouteFlag, kill_switch: bool, facts: RequestFacts) -> Decision:
         bucket = bucket_of(facts.user_key)
         target = Target.NEW if bucket < flag.percent else Target.LEGACY
         return Decision(target, f"flag:canary-bucket-{bucket}")
-    return Decision(Target.LEGACY, f"flag:{flag.mode.value}")
+    return _BY_MODE.get(flag.mode) or Decision(Target.LEGACY, f"flag:{flag.mode.value}")
