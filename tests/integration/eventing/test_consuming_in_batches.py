@@ -83,10 +83,14 @@ async def test_a_poison_message_inside_a_batch_alone_is_dead_lettered_and_the_re
     ]
     assert outcomes.of(poison.id) == ["dead_lettered"]
     assert all(outcomes.of(event.id) == ["processed"] for event in healthy)
+    # The group reads the shared topic from its start: other test files' malformed letters
+    # (billing's registrations test) are dead-lettered by it too; only this test's count.
+    mine = {event.id for event in recorded}
     letters = [
         letter
         for letter in await read_dead_letters(event_path.config, ACCOUNTS.name, 30.0)
         if letter.info.get("consumer-group") == consumer.group_id
+        and event_id_in(letter.value) in mine
     ]
     assert [event_id_in(letter.value) for letter in letters] == [poison.id]
     assert letters[0].info["reason"] == "handler-failed"
@@ -181,3 +185,49 @@ async def test_a_batch_read_again_with_a_poison_message_applies_each_new_event_o
     assert [outcomes.of(event.id) for event in already] == [["duplicate"]] * len(already)
     assert outcomes.of(poison.id) == ["dead_lettered"]
     assert all(outcomes.of(event.id) == ["processed"] for event in healthy if event not in already)
+
+
+async def test_a_malformed_message_ends_a_batch_and_the_events_after_it_make_the_next_one(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    """Ten events, a malformed message on their partition, ten more: the first ten commit as
+    one batch, the malformed message is dead-lettered alone, and the ten after it are one
+    batch again — all or nothing — not taken one by one."""
+    aggregate = database.new_aggregate_id()
+    before: list[CloudEvent] = []
+    async with database.sessions() as session, session.begin():
+        for sequence in range(EVENTS // 2):
+            before.append(
+                await database.outbox.record(session, user_registered(aggregate, sequence))
+            )
+    event_path.start_relay(database)
+
+    async def all_published() -> bool:
+        return await database.backlog() == 0
+
+    await event_path.until(all_published, "the relay has published the first ten")
+    producer = await event_path.started_producer()
+    await producer.send_and_wait(ACCOUNTS.name, b"not a CloudEvent", key=aggregate.encode())
+    after: list[CloudEvent] = []
+    async with database.sessions() as session, session.begin():
+        for sequence in range(EVENTS // 2, EVENTS):
+            after.append(
+                await database.outbox.record(session, user_registered(aggregate, sequence))
+            )
+    await event_path.until(all_published, "the relay has published the ten after it")
+    group = f"{database.tag}-split"
+
+    _, first = await event_path.start_consumer(
+        database, DiesMidBatch(database, after[3].id), group=group
+    )
+    assert isinstance(await event_path.ended(first), ConsumerKilled)
+    mine = {event.id for event in before + after}
+    assert _only(mine, await database.effect_counts()) == dict.fromkeys((e.id for e in before), 1)
+
+    await event_path.start_consumer(database, ApplyEffects(database), group=group)
+
+    async def all_applied() -> bool:
+        return await database.have_effects(mine)
+
+    await event_path.until(all_applied, "another consumer of the group applies the rest")
+    assert _only(mine, await database.effect_counts()) == dict.fromkeys(mine, 1)

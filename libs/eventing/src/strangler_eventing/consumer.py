@@ -11,12 +11,13 @@ fetch, in one request for all of its partitions.
 Messages come in batches (what one fetch brought of a partition, up to ``max_batch``), and a
 batch is applied in ONE transaction: its inbox rows and every handler's effects commit
 together, or none of them does. That is what lets a consumer keep up: one commit, and one
-inbox query, per batch instead of per message. A batch is all or nothing, so a message that
-cannot be applied with the others (a handler that raises, an event that waits for another, a
-malformed message, a concurrent member of the group) does not hold the rest: the whole batch
-is rolled back and its messages are taken one at a time, each in its own transaction, as
-described above; only the poison message is retried and dead-lettered, the others are
-applied once. ``on_processed`` hears of a batch's messages once it has committed. A process
+inbox query, per batch instead of per message. A message that cannot be decoded (malformed,
+unknown type, invalid data) ends a batch: it is dead-lettered on its own and the messages
+after it make the next batch. A batch is all or nothing, so a message that cannot be applied
+with the others (a handler that raises, an event that waits for another, a concurrent member
+of the group) does not hold the rest: the whole batch is rolled back and its messages are
+taken one at a time, each in its own transaction, as described above; only the poison
+message is retried and dead-lettered, the others are applied once. ``on_processed`` hears of a batch's messages once it has committed. A process
 that dies in the middle of a batch committed nothing of it; one that dies after the commit
 and before the offset commit reads the batch again, and the inbox skips every message of it.
 
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -170,36 +171,43 @@ class IdempotentConsumer:
         self, tp: TopicPartition, messages: list[ConsumerRecord], stop: asyncio.Event
     ) -> bool:
         """Apply a partition's fetched messages in order, a batch per transaction; False
-        when stopping."""
+        when stopping. A message that cannot be decoded ends a batch and is taken alone
+        (dead-lettered with its reason): the messages around it still go in batches."""
         size = max(1, self.settings.max_batch)
         for start in range(0, len(messages), size):
-            batch = messages[start : start + size]
-            applied = await self._apply_batch(batch) if len(batch) > 1 else None
-            if applied is None:
-                for message in batch:
-                    if not await self._take(tp, message, stop):
-                        return False
-                continue
-            for message, outcome in zip(batch, applied, strict=True):
-                await self._finished(message, outcome)
-                if (
-                    outcome == "processed"
-                    and self._parked
-                    and not await self._retry_parked(stop, released=(tp, message.key))
-                ):
+            for batch in _batches(messages[start : start + size]):
+                if not await self._take_batch(tp, batch, stop):
                     return False
         return True
 
-    async def _apply_batch(self, messages: list[ConsumerRecord]) -> list[Outcome] | None:
+    async def _take_batch(
+        self, tp: TopicPartition, batch: list[_Decoded], stop: asyncio.Event
+    ) -> bool:
+        applied = await self._apply_batch(batch) if len(batch) > 1 else None
+        if applied is None:
+            for message, _ in batch:
+                if not await self._take(tp, message, stop):
+                    return False
+            return True
+        for (message, _), outcome in zip(batch, applied, strict=True):
+            await self._finished(message, outcome)
+            if (
+                outcome == "processed"
+                and self._parked
+                and not await self._retry_parked(stop, released=(tp, message.key))
+            ):
+                return False
+        return True
+
+    async def _apply_batch(self, batch: list[_Decoded]) -> list[Outcome] | None:
         """Apply every message in one transaction, with one inbox query for all of them; the
         outcome of each, or None — nothing committed — if one of them must be taken alone."""
+        messages = [message for message, _ in batch]
         decoded: list[tuple[ConsumerRecord, CloudEvent, IntegrationEvent]] = []
-        for message in messages:
-            try:
-                envelope = CloudEvent.model_validate_json(message.value)
-                decoded.append((message, envelope, decode(envelope)))
-            except (ValidationError, ValueError, TypeError, UnknownEventType, InvalidEventData):
-                return None  # dead-lettered with its reason when taken alone
+        for message, item in batch:
+            if item is None:  # not from _batches, which keeps such a message on its own
+                return None
+            decoded.append((message, *item))
         if not any(type(event) in self.handlers for _, _, event in decoded):
             return ["ignored"] * len(decoded)
         outcomes: list[Outcome] = []
@@ -492,6 +500,34 @@ class IdempotentConsumer:
             error,
         )
         return "dead_lettered"
+
+
+_Decoded = tuple[ConsumerRecord, tuple[CloudEvent, IntegrationEvent] | None]
+"""A message with its envelope and event, or None when it cannot be decoded."""
+
+
+def _decoded(message: ConsumerRecord) -> _Decoded:
+    try:
+        envelope = CloudEvent.model_validate_json(message.value)
+        return message, (envelope, decode(envelope))
+    except (ValidationError, ValueError, TypeError, UnknownEventType, InvalidEventData):
+        return message, None  # dead-lettered with its reason when taken alone
+
+
+def _batches(messages: list[ConsumerRecord]) -> Iterator[list[_Decoded]]:
+    """The runs of decodable messages, in order, and each undecodable message on its own."""
+    run: list[_Decoded] = []
+    for message in messages:
+        item = _decoded(message)
+        if item[1] is not None:
+            run.append(item)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [item]
+    if run:
+        yield run
 
 
 class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
