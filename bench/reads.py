@@ -244,59 +244,34 @@ def load_pass(
 
 def measure(
     component: Component, kind: str, folder: Path, wrk: Wrk, settings: Settings,
-    children: Children, descriptions: dict[str, str],
-) -> Result:  # fmt: skip
-    name = f"{component.name}-{kind}"
-    print(f"  {name} ...", flush=True)
-    with database(kind, folder, component.name) as (url, description):
-        descriptions[kind] = description
-        env = environment(component, url)
-        command = console_script(component.command)
-        run_step([command, "prepare"], env, timeout=180)
-        (port,) = free_ports(1)
-        process = children.start(name, [command, "serve", "--host", HOST, "--port", str(port)], env)
-        try:
-            base = f"http://{HOST}:{port}"
-            wait_ready(f"{base}/health/ready", process, name, children)
-            floor = load_pass(wrk, base + FLOOR_PATH, process.pid, settings, name, children)
-            read = load_pass(wrk, base + READ_PATH, process.pid, settings, name, children)
-        finally:
-            children.stop(name)
-    return Result(component.name, kind, floor, read)
-
-
-def measure_against(
-    component: Component, kind: str, folder: Path, wrk: Wrk, settings: Settings,
-    children: Children, descriptions: dict[str, str], pythonpath: str,
+    children: Children, descriptions: dict[str, str], pythonpath: str | None = None,
 ) -> list[Result]:  # fmt: skip
-    """This checkout's process and REV's on one database, their passes alternating."""
+    """The component's process on a fresh database; with ``pythonpath`` (``--against``), REV's
+    process beside it on the same database, their passes alternating for ``--rounds``."""
     name = f"{component.name}-{kind}"
-    print(f"  {name}, and at {settings.against} ...", flush=True)
+    print(f"  {name}{f', and at {settings.against}' if pythonpath else ''} ...", flush=True)
     with database(kind, folder, component.name) as (url, description):
         descriptions[kind] = description
         env = environment(component, url)
         command = console_script(component.command)
         run_step([command, "prepare"], env, timeout=180)
-        variants = {name: env, f"{name}-rev": {**env, "PYTHONPATH": pythonpath}}
-        bases: dict[str, str] = {}
-        pids: dict[str, int] = {}
+        variants = {name: env}
+        if pythonpath is not None:
+            variants[f"{name}-rev"] = {**env, "PYTHONPATH": pythonpath}
+        bases: dict[str, tuple[str, int]] = {}
         passes: dict[str, tuple[list[Pass], list[Pass]]] = {}
         try:
             for variant, variant_env in variants.items():
                 (port,) = free_ports(1)
                 argv = [command, "serve", "--host", HOST, "--port", str(port)]
                 process = children.start(variant, argv, variant_env)
-                bases[variant], pids[variant] = f"http://{HOST}:{port}", process.pid
-                wait_ready(f"{bases[variant]}/health/ready", process, variant, children)
+                bases[variant] = f"http://{HOST}:{port}", process.pid
+                wait_ready(f"{bases[variant][0]}/health/ready", process, variant, children)
                 passes[variant] = ([], [])
-            for _ in range(settings.rounds):
-                for variant, base in bases.items():
-                    pid = pids[variant]
-                    floors, reads = passes[variant]
-                    floors.append(
-                        load_pass(wrk, base + FLOOR_PATH, pid, settings, variant, children)
-                    )
-                    reads.append(load_pass(wrk, base + READ_PATH, pid, settings, variant, children))
+            for _ in range(settings.rounds if pythonpath else 1):
+                for variant, (base, pid) in bases.items():
+                    for path, kept in zip((FLOOR_PATH, READ_PATH), passes[variant], strict=True):
+                        kept.append(load_pass(wrk, base + path, pid, settings, variant, children))
         finally:
             for variant in variants:
                 children.stop(variant)
@@ -365,22 +340,15 @@ def run(settings: Settings, folder: Path, children: Children) -> None:
     load_before = load_average()
     wrk = Wrk(tools["wrk"], folder)
     descriptions: dict[str, str] = {}
-    if settings.against:
-        pythonpath = export_revision(settings.against, folder)
-        results = [
-            result
-            for kind in settings.databases
-            for component in COMPONENTS
-            for result in measure_against(
-                component, kind, folder, wrk, settings, children, descriptions, pythonpath
-            )
-        ]
-    else:
-        results = [
-            measure(component, kind, folder, wrk, settings, children, descriptions)
-            for kind in settings.databases
-            for component in COMPONENTS
-        ]
+    pythonpath = export_revision(settings.against, folder) if settings.against else None
+    results = [
+        result
+        for kind in settings.databases
+        for component in COMPONENTS
+        for result in measure(
+            component, kind, folder, wrk, settings, children, descriptions, pythonpath
+        )
+    ]
     notes = {
         **machine_note(load_before),
         "load": f"{wrk.version()}, 1 thread, on the same machine",

@@ -43,6 +43,18 @@ def _count(engine: AsyncEngine, name: str) -> list[int]:
     return seen
 
 
+def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    hops = [0]
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops[0] += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return hops
+
+
 async def _read_at_once(engine: AsyncEngine, times: int) -> None:
     sessions = create_session_factory(engine)
 
@@ -137,32 +149,13 @@ async def test_a_sqlite_statement_is_one_hop_to_its_thread(
     sessions = create_session_factory(sqlite)
     async with sessions() as session:
         await session.execute(text("SELECT 1"))
-    hops = [0]
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops[0] += 1
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    hops = _count_hops(monkeypatch)
 
     async with sessions() as session:
         rows = (await session.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
 
     assert [tuple(row) for row in rows] == [(1,), (2,)]
     assert hops[0] == 1, "the read is one hop, and ending it (nothing open) none"
-
-
-def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    hops = [0]
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops[0] += 1
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return hops
 
 
 SEEN = select(text("id")).select_from(text("seen")).order_by(text("id"))
