@@ -600,7 +600,8 @@ _Attempted = tuple[Outcome, str | None, Mapping[str, Any] | None]
 
 async def _attempt(call: StepCall, context: StepContext, timeout_seconds: float) -> _Attempted:
     try:
-        updates = await asyncio.wait_for(call(context), timeout_seconds)
+        async with asyncio.timeout(timeout_seconds):  # in this task: no task of its own
+            updates = await call(context)
     except BusinessFailure as failure:
         return Outcome.FAILED, _describe(failure), None
     except TimeoutError:
