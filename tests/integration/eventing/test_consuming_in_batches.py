@@ -43,16 +43,23 @@ def _only(event_ids: set[str], counts: Counter[str]) -> dict[str, int]:
 
 
 async def _published_before_anyone_consumes(
-    database: EventingDatabase, event_path: EventPath
+    database: EventingDatabase,
+    event_path: EventPath,
+    aggregate: str | None = None,
+    sequences: range = range(EVENTS),
+    start_relay: bool = True,
 ) -> list[CloudEvent]:
-    aggregate = database.new_aggregate_id()
+    """Events of one aggregate (a new one by default), recorded in one transaction and all
+    published (by a relay started here unless one runs already)."""
+    aggregate = aggregate or database.new_aggregate_id()
     recorded: list[CloudEvent] = []
     async with database.sessions() as session, session.begin():
-        for sequence in range(EVENTS):
+        for sequence in sequences:
             recorded.append(
                 await database.outbox.record(session, user_registered(aggregate, sequence))
             )
-    event_path.start_relay(database)
+    if start_relay:
+        event_path.start_relay(database)
 
     async def all_published() -> bool:
         return await database.backlog() == 0
@@ -194,27 +201,14 @@ async def test_a_malformed_message_ends_a_batch_and_the_events_after_it_make_the
     one batch, the malformed message is dead-lettered alone, and the ten after it are one
     batch again — all or nothing — not taken one by one."""
     aggregate = database.new_aggregate_id()
-    before: list[CloudEvent] = []
-    async with database.sessions() as session, session.begin():
-        for sequence in range(EVENTS // 2):
-            before.append(
-                await database.outbox.record(session, user_registered(aggregate, sequence))
-            )
-    event_path.start_relay(database)
-
-    async def all_published() -> bool:
-        return await database.backlog() == 0
-
-    await event_path.until(all_published, "the relay has published the first ten")
+    before = await _published_before_anyone_consumes(
+        database, event_path, aggregate, range(EVENTS // 2)
+    )
     producer = await event_path.started_producer()
     await producer.send_and_wait(ACCOUNTS.name, b"not a CloudEvent", key=aggregate.encode())
-    after: list[CloudEvent] = []
-    async with database.sessions() as session, session.begin():
-        for sequence in range(EVENTS // 2, EVENTS):
-            after.append(
-                await database.outbox.record(session, user_registered(aggregate, sequence))
-            )
-    await event_path.until(all_published, "the relay has published the ten after it")
+    after = await _published_before_anyone_consumes(
+        database, event_path, aggregate, range(EVENTS // 2, EVENTS), start_relay=False
+    )
     group = f"{database.tag}-split"
 
     _, first = await event_path.start_consumer(
