@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData
-from strangler_persistence import create_engine, create_session_factory
 from strangler_sagas import (
     HistoryEntry,
     Outcome,
@@ -19,10 +15,9 @@ from strangler_sagas import (
     SagaState,
     SagaStatus,
     SqlSagaStore,
-    saga_tables,
 )
 
-from tests.integration.conftest import FreshDatabase
+from tests.integration.sagas.conftest import SagaDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -30,21 +25,9 @@ NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 WORKERS = 8
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(
-    request: pytest.FixtureRequest, fresh_database: FreshDatabase, tmp_path: Path
-) -> AsyncIterator[SqlSagaStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'sagas.db'}"
-    else:
-        url = await fresh_database("sagas")
-    metadata = MetaData()
-    tables = saga_tables(metadata)
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield SqlSagaStore(create_session_factory(engine), tables)
-    await engine.dispose()
+@pytest.fixture
+def store(saga_database: SagaDatabase) -> SqlSagaStore:
+    return saga_database.store
 
 
 def _saga(key: str | None = None, due: datetime = NOW) -> SagaState:

@@ -4,15 +4,13 @@ on: a step that fails, or whose worker lost the lease meanwhile, leaves none of 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from strangler_persistence import create_engine, create_session_factory
 from strangler_sagas import (
     BusinessFailure,
     Outcome,
@@ -22,10 +20,9 @@ from strangler_sagas import (
     SqlSagaStore,
     Step,
     StepContext,
-    saga_tables,
 )
 
-from tests.integration.conftest import FreshDatabase
+from tests.integration.sagas.conftest import SagaDatabase
 
 pytestmark = pytest.mark.integration
 
@@ -41,22 +38,13 @@ class Database:
             return list((await connection.scalars(select(self.effects.c.id))).all())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(
-    request: pytest.FixtureRequest, fresh_database: FreshDatabase, tmp_path: Path
-) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'sagas.db'}"
-    else:
-        url = await fresh_database("saga_transactions")
-    metadata = MetaData()
-    tables = saga_tables(metadata)
-    effects = Table("effects", metadata, Column("id", String(36), primary_key=True))
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield Database(engine, SqlSagaStore(create_session_factory(engine), tables), effects)
-    await engine.dispose()
+@pytest.fixture
+async def database(saga_database: SagaDatabase) -> Database:
+    """The saga tables and, beside them, a table of the steps' own changes."""
+    effects = Table("effects", MetaData(), Column("id", String(36), primary_key=True))
+    async with saga_database.engine.begin() as connection:
+        await connection.run_sync(effects.create)
+    return Database(saga_database.engine, saga_database.store, effects)
 
 
 def _one_step(action: Any) -> SagaDefinition:
