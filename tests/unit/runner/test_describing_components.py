@@ -220,6 +220,7 @@ def test_on_the_session_bridge_every_side_verifies_auth_s_tokens_and_the_monolit
 
     assert _component("legacy-monolith", settings).env["MONOLITH_AUTH_JWKS_URL"] == jwks
     assert _component("billing", settings).env["BILLING_AUTH_JWKS_URL"] == jwks
+    assert _component("notifications", settings).env["NOTIFICATIONS_AUTH_JWKS_URL"] == jwks
     assert (gateway["GATEWAY_AUTH_JWKS_URL"], gateway["GATEWAY_LEGACY_JWT_SECRET"]) == (
         jwks,
         "jwt-for-tests",
@@ -243,6 +244,7 @@ def test_notifications_reads_the_broker_and_sends_to_the_sink(settings: RunnerSe
         "NOTIFICATIONS_SMTP_PORT": "11025",
         "NOTIFICATIONS_MONOLITH_URL": "http://127.0.0.1:18001",
         "NOTIFICATIONS_LEGACY_SYNC_ENABLED": "true",
+        "NOTIFICATIONS_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
     }
     assert notifications.needs == ("broker",)
     assert notifications.health_url == "http://127.0.0.1:18004/health/ready"

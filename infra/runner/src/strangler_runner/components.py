@@ -295,6 +295,7 @@ def system_components(
                 # the monolith's later changes applied from its events.
                 "NOTIFICATIONS_MONOLITH_URL": monolith,
                 "NOTIFICATIONS_LEGACY_SYNC_ENABLED": "true",
+                "NOTIFICATIONS_AUTH_JWKS_URL": auth_jwks,
             },
             needs=("broker",),
             talks_to=("smtp-sink",),

@@ -2,8 +2,9 @@
 
 ``bootstrap_process`` builds everything the HTTP process holds while it runs
 (``NotificationsProcess``): the database engine, the stores on it, the user's API
-(``Notifications``), what turns events into mail (``MailChoreography``) and the mail sender
-with its SMTP mailer. Tests give a mailer, a sending switch or a clock of their own.
+(``Notifications``), what turns events into mail (``MailChoreography``), the mail sender
+with its SMTP mailer and the one token verifier its routes use. Tests give a mailer, a
+sending switch or a clock of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from strangler_migration import (
     upsert_sink,
 )
 from strangler_persistence import SessionFactory, create_engine, create_session_factory, utcnow
+from strangler_tokens import JwksKeys, LegacyIssuer, TokenVerifier
 
 from notifications_service.adapters.records import BINDINGS
 from notifications_service.adapters.sending_switch import MailFlagSwitch, SettingSwitch
@@ -45,6 +47,7 @@ __all__ = [
     "broker_config",
     "legacy_changes",
     "smtp_mailer",
+    "token_verifier",
 ]
 
 SERVICE_NAME = "notifications"
@@ -100,6 +103,15 @@ def sending_switch(settings: NotificationsSettings) -> SendingSwitch:
     return SettingSwitch(settings.sending == "on")
 
 
+def token_verifier(settings: NotificationsSettings) -> TokenVerifier:
+    """Trusts the monolith's tokens and, once ``auth_jwks_url`` is set, the auth service's."""
+    return TokenVerifier(
+        JwksKeys(settings.auth_jwks_url) if settings.auth_jwks_url else None,
+        issuer=settings.auth_issuer,
+        legacy=LegacyIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
+    )
+
+
 @dataclass
 class NotificationsProcess:
     """What notifications' HTTP process holds while it runs."""
@@ -118,12 +130,15 @@ class NotificationsProcess:
     """The backfill from the monolith's export (``/internal/migration/notifications``)."""
     legacy_sync: SyncConsumer | None
     """The consumer applying the monolith's history and preferences; None when it is off."""
+    tokens: TokenVerifier
+    """Who a bearer token names: built once, it keeps the auth service's keys between requests."""
     _owned_export: HttpExportSource | None = None
 
     async def aclose(self) -> None:
         if self._owned_export is not None:
             await self._owned_export.aclose()
         await self.mailer.aclose()
+        await self.tokens.aclose()
         await self.engine.dispose()
 
 
@@ -171,5 +186,6 @@ def bootstrap_process(
         legacy_sync=legacy_changes(broker_config(settings), settings.legacy_sync_group, sessions)
         if settings.legacy_sync_enabled
         else None,
+        tokens=token_verifier(settings),
         _owned_export=owned_export,
     )

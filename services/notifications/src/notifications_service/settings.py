@@ -25,6 +25,14 @@ class NotificationsSettings(ServiceSettings):
     jwt_issuer: str = Field(
         default="legacy-monolith", description="The issuer whose access tokens are trusted."
     )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="The auth service's JWKS: its EdDSA access tokens are trusted too (the "
+        "session bridge). Unset, only the monolith's tokens are; `strangler up` sets it.",
+    )
+    auth_issuer: str = Field(
+        default="strangler-fig-auth", description="The issuer of the auth service's tokens."
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_kind: Literal["tansu", "kafka"] = Field(

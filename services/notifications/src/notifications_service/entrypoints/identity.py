@@ -1,9 +1,12 @@
-"""Who is calling: the user id in the bearer token, verified as billing verifies it.
+"""Who is calling: the user id in a bearer token notifications trusts.
 
-Notifications verifies through ``strangler_tokens`` like every other side, so a token it
-refuses is refused with the monolith's own words (the parity suite compares them): the
-monolith's HS256 tokens (shared secret, expected issuer, not expired), while the session
-bridge lasts. The verifier for them holds no keys and costs nothing to build per request.
+Notifications verifies through ``strangler_tokens`` like every other side, with the one
+verifier its composition root built (``NotificationsProcess.tokens``, which keeps the auth
+service's keys between requests). It trusts the auth service's EdDSA tokens
+(``NOTIFICATIONS_AUTH_JWKS_URL``) and, while the session bridge lasts, the monolith's HS256
+tokens: a user keeps reading their mail and preferences with whichever token they hold while
+``/api/auth`` moves. A token it refuses is a 401 problem document in the monolith's own words
+(the parity suite compares them); keys it cannot fetch are a 503, never a 401.
 
 Two checks of the monolith's are out of reach, as for billing: a token of a user this
 service has not heard of is accepted (their list is simply empty), and a token issued
@@ -17,13 +20,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from http_platform import Problem
-from http_platform.problem_catalogue import UNAUTHENTICATED
+from http_platform.problem_catalogue import SERVICE_UNAVAILABLE, UNAUTHENTICATED
 from http_platform.service_app import root_of
-from strangler_tokens import LegacyIssuer, TokenRefused, TokenVerifier
+from strangler_tokens import KeysUnavailable, TokenRefused
 
 from notifications_service.bootstrap import NotificationsProcess
 
 __all__ = ["UserId"]
+
+KEYS_RETRY_AFTER_SECONDS = 10
 
 
 def _unauthenticated(detail: str) -> Problem:
@@ -39,14 +44,17 @@ async def _user_id(
 ) -> str:
     if credentials is None:
         raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
-    settings = root_of(request, NotificationsProcess).settings
-    verifier = TokenVerifier(
-        legacy=LegacyIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
-    )
+    tokens = root_of(request, NotificationsProcess).tokens
     try:
-        verified = await verifier.verify(credentials.credentials)
+        verified = await tokens.verify(credentials.credentials)
     except TokenRefused as exc:
         raise _unauthenticated(f"The access token is not valid: {exc}.") from exc
+    except KeysUnavailable as exc:
+        raise Problem(
+            SERVICE_UNAVAILABLE,
+            "The auth service's signing keys cannot be fetched to check this token; retry.",
+            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
+        ) from exc
     return verified.subject
 
 
