@@ -17,9 +17,10 @@ after it make the next batch. A batch is all or nothing, so a message that canno
 with the others (a handler that raises, an event that waits for another, a concurrent member
 of the group) does not hold the rest: the whole batch is rolled back and its messages are
 taken one at a time, each in its own transaction, as described above; only the poison
-message is retried and dead-lettered, the others are applied once. ``on_processed`` hears of a batch's messages once it has committed. A process
-that dies in the middle of a batch committed nothing of it; one that dies after the commit
-and before the offset commit reads the batch again, and the inbox skips every message of it.
+message is retried and dead-lettered, the others are applied once. ``on_processed`` hears
+of a batch's messages once it has committed. A process that dies in the middle of a batch
+committed nothing of it; one that dies after the commit and before the offset commit reads
+the batch again, and the inbox skips every message of it.
 
 An event can arrive before what it depends on: after the broker lost its log the relays
 publish the lost events again, behind newer ones already sent; a change can come before the
