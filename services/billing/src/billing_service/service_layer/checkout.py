@@ -225,10 +225,17 @@ class CheckoutSteps:
         return self.unit_of_work()
 
     async def start_subscription(self, context: StepContext) -> Mapping[str, Any] | None:
-        """A pending subscription with the id the checkout chose; there already, it is kept."""
+        """A pending subscription with the id the checkout chose; there already, it is kept.
+
+        The customer's current subscription is read first, so one read finds ours or a
+        rival's: ours is there when an earlier attempt committed it and the saga did not
+        record that (only without the step's transaction: with it, the two commit as one),
+        and then it is still pending — nothing but this saga moves it on.
+        """
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            if await uow.subscriptions.get(order.subscription_id) is not None:
+            current = await uow.subscriptions.active_for(order.customer_id)
+            if current is not None and current.id == order.subscription_id:
                 return None
             customer = await uow.customers.get(order.customer_id)
             plan = await uow.plans.get(order.plan_id)
@@ -241,7 +248,7 @@ class CheckoutSteps:
                     id=order.subscription_id,
                     customer=customer,
                     plan=plan,
-                    active=await uow.subscriptions.active_for(customer.id),
+                    active=current,
                     now=self.clock(),
                     pending=True,
                 )
