@@ -37,6 +37,7 @@ def broker_config(settings: MonolithSettings) -> BrokerConfig:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         kind=settings.kafka_kind,
         client_id=SERVICE_NAME,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 

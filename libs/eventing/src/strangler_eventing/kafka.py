@@ -15,6 +15,13 @@ messages sent one at a time, which the relay never does). Compression is
 what bounds the event path (gzip cut the producer's rate by about a third there). The embedded
 broker accepts and returns gzip batches intact (verified with aiokafka 0.14, tansu 0.6);
 lz4, zstd and snappy need Python libraries this workspace does not install.
+
+A consumer's fetch waits at most ``BrokerConfig.fetch_max_wait_ms`` for data (50 ms by
+default; each service's ``*_KAFKA_FETCH_MAX_WAIT_MS``). Apache Kafka answers a waiting fetch
+as soon as data arrives; the embedded broker holds an empty one for the whole wait, so there
+the wait is added to an event's latency when it lands on an idle consumer, and it sets how
+often an idle consumer polls (measured on tansu: 10 ms halved p50 at 500/s but kept an idle
+consumer of three topics at 3-5 % of a core, against 1.1 % at 50 ms).
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ class BrokerConfig:
     client_id: str = "strangler-fig"
     compression: Literal["gzip"] | None = None
     """How producers compress their batches: worth it across a network, not on one machine."""
+    fetch_max_wait_ms: int = 50
+    """How long a consumer's fetch waits for data: on tansu, latency against idle polling."""
 
     @property
     def idempotent_producer(self) -> bool:
@@ -107,7 +116,7 @@ def create_consumer(
         auto_offset_reset="earliest",
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=config.fetch_max_wait_ms,
         max_poll_records=max_records,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,

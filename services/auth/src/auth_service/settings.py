@@ -79,6 +79,9 @@ class AuthSettings(ServiceSettings):
     kafka_kind: Literal["tansu", "kafka"] = Field(
         default="tansu", description="'kafka' turns on the idempotent producer."
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50, ge=1, description="How long a consumer's fetch waits for data (README)."
+    )
     outbox_relay_enabled: bool = Field(
         default=False,
         description="Publish auth's outbox (account events) from this process; `strangler up` "

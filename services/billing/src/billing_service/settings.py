@@ -41,6 +41,9 @@ class BillingSettings(ServiceSettings):
     kafka_kind: Literal["tansu", "kafka"] = Field(
         default="tansu", description="'kafka' turns on the idempotent producer."
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50, ge=1, description="How long a consumer's fetch waits for data (README)."
+    )
     outbox_relay_enabled: bool = Field(
         default=True, description="Publish the outbox from this process (off in unit tests)."
     )

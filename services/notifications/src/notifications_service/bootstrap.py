@@ -59,6 +59,7 @@ def broker_config(settings: NotificationsSettings) -> BrokerConfig:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         kind=settings.kafka_kind,
         client_id=SERVICE_NAME,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 
