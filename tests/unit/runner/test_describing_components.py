@@ -247,4 +247,7 @@ def test_notifications_reads_the_broker_and_sends_to_the_sink(settings: RunnerSe
         "NOTIFICATIONS_AUTH_JWKS_URL": "http://127.0.0.1:18002/.well-known/jwks.json",
     }
     assert notifications.needs == ("broker",)
+    assert _component("gateway", settings).env["GATEWAY_NOTIFICATIONS_URL"] == (
+        "http://127.0.0.1:18004"
+    )
     assert notifications.health_url == "http://127.0.0.1:18004/health/ready"

@@ -321,6 +321,8 @@ def system_components(
                 "GATEWAY_LEGACY_URL": monolith,
                 "GATEWAY_BILLING_URL": billing,
                 "GATEWAY_AUTH_URL": auth,
+                # `/api/notifications` (and its preferences alone) when their flags say new.
+                "GATEWAY_NOTIFICATIONS_URL": notifications,
                 "GATEWAY_AUTH_JWKS_URL": auth_jwks,
                 "GATEWAY_LEGACY_JWT_SECRET": local_secrets.jwt_secret,
             },
