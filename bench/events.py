@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/events.py [--events N] [--writers W] [--rate R] [--duration S]
                                      [--quick] [--database sqlite|postgres] [--timeout S]
+                                     [--one-process] [--fetch-wait-ms MS]
 
 One run starts its own embedded broker (tansu, memory storage) on a free port, creates every
 contract topic plus ``bench.raw``, measures two things the same way, prints them side by side
@@ -15,7 +16,12 @@ batch) move messages of exactly the size of an encoded ``UserRegistered`` CloudE
 ``Outbox.record`` (SQLite file or PostgreSQL database of its own), W writers at once (16 by
 default, as many requests of a service would); ``OutboxRelay`` publishes it, woken by the
 commit; an ``IdempotentConsumer`` (a second database: inbox row plus one trivial effect row
-per event, a fetched batch per transaction) applies it.
+per event, a fetched batch per transaction) applies it. As in production, where the writers
+and their relay are one service (the monolith) and the consumer another's (billing), the
+consumer runs in a process of its own (``multiprocessing``, spawned), which sends back when
+it applied each event; ``--one-process`` runs it in this process's event loop instead,
+beside the writers and the relay (how this bench measured before). The consumers' fetch
+wait is ``--fetch-wait-ms`` (the services' default, 50), printed in the notes.
 
 **The database's own commit rate** (the second baseline, event path only): the same W writers
 record the same rows with ``Outbox.record``, one transaction each, into an outbox nobody
@@ -26,11 +32,13 @@ PostgreSQL the same rows are committed once more through asyncpg alone, one tran
 on W connections, without SQLAlchemy: if that is much faster, the commit rate above is held
 by the client's CPU in Python, not by the database, and the report says so.
 
-**CPU per event.** This process's CPU time (``time.process_time``) per event in the writers'
-phase, the asyncpg phase, the consumer's backlog phase (from its first event applied, so not
-the group's join) and end to end, with the share of one
-core each kept busy: the writers, the relay and the consumer share one event loop, so the sum
-of their CPU per event bounds the path's rate whatever the databases could do. Near 100 %
+**CPU per event.** The CPU time per event of the process doing the work (this one's by
+``time.process_time``, the consumer process's from ``/proc``) in the writers' phase, the
+asyncpg phase, the consumer's backlog phase (from its first event applied, so not the
+group's join) and end to end (each process, and their sum), with the share of one core each
+kept busy: with ``--one-process`` the writers, the relay and the consumer share one event
+loop, so the sum of their CPU per event bounds the path's rate; otherwise each process's own
+CPU per event bounds it on a core of its own. Near 100 %
 busy, this process's own CPU bounds a phase; well below it, what it waits for does (the
 database, the broker, or other processes on a loaded machine).
 
@@ -46,10 +54,10 @@ The figures, each measured on both sides:
   the first record) to the last received (or the last effect committed);
 - latency p50 / p99, ms: at a fixed rate R for S seconds (each record started on schedule,
   up to W at once), from the send (or the start of the recording transaction) to the receipt
-  (or the commit of the effect). Every timestamp is ``time.perf_counter()`` in this one
-  process, so no clock can drift. The event path is also measured at half its end-to-end
-  rate, a rate it can carry without queueing (a row of its own, with a `(not the issue's)`
-  verdict beside the issue's 500/s one).
+  (or the commit of the effect). Every timestamp is ``time.perf_counter()``, in this process
+  or the consumer's: on Linux one monotonic clock for the machine, so no clock can drift.
+  The event path is also measured at half its end-to-end rate, a rate it can carry without
+  queueing (a row of its own, with a `(not the issue's)` verdict beside the issue's 500/s one).
 
 Why a baseline: absolute numbers say as much about the laptop (and whatever else it runs) as
 about the code. The ratio event path / baseline is what the outbox, the relay's polling, the
@@ -70,6 +78,7 @@ import dataclasses
 import json
 import logging
 import math
+import multiprocessing
 import os
 import sqlite3
 import struct
@@ -82,6 +91,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
+from multiprocessing.connection import Connection
 from pathlib import Path
 from time import perf_counter, process_time
 from typing import Any, TypeVar
@@ -94,6 +104,7 @@ from harness import (
     Children,
     Target,
     bench_arguments,
+    cpu_seconds,
     free_ports,
     last_resort_seconds,
     load_average,
@@ -146,6 +157,14 @@ class Settings:
     database: str
     timeout: float
     writers: int = 16
+    one_process: bool = False
+    """The consumer in the writers' and relay's process (before), not in one of its own."""
+    fetch_wait_ms: int = BrokerConfig.fetch_max_wait_ms
+    """The consumers' ``fetch_max_wait_ms`` (raw broker and event path alike)."""
+
+    @property
+    def shape(self) -> str:
+        return "one process" if self.one_process else "consumer in its own process"
 
     @property
     def paced_count(self) -> int:
@@ -425,9 +444,13 @@ class Applied:
 
     async def on_processed(self, message: Any, outcome: str) -> None:
         if outcome == "processed":
-            key = message.key.decode()
-            self.at[key] = perf_counter()
-            self.sent[key] = message.timestamp / 1000 - WALL_TO_PERF
+            self.take(message.key.decode(), perf_counter(), message.timestamp)
+
+    def take(self, key: str, at: float, timestamp_ms: int) -> None:
+        """``at`` is ``perf_counter()`` of this process or of the consumer's own: on Linux
+        both read CLOCK_MONOTONIC, one clock for the whole machine."""
+        self.at[key] = at
+        self.sent[key] = timestamp_ms / 1000 - WALL_TO_PERF
 
     async def wait_for(
         self, count: int, tasks: Sequence[asyncio.Task[None]], poll_seconds: float = POLL_SECONDS
@@ -456,6 +479,12 @@ def effects_table(metadata: MetaData) -> Table:
     )
 
 
+def consumer_tables() -> tuple[MetaData, Table, Table]:
+    """The consumer's database: its inbox and its effects."""
+    metadata = MetaData()
+    return metadata, inbox_table(metadata), effects_table(metadata)
+
+
 def effect_handler(effects: Table, group: str) -> EventHandler:
     # Built once, as a careful handler's statement is (Outbox.record's too): an insert made
     # with .values() per event cost ~15 % of the consumer's CPU in SQLAlchemy's coercions.
@@ -471,14 +500,13 @@ def effect_handler(effects: Table, group: str) -> EventHandler:
 
 @dataclass
 class EventPath:
-    """What the path is made of: the producer's outbox, the consumer's inbox and effects."""
+    """What the path is made of: the producer's outbox, the consumer's database (its inbox
+    and effects, ``bench_consumer``'s tables)."""
 
     config: BrokerConfig
     outbox: Outbox
     outbox_sessions: SessionFactory
     inbox_sessions: SessionFactory
-    inbox: Table
-    effects: Table
     dead_letters: AIOKafkaProducer
 
     async def record(self, key: str) -> None:
@@ -487,15 +515,169 @@ class EventPath:
             await self.outbox.record(session, user_registered(key))
 
     def consumer(self, group: str, applied: Applied) -> IdempotentConsumer:
-        return IdempotentConsumer(
-            broker=self.config,
-            group_id=group,
-            handlers={UserRegistered: effect_handler(self.effects, group)},
-            sessions=self.inbox_sessions,
-            inbox=self.inbox,
-            producer=self.dead_letters,
-            on_processed=applied.on_processed,
+        return bench_consumer(
+            self.config, group, self.inbox_sessions, self.dead_letters, applied.on_processed
         )
+
+
+def bench_consumer(
+    config: BrokerConfig,
+    group: str,
+    sessions: SessionFactory,
+    dead_letters: AIOKafkaProducer,
+    on_processed: Callable[[Any, Any], Awaitable[None]],
+) -> IdempotentConsumer:
+    """The consumer of the event path: its inbox and one effect row per event."""
+    _, inbox, effects = consumer_tables()
+    return IdempotentConsumer(
+        broker=config,
+        group_id=group,
+        handlers={UserRegistered: effect_handler(effects, group)},
+        sessions=sessions,
+        inbox=inbox,
+        producer=dead_letters,
+        on_processed=on_processed,
+    )
+
+
+# ---------------------------------------------------------------- the consumer, where it runs
+
+
+class RunningConsumer:
+    """A consumer group's consumer at work: ``task`` ends if it dies, ``cpu()`` is the CPU
+    seconds of the process it runs in."""
+
+    task: asyncio.Task[None]
+
+    def cpu(self) -> float:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+
+class InProcessConsumer(RunningConsumer):
+    """In the writers' and relay's event loop (``--one-process``): their CPU is in ``cpu()``."""
+
+    def __init__(self, path: EventPath, group: str, applied: Applied) -> None:
+        self._stop = asyncio.Event()
+        self.task = asyncio.create_task(path.consumer(group, applied).run(self._stop), name=group)
+
+    def cpu(self) -> float:
+        return process_time()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.wait_for(self.task, 20)
+
+
+@dataclass(frozen=True)
+class ConsumerJob:
+    """What a consumer process needs to know (pickled to it)."""
+
+    bootstrap_servers: str
+    fetch_wait_ms: int
+    inbox_url: str
+    group: str
+
+
+class ConsumerProcess(RunningConsumer):
+    """In a process of its own, as another service's consumer runs in production: it applies
+    each fetched batch into its own database and sends (key, when applied, the record's
+    timestamp) back over a pipe, a list per turn of its event loop."""
+
+    def __init__(self, job: ConsumerJob, applied: Applied) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, theirs = context.Pipe()
+        self.process = context.Process(
+            target=consumer_process, args=(job, theirs), name=f"consumer {job.group}", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self._applied = applied
+        self._ended = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._pipe.fileno(), self._read)
+        self.task = asyncio.create_task(self._until_ended(), name=f"consumer process {job.group}")
+
+    async def _until_ended(self) -> None:
+        await self._ended.wait()
+
+    def _read(self) -> None:
+        try:
+            while self._pipe.poll():
+                for key, at, timestamp_ms in self._pipe.recv():
+                    self._applied.take(key, at, timestamp_ms)
+        except (EOFError, OSError):
+            self._loop.remove_reader(self._pipe.fileno())
+            self._ended.set()
+
+    def cpu(self) -> float:
+        assert self.process.pid is not None  # started in __init__
+        return cpu_seconds(self.process.pid)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._pipe.send("stop")
+        await asyncio.to_thread(self.process.join, 20)
+        if self.process.is_alive():
+            self.process.kill()
+            await asyncio.to_thread(self.process.join, 5)
+        if not self._ended.is_set():
+            self._loop.remove_reader(self._pipe.fileno())
+            self._ended.set()
+        self._pipe.close()
+
+
+def consumer_process(job: ConsumerJob, pipe: Connection) -> None:
+    """The consumer process's entry: runs until the parent says stop or goes away."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(_consume(job, pipe))
+
+
+async def _consume(job: ConsumerJob, pipe: Connection) -> None:
+    config = BrokerConfig(
+        bootstrap_servers=job.bootstrap_servers,
+        client_id="bench-consumer",
+        fetch_max_wait_ms=job.fetch_wait_ms,
+    )
+    engine = create_engine(job.inbox_url)
+    dead_letters = create_producer(config)
+    await dead_letters.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_reader(pipe.fileno(), stop.set)  # "stop", or the parent's end closing
+    pending: list[tuple[str, float, int]] = []
+
+    def flush() -> None:
+        with contextlib.suppress(OSError):
+            pipe.send(pending[:])
+        pending.clear()
+
+    async def on_processed(message: Any, outcome: Any) -> None:
+        if outcome == "processed":
+            if not pending:
+                loop.call_soon(flush)
+            pending.append((message.key.decode(), perf_counter(), message.timestamp))
+
+    consumer = bench_consumer(
+        config, job.group, create_session_factory(engine), dead_letters, on_processed
+    )
+    try:
+        await consumer.run(stop)
+    finally:
+        loop.remove_reader(pipe.fileno())
+        await dead_letters.stop()
+        await engine.dispose()
+
+
+def start_consumer(
+    path: EventPath, settings: Settings, inbox_url: str, group: str, applied: Applied
+) -> RunningConsumer:
+    if settings.one_process:
+        return InProcessConsumer(path, group, applied)
+    job = ConsumerJob(path.config.bootstrap_servers, settings.fetch_wait_ms, inbox_url, group)
+    return ConsumerProcess(job, applied)
 
 
 async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
@@ -505,9 +687,8 @@ async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
 
 async def measure_event_path(config: BrokerConfig, settings: Settings, dbs: Databases) -> Figures:
     outbox_engine, inbox_engine = create_engine(dbs.outbox_url), create_engine(dbs.inbox_url)
-    producer_metadata, consumer_metadata = MetaData(), MetaData()
+    producer_metadata, (consumer_metadata, _, _) = MetaData(), consumer_tables()
     outbox = outbox_table(producer_metadata)
-    inbox, effects = inbox_table(consumer_metadata), effects_table(consumer_metadata)
     probe = Outbox(outbox_table(producer_metadata, "commit_probe"), SOURCE)
     await create_tables(outbox_engine, producer_metadata)
     await create_tables(inbox_engine, consumer_metadata)
@@ -528,19 +709,15 @@ async def measure_event_path(config: BrokerConfig, settings: Settings, dbs: Data
         Outbox(outbox, SOURCE),
         create_session_factory(outbox_engine),
         create_session_factory(inbox_engine),
-        inbox,
-        effects,
         dead_letters,
     )
     relay = OutboxRelay(outbox_engine, outbox, create_producer(config), source="bench")
     stop = asyncio.Event()
     applied = Applied()
-    tasks = [
-        asyncio.create_task(relay.run(stop), name="relay"),
-        asyncio.create_task(path.consumer(_group("events"), applied).run(stop), name="consumer"),
-    ]
+    consumer = start_consumer(path, settings, dbs.inbox_url, _group("events"), applied)
+    tasks = [asyncio.create_task(relay.run(stop), name="relay"), consumer.task]
     try:
-        figures = await _event_phases(path, settings, applied, tasks)
+        figures = await _event_phases(path, settings, dbs.inbox_url, applied, consumer, tasks)
         cpu = {"writers": commit_cpu, **figures.cpu}
         if raw_commit_cpu is not None:
             cpu["asyncpg writers"] = raw_commit_cpu
@@ -549,6 +726,8 @@ async def measure_event_path(config: BrokerConfig, settings: Settings, dbs: Data
         )
     finally:
         stop.set()
+        with contextlib.suppress(Exception):
+            await consumer.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 20)
         await dead_letters.stop()
@@ -631,21 +810,35 @@ def _group(purpose: str) -> str:
 
 
 async def _event_phases(
-    path: EventPath, settings: Settings, applied: Applied, tasks: list[asyncio.Task[None]]
+    path: EventPath,
+    settings: Settings,
+    inbox_url: str,
+    applied: Applied,
+    consumer: RunningConsumer,
+    tasks: list[asyncio.Task[None]],
 ) -> Figures:
     n = settings.events
     await path.record("warm-up")
     await applied.wait_for(1, tasks)  # relay started, consumer group joined
 
-    start, cpu = perf_counter(), process_time()
+    start, cpu, consumer_cpu = perf_counter(), process_time(), consumer.cpu()
     throughput_keys = keys("throughput", n)
     await concurrently(settings.writers, throughput_keys, path.record)
     produce_rate = n / (perf_counter() - start)
     await applied.wait_for(1 + n, tasks)
     end_to_end_rate = n / (max(applied.at[key] for key in throughput_keys) - start)
-    cpu_end_to_end = (process_time() - cpu) * 1000 / n
+    this_process = (process_time() - cpu) * 1000 / n
+    if settings.one_process:
+        cpu_by_process = {"event path, whole process": this_process}
+    else:
+        in_consumer = (consumer.cpu() - consumer_cpu) * 1000 / n
+        cpu_by_process = {
+            "writers and relay": this_process,
+            "consumer process": in_consumer,
+            "event path, both processes": this_process + in_consumer,
+        }
 
-    consume_rate, cpu_consumer = await _backlog_rate(path, 1 + n, tasks)
+    consume_rate, cpu_consumer = await _backlog_rate(path, settings, inbox_url, 1 + n, tasks)
 
     phases: dict[str, list[float]] = {}
 
@@ -688,30 +881,29 @@ async def _event_phases(
         end_to_end_rate,
         latencies,
         paced_rate,
-        cpu={"event path, whole process": cpu_end_to_end, "consumer, backlog": cpu_consumer},
+        cpu={**cpu_by_process, "consumer, backlog": cpu_consumer},
         below_capacity=(below[0], below[1]),
         phases=by_phase,
     )
 
 
 async def _backlog_rate(
-    path: EventPath, count: int, tasks: list[asyncio.Task[None]]
-) -> tuple[float, float]:
+    path: EventPath, settings: Settings, inbox_url: str, count: int,
+    tasks: list[asyncio.Task[None]],
+) -> tuple[float, float]:  # fmt: skip
     """A new consumer group applies every event recorded so far, from the earliest offset:
-    its rate, and this process's CPU ms per event while it did. Both from the first event
+    its rate, and its process's CPU ms per event while it did. Both from the first event
     applied on, as ``steady_rate``: the group's join (~3 s on tansu, the other loops idling
     meanwhile) is not the consumer's work per event."""
-    stop = asyncio.Event()
     applied = Applied()
-    task = asyncio.create_task(path.consumer(_group("backlog"), applied).run(stop), name="backlog")
+    backlog = start_consumer(path, settings, inbox_url, _group("backlog"), applied)
     try:
-        await applied.wait_for(1, [*tasks, task], poll_seconds=0.001)
-        first, cpu = len(applied.at), process_time()
-        await applied.wait_for(count, [*tasks, task])
-        cpu_per_event = (process_time() - cpu) * 1000 / max(1, count - first)
+        await applied.wait_for(1, [*tasks, backlog.task], poll_seconds=0.001)
+        first, cpu = len(applied.at), backlog.cpu()
+        await applied.wait_for(count, [*tasks, backlog.task])
+        cpu_per_event = (backlog.cpu() - cpu) * 1000 / max(1, count - first)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
+        await backlog.stop()
     return steady_rate(list(applied.at.values())), cpu_per_event
 
 
@@ -772,9 +964,10 @@ def print_report(settings: Settings, event: Figures, raw: Figures, notes: dict[s
     print()
     end_to_end, p99 = event.end_to_end_rate, ms(percentile(event.latencies, 99))
     targets = [
-        Target(f"end to end, {settings.writers} writers (events/s)", f"{end_to_end:.0f}",
+        Target(f"end to end, {settings.writers} writers, {settings.shape} (events/s)",
+               f"{end_to_end:.0f}",
                f">= {TARGET_END_TO_END_RATE:g}", end_to_end >= TARGET_END_TO_END_RATE),
-        Target(f"latency p99 at {settings.rate:g}/s (ms)", f"{p99:.1f}",
+        Target(f"latency p99 at {settings.rate:g}/s, {settings.shape} (ms)", f"{p99:.1f}",
                f"<= {TARGET_P99_MS:g}", p99 <= TARGET_P99_MS),
     ]  # fmt: skip
     if event.below_capacity is not None:
@@ -856,8 +1049,14 @@ def print_cpu(event: Figures) -> None:
             "event path end to end: writers, relay, consumer",
             event.end_to_end_rate,
         ),
+        "writers and relay": (
+            "end to end, the writers' and relay's process",
+            event.end_to_end_rate,
+        ),
+        "consumer process": ("end to end, the consumer's process", event.end_to_end_rate),
+        "event path, both processes": ("end to end, both processes", event.end_to_end_rate),
     }
-    print(f"{'CPU of this process per event':<56}{'ms':>7}{'1 core/s':>10}{'busy':>7}")
+    print(f"{'CPU per event, of the process doing it':<56}{'ms':>7}{'1 core/s':>10}{'busy':>7}")
     print("-" * 80)
     for key, (label, rate) in phases.items():
         if key in event.cpu:
@@ -869,7 +1068,7 @@ def print_cpu(event: Figures) -> None:
     print(
         "1 core/s: what one event loop could carry at this CPU per event; busy: the share of "
         "one core the phase used (its rate x its CPU per event; on SQLite aiosqlite's threads "
-        "add theirs, so it can pass 100 %)"
+        "add theirs, so it can pass 100 %); the consumer's process: /proc, 10 ms ticks"
     )
 
 
@@ -892,7 +1091,11 @@ def machine_notes(
 
 async def run(settings: Settings, broker: EmbeddedBroker) -> None:
     load_before = load_average()
-    config = BrokerConfig(bootstrap_servers=broker.bootstrap_servers, client_id="bench")
+    config = BrokerConfig(
+        bootstrap_servers=broker.bootstrap_servers,
+        client_id="bench",
+        fetch_max_wait_ms=settings.fetch_wait_ms,
+    )
     await ensure_topics(config, [*ALL_TOPICS, RAW_TOPIC])
     size = event_size()
     print(f"broker on {broker.bootstrap_servers}; raw baseline ...", flush=True)
@@ -906,7 +1109,17 @@ async def run(settings: Settings, broker: EmbeddedBroker) -> None:
     )
     notes["relay and consumer"] = (
         "relay woken by the commit (LISTEN/NOTIFY on PostgreSQL, in-process doorbell on "
-        "SQLite); consumer applying each fetched batch in one transaction"
+        "SQLite); consumer applying each fetched batch in one transaction, "
+        + (
+            "in the writers' and relay's process (--one-process)"
+            if settings.one_process
+            else "in a process of its own (as another service's consumer)"
+        )
+    )
+    notes["fetch wait"] = (
+        f"consumers' fetch_max_wait_ms {settings.fetch_wait_ms} (raw broker and event path; "
+        "tansu holds an empty fetch that long; the services' default is "
+        f"{BrokerConfig.fetch_max_wait_ms})"
     )
     notes["utilisation"] = (
         f"{settings.rate:g}/s is {settings.rate / event.end_to_end_rate:.0%} of the event path's "
@@ -924,6 +1137,18 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--rate", type=float, help="messages/s for the latencies (500; quick 100)")
     parser.add_argument("--duration", type=float, help="seconds at that rate (10; quick 3)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="run the consumer in this process's event loop, beside the writers and the relay "
+        "(by default it runs in a process of its own, as in production)",
+    )
+    parser.add_argument(
+        "--fetch-wait-ms",
+        type=int,
+        default=BrokerConfig.fetch_max_wait_ms,
+        help="the consumers' fetch_max_wait_ms (the services' default: %(default)s)",
+    )
     arguments = parser.parse_args(argv)
     events = arguments.events or (300 if arguments.quick else 2000)
     rate = arguments.rate or (100.0 if arguments.quick else TARGET_P99_RATE)
@@ -932,8 +1157,17 @@ def parse_arguments(argv: Sequence[str] | None = None) -> Settings:
         parser.error(
             "--events must be at least 2; --rate, --duration and --writers must be positive"
         )
+    if arguments.fetch_wait_ms < 1:
+        parser.error("--fetch-wait-ms must be positive")
     return Settings(
-        events, rate, duration, arguments.database, arguments.timeout, arguments.writers
+        events,
+        rate,
+        duration,
+        arguments.database,
+        arguments.timeout,
+        arguments.writers,
+        arguments.one_process,
+        arguments.fetch_wait_ms,
     )
 
 
