@@ -1,6 +1,8 @@
 """Schemathesis against every API of a running system, bounded: a regression of what the
 full ``make fuzz`` run holds (no 5xx, no undocumented status or content type, every body as
-documented) fails CI here.
+documented) fails CI here, and so does an operation the run's caller may use that answered
+nothing but 401 or 403 (its cases never got past the door: a case that closed the caller's
+account, say).
 
 Only schemathesis's coverage phase runs: its cases are derived from the documents, not
 drawn at random (boundaries, wrong types, missing and extra fields, NUL and control
@@ -22,6 +24,7 @@ from tests.fuzz.apis import (
     FuzzTarget,
     cases_generated,
     record_cases,
+    refused_operations,
     run_schemathesis,
     signed_in_token,
     targets,
@@ -93,3 +96,12 @@ def test_fuzzing_finds_no_server_error_and_nothing_undocumented(
     record_cases(CASES_FILE, api, cases)
     print(f"{api}: {cases} cases")
     assert cases > 0, result.stdout[-5000:]
+    # Every operation the run's credentials may use is reached past 401: only /internal/*
+    # refuses a customer (its own run has the operator token), and nothing refuses it.
+    unreached = [
+        operation
+        for operation in refused_operations(result.stdout)
+        if fuzz_targets[api].included_paths is not None
+        or not operation.split(" ", 1)[1].startswith("/internal/")
+    ]
+    assert unreached == [], result.stdout[-5000:]
