@@ -8,7 +8,6 @@ The system is shared by the session: both routes go back to legacy whatever happ
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -25,12 +24,6 @@ PASSWORD = "correct-horse-preferences"
 ROUTES = ("auth", "notification-preferences")
 PREFERENCES = "/api/notifications/preferences"
 FLIP_SECONDS = 15.0
-
-
-def _ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
 
 
 @pytest.fixture
@@ -53,9 +46,9 @@ async def test_a_user_signed_in_at_auth_reads_and_changes_preferences_through_th
             "/api/users", json={"email": email, "password": PASSWORD, "name": "Pref Keeper"}
         )
         assert registered.status_code == 201, registered.text
-        _ok(system.strangler("migrate", "auth", "backfill", timeout=120))
+        system.strangler_ok("migrate", "auth", "backfill", timeout=120)
         for route in ROUTES:
-            _ok(system.strangler("flags", "set", route, "new", "--reason", "e2e: preferences"))
+            system.strangler_ok("flags", "set", route, "new", "--reason", "e2e: preferences")
 
         tokens: list[str] = []
 

@@ -33,8 +33,10 @@ from payment_simulator.settings import Settings as PaymentSimulatorSettings
 from sqlalchemy.engine import make_url
 from strangler_contracts import ALL_TOPICS
 from strangler_eventing import BrokerConfig, ensure_topics
+from strangler_tokens import SigningKey
 
 from tests.support.asgi import started
+from tests.support.jwks_server import PublishedJwks, serving_jwks
 
 POSTGRES_URL = os.environ.get(
     "STRANGLER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -202,3 +204,16 @@ async def payment_simulator(
     """A client into the simulator, to see which charges it holds."""
     async with started(payment_simulator_app, "http://payment-simulator") as client:
         yield client
+
+
+@pytest.fixture
+def signing_key() -> SigningKey:
+    """The auth service's signing key, for a test that needs auth's tokens without auth."""
+    return SigningKey.generate()
+
+
+@pytest.fixture
+def jwks(signing_key: SigningKey) -> Iterator[PublishedJwks]:
+    """``signing_key`` published as auth publishes it, over real HTTP (``serving_jwks``)."""
+    with serving_jwks([signing_key]) as published:
+        yield published

@@ -76,6 +76,13 @@ class RunningSystem:
         """Run another `strangler` command against this system, output captured."""
         return run_strangler(self.env, *args, timeout=timeout, command=self.command)
 
+    def strangler_ok(self, *args: str, timeout: float = 60) -> str:
+        """Run a `strangler` command that must succeed (exit 0, no traceback); its stdout."""
+        result = self.strangler(*args, timeout=timeout)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        return result.stdout
+
     def output(self) -> str:
         """The last lines the runner printed (its own and its children's)."""
         lines = self.log_path.read_text(errors="replace").splitlines()

@@ -9,8 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from http_platform import Problem
-from http_platform.problem_catalogue import SERVICE_UNAVAILABLE, UNAUTHENTICATED
+from http_platform.bearer import NO_BEARER, keys_unavailable, unauthenticated
 from http_platform.service_app import root_of
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_tokens import KeysUnavailable
@@ -39,11 +38,6 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_session)]
 
 _bearer = HTTPBearer(auto_error=False)
-KEYS_RETRY_AFTER_SECONDS = 10
-
-
-def _unauthenticated(detail: str) -> Problem:
-    return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _current_user(
@@ -52,17 +46,13 @@ async def _current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:
-        raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
+        raise unauthenticated(NO_BEARER)
     try:
         return await runtime.auth_bridge.user(credentials.credentials, session)
     except SessionRefused as exc:
-        raise _unauthenticated(str(exc)) from exc
+        raise unauthenticated(str(exc)) from exc
     except KeysUnavailable as exc:
-        raise Problem(
-            SERVICE_UNAVAILABLE,
-            "The auth service's signing keys cannot be fetched to check this token; retry.",
-            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
-        ) from exc
+        raise keys_unavailable() from exc
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

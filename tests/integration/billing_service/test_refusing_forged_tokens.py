@@ -5,7 +5,7 @@ never a 500, never the customer's data."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -18,22 +18,11 @@ from strangler_tokens import SigningKey
 
 from tests.integration.billing_service.conftest import BASE_URL, SettingsFactory, token_for
 from tests.support.asgi import started
-from tests.support.jwks_server import PublishedJwks, serving_jwks
+from tests.support.jwks_server import PublishedJwks
 from tests.support.monolith_api import unique_email
 from tests.support.token_forgery import REASONS, attacks, valid_auth_token
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture
-def jwks(signing_key: SigningKey) -> Iterator[PublishedJwks]:
-    with serving_jwks([signing_key]) as published:
-        yield published
 
 
 @pytest.fixture

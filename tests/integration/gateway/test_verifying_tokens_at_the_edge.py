@@ -5,7 +5,6 @@ can forge; the canary bucket is the verified subject's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,24 +15,13 @@ from strangler_flags import bucket_of
 from strangler_gateway import InMemoryFlagStore, Mode, RouteFlag
 from strangler_tokens import SigningKey
 
-from tests.support.jwks_server import PublishedJwks, serving_jwks
+from tests.support.jwks_server import PublishedJwks
 from tests.support.token_forgery import REASONS, attacks, valid_auth_token
 
 from .conftest import GatewayFactory, dead_url
 
 LEGACY_SECRET = "monolith-secret-for-the-edge-with-32-bytes"
 FORGED_HEADER = {"X-Strangler-Verified-User": "admin"}
-
-
-@pytest.fixture
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture
-def jwks(signing_key: SigningKey) -> Iterator[PublishedJwks]:
-    with serving_jwks([signing_key]) as published:
-        yield published
 
 
 def verifying(jwks: PublishedJwks, **more: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ one holding the monolith's, every forged or broken token is a 401 problem docume
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,23 +18,12 @@ from strangler_tokens import SigningKey
 
 from tests.integration.monolith.conftest import JWT_SECRET, PAYMENT_TIMEOUT_SECONDS
 from tests.support.asgi import started
-from tests.support.jwks_server import PublishedJwks, serving_jwks
+from tests.support.jwks_server import PublishedJwks
 from tests.support.monolith_api import PASSWORD, sign_up
 from tests.support.operator import OPERATOR_TOKEN
 from tests.support.token_forgery import REASONS, attacks, valid_auth_token
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture
-def jwks(signing_key: SigningKey) -> Iterator[PublishedJwks]:
-    with serving_jwks([signing_key]) as published:
-        yield published
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ per request; every forged or broken token — one signed by a key auth never pub
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,24 +16,13 @@ from strangler_tokens import SigningKey
 
 from tests.integration.notifications.conftest import BASE_URL, SettingsFactory, User, new_user
 from tests.support.asgi import started
-from tests.support.jwks_server import JWKS_PATH, PublishedJwks, serving_jwks
+from tests.support.jwks_server import JWKS_PATH, PublishedJwks
 from tests.support.token_forgery import REASONS, attacks, valid_auth_token
 
 pytestmark = pytest.mark.integration
 
 PREFERENCES = "/api/notifications/preferences"
 QUIET = {"consumer_enabled": False, "sender_enabled": False, "outbox_relay_enabled": False}
-
-
-@pytest.fixture
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture
-def jwks(signing_key: SigningKey) -> Iterator[PublishedJwks]:
-    with serving_jwks([signing_key]) as published:
-        yield published
 
 
 @pytest.fixture

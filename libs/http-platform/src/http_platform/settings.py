@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
-__all__ = ["ServiceSettings", "settings_or_exit"]
+__all__ = ["ServiceSettings", "SignedInUserSettings", "settings_or_exit"]
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -27,6 +27,27 @@ class ServiceSettings(BaseSettings):
         min_length=16,
         description="The bearer token /internal/* requires (the runner's admin token). "
         "Required: there is no safe default.",
+    )
+
+
+class SignedInUserSettings(ServiceSettings):
+    """A service that serves signed-in users: whose access tokens it trusts, the monolith's
+    and, while the session bridge lasts, the auth service's."""
+
+    jwt_secret: SecretStr = Field(
+        description="The HMAC key the monolith signs access tokens with. Required: there is "
+        "no safe default."
+    )
+    jwt_issuer: str = Field(
+        default="legacy-monolith", description="The issuer whose access tokens are trusted."
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="The auth service's JWKS: its EdDSA access tokens are trusted too (the "
+        "session bridge). Unset, only the monolith's tokens are; `strangler up` sets it.",
+    )
+    auth_issuer: str = Field(
+        default="strangler-fig-auth", description="The issuer of the auth service's tokens."
     )
 
 

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from http_platform.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from http_platform.settings import SignedInUserSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 __all__ = ["BillingSettings"]
 
 
-class BillingSettings(ServiceSettings):
-    """``BILLING_*``; the body limits and the operator token are ``ServiceSettings``'."""
+class BillingSettings(SignedInUserSettings):
+    """``BILLING_*``; the body limits and the operator token are ``ServiceSettings``', the
+    trusted tokens (``JWT_SECRET``, ``AUTH_JWKS_URL`` …) ``SignedInUserSettings``'."""
 
     model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./.strangler/data/billing.db"
-
-    jwt_secret: SecretStr = Field(
-        description="The HMAC key the monolith signs access tokens with. Required: there is "
-        "no safe default."
-    )
-    jwt_issuer: str = Field(
-        default="legacy-monolith", description="The issuer whose access tokens are trusted."
-    )
-    auth_jwks_url: str | None = Field(
-        default=None,
-        description="The auth service's JWKS: its EdDSA access tokens are trusted too (the "
-        "session bridge). Unset, only the monolith's tokens are; `strangler up` sets it.",
-    )
-    auth_issuer: str = Field(
-        default="strangler-fig-auth", description="The issuer of the auth service's tokens."
-    )
 
     payment_provider_url: str = "http://127.0.0.1:8009"
     payment_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -19,21 +19,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from http_platform import Problem
-from http_platform.problem_catalogue import SERVICE_UNAVAILABLE, UNAUTHENTICATED
+from http_platform.bearer import NO_BEARER, keys_unavailable, unauthenticated
 from http_platform.service_app import root_of
 from strangler_tokens import KeysUnavailable, TokenRefused
 
 from billing_service.bootstrap import BillingProcess
 
 __all__ = ["CustomerId"]
-
-KEYS_RETRY_AFTER_SECONDS = 10
-
-
-def _unauthenticated(detail: str) -> Problem:
-    return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
-
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -43,18 +35,14 @@ async def _customer_id(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None:
-        raise _unauthenticated("Send 'Authorization: Bearer <access_token>' from /api/auth/login.")
+        raise unauthenticated(NO_BEARER)
     tokens = root_of(request, BillingProcess).tokens
     try:
         verified = await tokens.verify(credentials.credentials)
     except TokenRefused as exc:
-        raise _unauthenticated(f"The access token is not valid: {exc}.") from exc
+        raise unauthenticated(f"The access token is not valid: {exc}.") from exc
     except KeysUnavailable as exc:
-        raise Problem(
-            SERVICE_UNAVAILABLE,
-            "The auth service's signing keys cannot be fetched to check this token; retry.",
-            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
-        ) from exc
+        raise keys_unavailable() from exc
     return verified.subject
 
 
