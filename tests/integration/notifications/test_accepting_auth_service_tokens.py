@@ -6,7 +6,6 @@ per request; every forged or broken token — one signed by a key auth never pub
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +16,7 @@ from strangler_tokens import SigningKey
 from tests.integration.notifications.conftest import BASE_URL, SettingsFactory, User, new_user
 from tests.support.asgi import started
 from tests.support.jwks_server import JWKS_PATH, PublishedJwks
+from tests.support.running_system import free_port
 from tests.support.token_forgery import REASONS, attacks, valid_auth_token
 
 pytestmark = pytest.mark.integration
@@ -82,17 +82,10 @@ async def test_a_forged_or_broken_token_is_a_401_problem(
     assert "signing key" in unknown.json()["detail"]
 
 
-def _closed_port() -> int:
-    with socket.socket() as unbound:
-        unbound.bind(("127.0.0.1", 0))
-        port: int = unbound.getsockname()[1]
-    return port
-
-
 async def test_auth_s_keys_out_of_reach_are_a_503_and_the_monolith_s_tokens_still_work(
     settings: SettingsFactory, signing_key: SigningKey
 ) -> None:
-    nowhere = f"http://127.0.0.1:{_closed_port()}{JWKS_PATH}"
+    nowhere = f"http://127.0.0.1:{free_port()}{JWKS_PATH}"
     user = new_user("stranded")
     app = create_app(settings(auth_jwks_url=nowhere, **QUIET))
     async with started(app, BASE_URL) as client:
