@@ -97,6 +97,9 @@ class _Repository(Generic[T]):
     async def get(self, identifier: str) -> T | None:
         return self.items.get(identifier)
 
+    async def attach(self, item: T) -> T:
+        return self.items[item.id]  # type: ignore[attr-defined]
+
     def _where(self, **values: Any) -> list[T]:
         return [
             item

@@ -49,6 +49,11 @@ class SqlRepository(Generic[T]):
     async def get(self, identifier: str) -> T | None:
         return await self.session.get(self.kind, identifier)
 
+    async def attach(self, item: T) -> T:
+        """``item`` as an earlier session committed it, in this session without a read: its
+        ``version`` fences the next write, so a change made meanwhile makes it conflict."""
+        return await self.session.merge(item, load=False)
+
 
 class SqlCustomers(SqlRepository[Customer]):
     def __init__(self, session: AsyncSession) -> None:

@@ -376,10 +376,14 @@ async def pay_invoice(
 
     for looking_again in (False, True):
         async with uows() as uow:
-            invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
-            stored = await uow.payments.get(payment_id)
-            assert stored is not None, "the claim committed it"
-            payment = stored
+            if looking_again:
+                invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
+                stored = await uow.payments.get(payment_id)
+                assert stored is not None, "the claim committed it"
+                payment = stored
+            else:  # as the claim left them: changed since, the commit conflicts (below)
+                invoice = await uow.invoices.attach(claim.invoice)
+                payment = await uow.payments.attach(claim.payment)
             if looking_again and payment.status in ("succeeded", "failed"):
                 return _recorded_outcome(payment, invoice)
             now = clock()
@@ -397,8 +401,9 @@ async def pay_invoice(
             try:
                 await uow.commit()
             except ConflictingWrite:
-                # A retry took the attempt over while the provider answered this request (it
-                # got the same answer under the same key): record it from what is stored now.
+                # Changed since the claim: a retry took the attempt over while the provider
+                # answered this request (it got the same answer under the same key). Record
+                # it from what is stored now.
                 if looking_again:
                     raise
                 continue
