@@ -8,6 +8,7 @@ whole batch.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from strangler_contracts.topics import ACCOUNTS
 from strangler_eventing import read_dead_letters
 
 from tests.integration.eventing.conftest import (
+    FAST_CONSUMER,
     ApplyEffects,
     EventingDatabase,
     EventPath,
@@ -31,6 +33,11 @@ from tests.support.broker_records import event_id_in
 pytestmark = pytest.mark.integration
 
 EVENTS = 20
+WHOLE_FETCH = replace(FAST_CONSUMER, max_batch=10_000)
+"""Batches as large as what a fetch brings. The session's broker holds earlier tests' messages
+on the same topic, and a fetch is cut at ``max_batch`` records across every partition: with a
+few hundred of theirs beside this test's events, a batch of 100 could end in the middle of
+this test's, and the test would see its own batch split where the consumer did not split it."""
 POISON_AT = 7
 
 
@@ -77,7 +84,9 @@ async def test_a_poison_message_inside_a_batch_alone_is_dead_lettered_and_the_re
     handler = ApplyEffects(database)
     handler.failing.add(poison.id)
     outcomes = Outcomes()
-    consumer, _ = await event_path.start_consumer(database, handler, on_processed=outcomes)
+    consumer, _ = await event_path.start_consumer(
+        database, handler, on_processed=outcomes, settings=WHOLE_FETCH
+    )
 
     async def settled() -> bool:
         return await database.have_effects(e.id for e in healthy) and bool(outcomes.of(poison.id))
@@ -128,7 +137,11 @@ async def test_a_consumer_dying_in_the_middle_of_a_batch_commits_none_of_it_and_
         reported.append(f"{event_id_in(record.value)} {outcome}")
 
     _, first = await event_path.start_consumer(
-        database, DiesMidBatch(database, recorded[POISON_AT].id), group=group, on_processed=report
+        database,
+        DiesMidBatch(database, recorded[POISON_AT].id),
+        group=group,
+        on_processed=report,
+        settings=WHOLE_FETCH,
     )
     assert isinstance(await event_path.ended(first), ConsumerKilled)
     # The handler had applied the events before it in the same transaction: none committed.
@@ -177,7 +190,9 @@ async def test_a_batch_read_again_with_a_poison_message_applies_each_new_event_o
     handler = ApplyEffects(database)
     handler.failing.add(poison.id)
     outcomes = Outcomes()
-    await event_path.start_consumer(database, handler, group=group, on_processed=outcomes)
+    await event_path.start_consumer(
+        database, handler, group=group, on_processed=outcomes, settings=WHOLE_FETCH
+    )
 
     async def settled() -> bool:
         return all(outcomes.of(event.id) for event in recorded)
@@ -212,7 +227,7 @@ async def test_a_malformed_message_ends_a_batch_and_the_events_after_it_make_the
     group = f"{database.tag}-split"
 
     _, first = await event_path.start_consumer(
-        database, DiesMidBatch(database, after[3].id), group=group
+        database, DiesMidBatch(database, after[3].id), group=group, settings=WHOLE_FETCH
     )
     assert isinstance(await event_path.ended(first), ConsumerKilled)
     mine = {event.id for event in before + after}

@@ -22,6 +22,7 @@ from tests.integration.eventing.conftest import (
     Outcomes,
     user_registered,
 )
+from tests.support.broker_records import event_id_in
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +83,9 @@ async def test_an_event_before_its_parent_waits_for_it_without_holding_back_the_
     applied = [event_id for _, event_id in await database.effects_in_order()]
     assert applied == [*(event.id for event in behind), recorded_parent.id, child.id]
     assert outcomes.of(child.id) == ["processed"]
-    assert outcomes.event_ids("dead_lettered") == set()
+    # Earlier tests' poison on the session's broker is this group's to dead-letter too.
+    mine = {child.id, *(event.id for event in behind), recorded_parent.id}
+    assert outcomes.event_ids("dead_lettered") & mine == set()
 
 
 async def test_an_event_whose_parent_never_comes_is_dead_lettered_once_its_wait_is_over(
@@ -110,6 +113,7 @@ async def test_an_event_whose_parent_never_comes_is_dead_lettered_once_its_wait_
         letter
         for letter in await read_dead_letters(event_path.config, ACCOUNTS.name, READ_SECONDS)
         if letter.info.get("consumer-group") == consumer.group_id
+        and event_id_in(letter.value) == orphan.id
     ]
     assert letter.info["reason"] == "dependency-missing"
     assert "never recorded" in letter.info["error"]
