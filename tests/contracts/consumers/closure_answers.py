@@ -14,6 +14,7 @@ test_notifications_events.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,9 @@ from pact import match
 from strangler_closures import Closure, fold
 from strangler_closures.accounts_side import ANSWERS
 from strangler_contracts import CloudEvent
+from strangler_contracts.records import RecordChange
 from strangler_contracts.registry import decode
+from strangler_migration.conflicts import Side
 
 __all__ = [
     "BILLING_ANSWERS",
@@ -129,20 +132,7 @@ class AccountsSideFolds:
         if not isinstance(event, ANSWERS):
             return False
         requested = datetime(2025, 12, 31, tzinfo=UTC)
-        closure = Closure(
-            id=event.closure_id,
-            user_id=event.user_id,
-            status="requested",
-            billing=None,
-            notifications=None,
-            refunded_cents=None,
-            currency=None,
-            declined_reason=None,
-            attempt=1,
-            requested_at=requested,
-            updated_at=requested,
-            closed_at=None,
-        )
+        closure = Closure.requested(event.closure_id, event.user_id, requested)
         self.folded.append(fold(closure, event))
         return True
 
@@ -166,3 +156,25 @@ class AccountsSideFolds:
             ),
             key=repr,
         )
+
+
+class MonolithAcl:
+    """The monolith's anti-corruption layer reading another capability's events: an answer
+    to a closure goes to its accounts side (``closures``), any other event is translated
+    into record changes (``changes``) with the origin the monolith's sync gives it —
+    never taken for the monolith's own."""
+
+    def __init__(self, translate: Callable[[Any, str], Iterable[RecordChange]]) -> None:
+        self.translate = translate
+        self.side = Side("legacy-monolith")
+        self.changes: list[RecordChange] = []
+        self.closures = AccountsSideFolds()
+
+    def __call__(self, body: str | bytes | None, metadata: dict[str, object]) -> None:
+        if self.closures.reads(body):
+            return
+        envelope = CloudEvent.model_validate_json(body or b"")
+        event = decode(envelope)
+        declared = getattr(event, "origin", None)
+        assert not self.side.made(envelope, declared), "the monolith would skip it as its own"
+        self.changes.extend(self.translate(event, self.side.origin_of(envelope, declared)))

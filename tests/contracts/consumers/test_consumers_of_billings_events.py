@@ -32,13 +32,12 @@ from typing import Any
 from notifications_service.service_layer.account_closure import CLOSURE_EVENTS, ClosureMails
 from pact import Pact, match
 from strangler_contracts import CloudEvent
-from strangler_contracts.records import BILLING_RECORDS, RecordChange
+from strangler_contracts.records import BILLING_RECORDS
 from strangler_contracts.registry import decode
-from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import (
     BILLING_ANSWERS,
-    AccountsSideFolds,
+    MonolithAcl,
     cloud_event,
     when,
 )
@@ -213,20 +212,9 @@ def test_the_monoliths_acl_reads_billings_changes_into_its_records() -> None:
         *BILLING_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
-    side = Side("legacy-monolith")
-    changes: list[RecordChange] = []
-    closures = AccountsSideFolds()
-
-    def the_acl_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
-        if closures.reads(body):  # an answer to a closure, for the accounts side
-            return
-        envelope = CloudEvent.model_validate_json(body or b"")
-        event = decode(envelope)
-        declared = getattr(event, "origin", None)
-        assert not side.made(envelope, declared), "the monolith would skip it as its own"
-        changes.extend(BILLING_RECORDS.translate(event, side.origin_of(envelope, declared)))
-
-    pact.verify(the_acl_reads, "Async")
+    the_acl = MonolithAcl(BILLING_RECORDS.translate)
+    pact.verify(the_acl, "Async")
+    changes, closures = the_acl.changes, the_acl.closures
     pact.write_file(pact_dir(), overwrite=True)
     assert sorted((c.entity, c.origin, c.complete) for c in changes) == [
         ("invoices", "billing", False),  # paid

@@ -18,15 +18,11 @@ outbox rows it committed (tests/contracts/providers/test_notifications_events.py
 from __future__ import annotations
 
 from pact import Pact, match
-from strangler_contracts import CloudEvent
 from strangler_contracts.notification_records import notification_record_changes
-from strangler_contracts.records import RecordChange
-from strangler_contracts.registry import decode
-from strangler_migration.conflicts import Side
 
 from tests.contracts.consumers.closure_answers import (
     NOTIFICATIONS_ANSWERS,
-    AccountsSideFolds,
+    MonolithAcl,
     cloud_event,
     when,
 )
@@ -77,20 +73,9 @@ def test_the_monoliths_acl_reads_a_choice_of_emails_into_its_record() -> None:
         *NOTIFICATIONS_ANSWERS,
     ]:
         pact.upon_receiving(description, "Async").given(state).with_body(body, "application/json")
-    side = Side("legacy-monolith")
-    changes: list[RecordChange] = []
-    closures = AccountsSideFolds()
-
-    def the_acl_reads(body: str | bytes | None, metadata: dict[str, object]) -> None:
-        if closures.reads(body):  # an answer to a closure, for the accounts side
-            return
-        envelope = CloudEvent.model_validate_json(body or b"")
-        event = decode(envelope)
-        declared = getattr(event, "origin", None)
-        assert not side.made(envelope, declared), "the monolith would skip it as its own"
-        changes.extend(notification_record_changes(event, side.origin_of(envelope, declared)))
-
-    pact.verify(the_acl_reads, "Async")
+    the_acl = MonolithAcl(notification_record_changes)
+    pact.verify(the_acl, "Async")
+    changes, closures = the_acl.changes, the_acl.closures
     pact.write_file(pact_dir(), overwrite=True)
     by_entity = {change.entity: change for change in changes}
     assert sorted(by_entity) == ["notifications", "preferences"]

@@ -135,6 +135,24 @@ class Closure:
     updated_at: datetime
     closed_at: datetime | None
 
+    @classmethod
+    def requested(cls, id: str, user_id: str, at: datetime) -> Closure:
+        """A closure just asked for: attempt 1, nobody has answered yet."""
+        return cls(
+            id=id,
+            user_id=user_id,
+            status="requested",
+            billing=None,
+            notifications=None,
+            refunded_cents=None,
+            currency=None,
+            declined_reason=None,
+            attempt=1,
+            requested_at=at,
+            updated_at=at,
+            closed_at=None,
+        )
+
     @property
     def confirmed(self) -> bool:
         """Billing and notifications both answered ``done``: the account can be erased."""
@@ -213,20 +231,7 @@ class AccountsSide:
         if existing is not None:
             return existing
         now = self.clock()
-        closure = Closure(
-            id=str(uuid.uuid4()),
-            user_id=user_id,
-            status="requested",
-            billing=None,
-            notifications=None,
-            refunded_cents=None,
-            currency=None,
-            declined_reason=None,
-            attempt=1,
-            requested_at=now,
-            updated_at=now,
-            closed_at=None,
-        )
+        closure = Closure.requested(str(uuid.uuid4()), user_id, now)
         try:
             await session.execute(insert(self.table).values(dataclasses.asdict(closure)))
         except IntegrityError:  # a concurrent request started it first
