@@ -8,14 +8,22 @@ in foreign-key order (customers before subscriptions before invoices ...): witho
 from __future__ import annotations
 
 import functools
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from strangler_contracts.payments import REJECTED_BY_PROVIDER
 from strangler_persistence import paginate
 
-from billing_service.adapters.orm import invoices, payments, plans, refunds, subscriptions
+from billing_service.adapters.orm import (
+    customers,
+    invoices,
+    payments,
+    plans,
+    refunds,
+    subscriptions,
+)
 from billing_service.domain.customers import Customer
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.payments import Payment
@@ -32,6 +40,7 @@ __all__ = [
     "SqlRefunds",
     "SqlRepository",
     "SqlSubscriptions",
+    "read_together",
 ]
 
 T = TypeVar("T")
@@ -53,6 +62,36 @@ class SqlRepository(Generic[T]):
         """``item`` as an earlier session committed it, in this session without a read: its
         ``version`` fences the next write, so a change made meanwhile makes it conflict."""
         return await self.session.merge(item, load=False)
+
+
+_CURRENT = ("active", "pending")
+"""The statuses of the subscription that keeps its customer from another one."""
+
+
+@functools.cache
+def read_together(wanted: tuple[str, ...]) -> Select[Any]:
+    """One statement for ``UnitOfWork.read``: each record ``wanted`` (``Found``'s field
+    names) outer-joined by its id to a one-row anchor, so a missing one is a NULL, not a
+    missing row, and the others still come. Built once per combination (statements built
+    per call cost SQLAlchemy their cache key each time); its parameters are the ids."""
+    current = subscriptions.alias("current_subscriptions")
+    sources: dict[str, tuple[Any, Any]] = {
+        "customer": (Customer, customers.c.id == bindparam("customer_id")),
+        "plan": (Plan, plans.c.id == bindparam("plan_id")),
+        "subscription": (Subscription, subscriptions.c.id == bindparam("subscription_id")),
+        "invoice": (Invoice, invoices.c.id == bindparam("invoice_id")),
+        "current_subscription": (
+            aliased(Subscription, current),
+            (current.c.customer_id == bindparam("current_subscription_of"))
+            & current.c.status.in_(_CURRENT),
+        ),
+    }
+    anchor = select(literal_column("1").label("one")).subquery("anchor")
+    statement = select(*(sources[name][0] for name in wanted)).select_from(anchor)
+    for name in wanted:
+        entity, condition = sources[name]
+        statement = statement.outerjoin(entity, condition)
+    return statement
 
 
 class SqlCustomers(SqlRepository[Customer]):
@@ -84,7 +123,7 @@ class SqlSubscriptions(SqlRepository[Subscription]):
         return await self.session.scalar(
             select(Subscription).where(
                 subscriptions.c.customer_id == customer_id,
-                subscriptions.c.status.in_(("active", "pending")),
+                subscriptions.c.status.in_(_CURRENT),
             )
         )
 

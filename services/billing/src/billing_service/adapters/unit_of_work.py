@@ -20,10 +20,11 @@ from billing_service.adapters.repositories import (
     SqlPlans,
     SqlRefunds,
     SqlSubscriptions,
+    read_together,
 )
 from billing_service.domain.events import DomainEvent
 from billing_service.domain.records import Aggregate
-from billing_service.service_layer.unit_of_work import ConflictingWrite, UnitOfWork
+from billing_service.service_layer.unit_of_work import ConflictingWrite, Found, UnitOfWork
 
 __all__ = ["JoinedUnitOfWork", "SqlAlchemyUnitOfWork"]
 
@@ -47,6 +48,36 @@ class _SessionUnitOfWork(UnitOfWork):
         self.invoices = self._invoices = SqlInvoices(session)
         self.payments = self._payments = SqlPayments(session)
         self.refunds = self._refunds = SqlRefunds(session)
+
+    async def read(
+        self,
+        *,
+        customer_id: str | None = None,
+        plan_id: str | None = None,
+        subscription_id: str | None = None,
+        invoice_id: str | None = None,
+        current_subscription_of: str | None = None,
+    ) -> Found:
+        """One statement (``read_together``); what it loads is in this session's identity
+        map, so a later ``get`` of the same record costs no round trip either."""
+        asked = {
+            "customer": customer_id,
+            "plan": plan_id,
+            "subscription": subscription_id,
+            "invoice": invoice_id,
+            "current_subscription": current_subscription_of,
+        }
+        wanted = tuple(name for name, value in asked.items() if value is not None)
+        if not wanted:
+            return Found()
+        parameters = {
+            "current_subscription_of" if name == "current_subscription" else f"{name}_id": asked[
+                name
+            ]
+            for name in wanted
+        }
+        row = (await self.session.execute(read_together(wanted), parameters)).one()
+        return Found(**dict(zip(wanted, row, strict=True)))
 
     def _aggregates(self) -> Iterable[Aggregate]:
         added: list[Aggregate] = [*self._subscriptions.added, *self._invoices.added]

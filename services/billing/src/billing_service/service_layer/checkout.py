@@ -227,18 +227,21 @@ class CheckoutSteps:
     async def start_subscription(self, context: StepContext) -> Mapping[str, Any] | None:
         """A pending subscription with the id the checkout chose; there already, it is kept.
 
-        The customer's current subscription is read first, so one read finds ours or a
-        rival's: ours is there when an earlier attempt committed it and the saga did not
-        record that (only without the step's transaction: with it, the two commit as one),
-        and then it is still pending — nothing but this saga moves it on.
+        The customer's current subscription is read with the customer and the plan, in one
+        read, and it is ours or a rival's: ours is there when an earlier attempt committed it
+        and the saga did not record that (only without the step's transaction: with it, the
+        two commit as one), and then it is still pending — nothing but this saga moves it on.
         """
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            current = await uow.subscriptions.active_for(order.customer_id)
+            found = await uow.read(
+                customer_id=order.customer_id,
+                plan_id=order.plan_id,
+                current_subscription_of=order.customer_id,
+            )
+            current, customer, plan = found.current_subscription, found.customer, found.plan
             if current is not None and current.id == order.subscription_id:
                 return None
-            customer = await uow.customers.get(order.customer_id)
-            plan = await uow.plans.get(order.plan_id)
             if customer is None or plan is None:
                 raise BusinessFailure(
                     f"no customer '{order.customer_id}' or plan '{order.plan_id}'"
@@ -262,10 +265,12 @@ class CheckoutSteps:
         """Cancel the pending subscription, naming its voided invoice; gone or done, nothing."""
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            subscription = await uow.subscriptions.get(order.subscription_id)
+            found = await uow.read(
+                subscription_id=order.subscription_id, invoice_id=order.invoice_id
+            )
+            subscription, invoice = found.subscription, found.invoice
             if subscription is None:
                 return None
-            invoice = await uow.invoices.get(order.invoice_id)
             if not subscription.is_cancelled:
                 ours = [invoice] if invoice and invoice.subscription_id == subscription.id else []
                 for each in ours:
@@ -279,10 +284,15 @@ class CheckoutSteps:
         """The first period's invoice, with the id the checkout chose."""
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            invoice = await uow.invoices.get(order.invoice_id)
+            found = await uow.read(
+                invoice_id=order.invoice_id,
+                subscription_id=order.subscription_id,
+                plan_id=order.plan_id,
+            )
+            invoice = found.invoice
             if invoice is None:
-                subscription = await _subscription(uow, order)
-                plan = await uow.plans.get(order.plan_id)
+                subscription = _ours(found.subscription, order)
+                plan = found.plan
                 if plan is None:
                     raise BusinessFailure(f"no plan '{order.plan_id}'")
                 invoice = invoice_for_current_period(
@@ -297,12 +307,15 @@ class CheckoutSteps:
         back), it stays as the record of that; paid and not refunded, it waits for that."""
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            invoice = await uow.invoices.get(order.invoice_id)
+            found = await uow.read(
+                invoice_id=order.invoice_id, subscription_id=order.subscription_id
+            )
+            invoice = found.invoice
             if invoice is None or invoice.status in ("void", "refunded"):
                 return None
             if invoice.status != "open":
                 raise InvoiceNotPayable(invoice.id, invoice.status)
-            invoice.void_for((await _subscription(uow, order)).id)
+            invoice.void_for(_ours(found.subscription, order).id)
             await uow.commit()
         return None
 
@@ -398,8 +411,10 @@ class CheckoutSteps:
         """The invoice is paid: the subscription is active, and says so to everyone."""
         order = _Order.of(context.data)
         async with self._local(context) as uow:
-            subscription = await _subscription(uow, order)
-            invoice = await uow.invoices.get(order.invoice_id)
+            found = await uow.read(
+                subscription_id=order.subscription_id, invoice_id=order.invoice_id
+            )
+            subscription, invoice = _ours(found.subscription, order), found.invoice
             if invoice is None:
                 raise BusinessFailure(f"no invoice '{order.invoice_id}'")
             try:
@@ -412,8 +427,8 @@ class CheckoutSteps:
         return None
 
 
-async def _subscription(uow: UnitOfWork, order: _Order) -> Subscription:
-    subscription = await uow.subscriptions.get(order.subscription_id)
+def _ours(subscription: Subscription | None, order: _Order) -> Subscription:
+    """The checkout's subscription, which the first step made: without it, nothing goes on."""
     if subscription is None:
         raise BusinessFailure(f"no subscription '{order.subscription_id}'")
     return subscription

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from billing_service.domain.customers import Customer
 from billing_service.domain.events import DomainEvent
+from billing_service.domain.invoices import Invoice
+from billing_service.domain.plans import Plan
 from billing_service.domain.records import Aggregate
+from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.repositories import (
     CustomerRepository,
     InvoiceRepository,
@@ -23,12 +28,30 @@ from billing_service.service_layer.repositories import (
     SubscriptionRepository,
 )
 
-__all__ = ["ConflictingWrite", "JoinedUnitOfWorkFactory", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = [
+    "ConflictingWrite",
+    "Found",
+    "JoinedUnitOfWorkFactory",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
 
 
 class ConflictingWrite(Exception):
     """The database refused the commit: a concurrent transaction changed or created the same
     thing first (an outdated version, or a unique rule). Nothing of this unit was written."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What ``UnitOfWork.read`` was asked for: each record, or None where there is none."""
+
+    customer: Customer | None = None
+    plan: Plan | None = None
+    subscription: Subscription | None = None
+    invoice: Invoice | None = None
+    current_subscription: Subscription | None = None
+    """The customer's active or pending one (``SubscriptionRepository.active_for``)."""
 
 
 class UnitOfWork(abc.ABC):
@@ -38,6 +61,33 @@ class UnitOfWork(abc.ABC):
     invoices: InvoiceRepository
     payments: PaymentRepository
     refunds: RefundRepository
+
+    async def read(
+        self,
+        *,
+        customer_id: str | None = None,
+        plan_id: str | None = None,
+        subscription_id: str | None = None,
+        invoice_id: str | None = None,
+        current_subscription_of: str | None = None,
+    ) -> Found:
+        """The records a step needs, each by its id (and the current subscription of a
+        customer), read together: the database adapter does it in one statement, since on
+        a loaded machine each round trip costs more than the Python around it. Here, the
+        repositories are asked one by one."""
+        return Found(
+            customer=await self.customers.get(customer_id) if customer_id else None,
+            plan=await self.plans.get(plan_id) if plan_id else None,
+            subscription=(
+                await self.subscriptions.get(subscription_id) if subscription_id else None
+            ),
+            invoice=await self.invoices.get(invoice_id) if invoice_id else None,
+            current_subscription=(
+                await self.subscriptions.active_for(current_subscription_of)
+                if current_subscription_of
+                else None
+            ),
+        )
 
     async def __aenter__(self) -> Self:
         return self
