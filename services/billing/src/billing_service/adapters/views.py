@@ -16,8 +16,8 @@ from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_persistence import read_page, reading
 
-from billing_service.adapters.orm import customers, plans, subscriptions
-from billing_service.service_layer.checkout import CheckoutStanding
+from billing_service.adapters.orm import customers, plans, sagas, subscriptions
+from billing_service.service_layer.checkout import CHECKOUT, CheckoutStanding
 
 __all__ = ["active_plans", "checkout_standing"]
 
@@ -60,24 +60,35 @@ CHECKOUT_STANDING = select(
     .label("plan_active"),
     _current(subscriptions.c.id).label("subscription_id"),
     _current(subscriptions.c.plan_id).label("subscription_plan_id"),
+    select(sagas.sagas.c.id)
+    .where(
+        sagas.sagas.c.saga_type == CHECKOUT,
+        sagas.sagas.c.idempotency_key == bindparam("saga_key"),
+    )
+    .scalar_subquery()
+    .label("earlier_checkout"),
 )
 """What a checkout's POST checks, as one statement built once."""
 
 
 async def checkout_standing(
-    engine: AsyncEngine, customer_id: str, plan_id: str
+    engine: AsyncEngine, customer_id: str, plan_id: str, saga_key: str | None
 ) -> CheckoutStanding:
-    """Whether billing knows the customer, whether the plan is on sale, and the customer's
-    current subscription: one statement in autocommit, no unit of work, no entities (the
-    unit of work's three reads, with its ``BEGIN`` and ``ROLLBACK``, measured 0.82 ms of
-    CPU against 0.24 ms)."""
+    """Whether billing knows the customer, whether the plan is on sale, the customer's
+    current subscription and the checkout already holding the key (none without one):
+    one statement in autocommit, no unit of work, no entities (the unit of work's three
+    reads, with its ``BEGIN`` and ``ROLLBACK``, measured 0.82 ms of CPU against 0.24 ms;
+    the key's look-up was a round trip of its own before them)."""
     async with reading(engine) as connection:
         row = (
             await connection.execute(
-                CHECKOUT_STANDING, {"customer_id": customer_id, "plan_id": plan_id}
+                CHECKOUT_STANDING,
+                {"customer_id": customer_id, "plan_id": plan_id, "saga_key": saga_key},
             )
         ).one()
     current = (
         (row.subscription_id, row.subscription_plan_id) if row.subscription_id is not None else None
     )
-    return CheckoutStanding(bool(row.customer_known), bool(row.plan_active), current)
+    return CheckoutStanding(
+        bool(row.customer_known), bool(row.plan_active), current, row.earlier_checkout
+    )

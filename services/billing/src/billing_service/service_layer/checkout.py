@@ -442,14 +442,21 @@ class CheckoutStanding:
     plan_active: bool
     current_subscription: tuple[str, str] | None
     """The customer's active or pending subscription: its id and plan."""
+    earlier_checkout: str | None = None
+    """The id of the checkout that already holds the request's idempotency key."""
 
 
-CheckoutStandingReader = Callable[[str, str], Awaitable[CheckoutStanding]]
-"""``(customer_id, plan_id)`` → their ``CheckoutStanding``: a read of the query side."""
+CheckoutStandingReader = Callable[[str, str, str | None], Awaitable[CheckoutStanding]]
+"""``(customer_id, plan_id, saga key or None)`` → their ``CheckoutStanding``: one read of
+the query side, the key's earlier checkout with the rest (a request that repeats one is
+answered by it; any other costs no read of its own for the key)."""
 
 
-async def standing_in(uow: UnitOfWork, customer_id: str, plan_id: str) -> CheckoutStanding:
+async def standing_in(
+    uow: UnitOfWork, sagas: SagaOrchestrator, customer_id: str, plan_id: str, key: str | None
+) -> CheckoutStanding:
     """The standing read through a unit of work (where no query side is wired: fakes)."""
+    earlier = await sagas.find(CHECKOUT, key) if key is not None else None
     async with uow:
         customer = await uow.customers.get(customer_id)
         plan = await uow.plans.get(plan_id)
@@ -458,6 +465,7 @@ async def standing_in(uow: UnitOfWork, customer_id: str, plan_id: str) -> Checko
         customer is not None,
         plan is not None and plan.active,
         (current.id, current.plan_id) if current is not None else None,
+        earlier.id if earlier is not None else None,
     )
 
 
@@ -471,18 +479,17 @@ async def start_checkout(
 
     The same ``idempotency_key`` from the same customer answers the checkout it started,
     whatever has happened since; with another plan or card it is refused. ``standing``
-    reads what is checked (else the unit of work does).
+    reads what is checked, the key's earlier checkout with it (else the unit of work and
+    the saga store do).
     """
     key = f"{command.customer_id}:{command.idempotency_key}" if command.idempotency_key else None
-    if key is not None:
-        existing = await sagas.find(CHECKOUT, key)
-        if existing is not None:
-            return await _replayed(existing.id, existing.data, command, sagas)
     checked = (
-        await standing(command.customer_id, command.plan_id)
+        await standing(command.customer_id, command.plan_id, key)
         if standing is not None
-        else await standing_in(uow, command.customer_id, command.plan_id)
+        else await standing_in(uow, sagas, command.customer_id, command.plan_id, key)
     )
+    if checked.earlier_checkout is not None:
+        return _replayed(await _view(sagas, checked.earlier_checkout), command)
     if not checked.customer_known:
         raise CustomerUnknown(command.customer_id)
     if not checked.plan_active:
@@ -500,8 +507,8 @@ async def start_checkout(
         "payment_key": f"checkout-{saga_id}",
     }
     started = await sagas.start(CHECKOUT, data, idempotency_key=key, saga_id=saga_id)
-    if not started.created:
-        return await _replayed(started.saga.id, started.saga.data, command, sagas)
+    if not started.created:  # a request with the same key stored its checkout meanwhile
+        return _replayed(await _view(sagas, started.saga.id), command)
     return CheckoutStarted(sagas.view_of(started.saga), replayed=False)
 
 
@@ -517,13 +524,12 @@ async def checkout_of(customer_id: str, checkout_id: str, sagas: SagaOrchestrato
     return view
 
 
-async def _replayed(
-    saga_id: str, data: Mapping[str, Any], command: Checkout, sagas: SagaOrchestrator
-) -> CheckoutStarted:
+def _replayed(earlier: SagaView, command: Checkout) -> CheckoutStarted:
+    """The checkout an earlier request with the same key started, if it asked the same."""
     asked = (command.plan_id, command.card_number[-4:])
-    if (data.get("plan_id"), data.get("card_last4")) != asked:
+    if (earlier.data.get("plan_id"), earlier.data.get("card_last4")) != asked:
         raise CheckoutKeyReused(command.idempotency_key or "")
-    return CheckoutStarted(await _view(sagas, saga_id), replayed=True)
+    return CheckoutStarted(earlier, replayed=True)
 
 
 async def _view(sagas: SagaOrchestrator, saga_id: str) -> SagaView:
