@@ -2,7 +2,7 @@
 
 Every test records its events and lets the relay publish them all before the consumer starts,
 so that the consumer's first fetch of the partition (one aggregate: one partition) holds the
-whole batch.
+whole batch; and of every partition, when a test's aggregates sit on several.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from strangler_contracts import CloudEvent
@@ -163,6 +164,70 @@ async def test_a_consumer_dying_in_the_middle_of_a_batch_commits_none_of_it_and_
         event.id for event in recorded
     ]
     assert second.event_ids("processed") & mine == mine
+
+
+class DiesOnceEveryAggregateIsApplied(ApplyEffects):
+    """Applies the events like ``ApplyEffects``; the process dies once it has applied an event
+    of each of ``aggregates``."""
+
+    def __init__(self, database: EventingDatabase, aggregates: set[str]) -> None:
+        super().__init__(database)
+        self.waiting = set(aggregates)
+
+    async def __call__(self, session: AsyncSession, event: Any, envelope: CloudEvent) -> None:
+        await super().__call__(session, event, envelope)
+        self.waiting.discard(envelope.subject)
+        if not self.waiting:
+            raise ConsumerKilled
+
+
+def _on_other_partitions(database: EventingDatabase) -> tuple[str, str]:
+    """Two new aggregates whose events the relay publishes to different partitions."""
+    partitions = list(range(ACCOUNTS.partitions))
+    first = database.new_aggregate_id()
+    where = DefaultPartitioner()(first.encode(), partitions, partitions)
+    while True:
+        second = database.new_aggregate_id()
+        if DefaultPartitioner()(second.encode(), partitions, partitions) != where:
+            return first, second
+
+
+async def test_a_consumer_dying_in_the_middle_of_a_fetch_commits_nothing_of_any_partition(
+    database: EventingDatabase, event_path: EventPath
+) -> None:
+    """Events of two aggregates on two partitions, fetched together: the first partition's
+    events are not committed ahead of the second's, so a consumer that dies while applying
+    the second's leaves nothing of the fetch applied, and the next applies it all once."""
+    first, second = _on_other_partitions(database)
+    recorded = await _published_before_anyone_consumes(
+        database, event_path, first, range(EVENTS // 2)
+    )
+    recorded += await _published_before_anyone_consumes(
+        database, event_path, second, range(EVENTS // 2, EVENTS), start_relay=False
+    )
+    mine = {event.id for event in recorded}
+    group = f"{database.tag}-fetch"
+
+    _, dying = await event_path.start_consumer(
+        database,
+        DiesOnceEveryAggregateIsApplied(database, {first, second}),
+        group=group,
+        settings=WHOLE_FETCH,
+    )
+    assert isinstance(await event_path.ended(dying), ConsumerKilled)
+    assert _only(mine, await database.effect_counts()) == {}
+
+    await event_path.start_consumer(database, ApplyEffects(database), group=group)
+
+    async def all_applied() -> bool:
+        return await database.have_effects(mine)
+
+    await event_path.until(all_applied, "another consumer of the group applies the fetch")
+    assert _only(mine, await database.effect_counts()) == dict.fromkeys(mine, 1)
+    for aggregate in (first, second):
+        assert [e for subject, e in await database.effects_in_order() if subject == aggregate] == [
+            event.id for event in recorded if event.subject == aggregate
+        ]
 
 
 async def test_a_batch_read_again_with_a_poison_message_applies_each_new_event_once(

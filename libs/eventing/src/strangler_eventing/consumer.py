@@ -8,19 +8,31 @@ the dead-letter topic with the error and its original headers, and the partition
 Offsets are committed by hand after the messages are processed, never before: once per
 fetch, in one request for all of its partitions.
 
-Messages come in batches (what one fetch brought of a partition, up to ``max_batch``), and a
-batch is applied in ONE transaction: its inbox rows and every handler's effects commit
-together, or none of them does. That is what lets a consumer keep up: one commit, and one
-inbox query, per batch instead of per message. A message that cannot be decoded (malformed,
-unknown type, invalid data) ends a batch: it is dead-lettered on its own and the messages
-after it make the next batch. A batch is all or nothing, so a message that cannot be applied
-with the others (a handler that raises, an event that waits for another, a concurrent member
-of the group) does not hold the rest: the whole batch is rolled back and its messages are
-taken one at a time, each in its own transaction, as described above; only the poison
-message is retried and dead-lettered, the others are applied once. ``on_processed`` hears
-of a batch's messages once it has committed. A process that dies in the middle of a batch
-committed nothing of it; one that dies after the commit and before the offset commit reads
-the batch again, and the inbox skips every message of it.
+Messages come in batches, and a batch is applied in ONE transaction: its inbox rows and every
+handler's effects commit together, or none of them does. That is what lets a consumer keep
+up: one commit, and one inbox query, per batch instead of per message. A batch is what one
+fetch brought, of every partition, when it all decodes and is at most ``max_batch`` messages
+(a fetch brings at most ``max(100, max_batch)``): each partition's messages stay in their
+order, and one commit serves the fetch instead of one per partition, which at a steady rate
+(a few events per partition and fetch) is most of a consumer's round trips. Otherwise, or
+when such a batch cannot be applied whole, each partition's messages make batches of their
+own, up to ``max_batch``. A message that cannot be decoded (malformed, unknown type, invalid
+data) ends a batch: it is dead-lettered on its own and the messages after it make the next
+batch. A batch is all or nothing, so a message that cannot be applied with the others (a
+handler that raises, an event that waits for another, a concurrent member of the group)
+does not hold the rest: the whole batch is rolled back and its messages are taken a
+partition's batch at a time, then one at a time, each in its own transaction, as described
+above; only the poison message is retried and dead-lettered, the others are applied once.
+``on_processed`` hears of a batch's messages once it has committed. A process that dies in
+the middle of a batch committed nothing of it; one that dies after the commit and before
+the offset commit reads the batch again, and the inbox skips every message of it.
+
+A consumer at the head of the log (its fetch brought less than a full one) does not fetch
+again while it applies what it got (its partitions are paused meanwhile): aiokafka would
+otherwise send the next fetch at once, hand over what that brought only after the batch,
+and leave whatever arrived during the batch for the fetch after it, a batch's time more for
+every event. A full fetch means a backlog: then the next is fetched while this one is
+applied, as aiokafka does.
 
 An event can arrive before what it depends on: after the broker lost its log the relays
 publish the lost events again, behind newer ones already sent; a change can come before the
@@ -99,7 +111,7 @@ class ConsumerSettings:
     wait_for_dependencies_seconds: float = 300.0
     """How long an event that came before what it depends on is parked and retried."""
     max_batch: int = 100
-    """At most this many messages of a partition in one transaction; 1 applies them one by one."""
+    """At most this many messages in one transaction; 1 applies them one by one."""
 
 
 @dataclass
@@ -142,25 +154,27 @@ class IdempotentConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Offsets not committed on exit are simply re-read."""
-        consumer = create_consumer(
-            self.broker, self.group_id, max_records=max(100, self.settings.max_batch)
-        )
+        fetch_size = max(100, self.settings.max_batch)
+        consumer = create_consumer(self.broker, self.group_id, max_records=fetch_size)
         consumer.subscribe(
             self.topics, listener=_RestartFromCommitted(consumer, self.broker, self._forget)
         )
         await consumer.start()
         try:
             while not stop.is_set():
+                consumer.resume(*consumer.paused())
                 batches = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms)
-                offsets: dict[TopicPartition, int] = {}
-                for tp, messages in batches.items():
-                    if not await self._take_all(tp, messages, stop):
-                        if offsets:  # what was applied before stopping mid-retry
-                            await self._commit(consumer, offsets)
-                        return  # the rest is left for the next run
-                    offsets[tp] = self._committable(tp, messages[-1])
+                if sum(map(len, batches.values())) < fetch_size:
+                    # At the head of the log: fetch again once this is applied, not now.
+                    # A fetch sent now would bring what arrived so far and be handed over
+                    # only after this batch; what arrives meanwhile would wait for the
+                    # fetch after it: a batch's time more for every event.
+                    consumer.pause(*consumer.assignment())
+                offsets, going_on = await self._take_fetch(batches, stop)
                 if offsets:  # one request for every partition of the fetch
                     await self._commit(consumer, offsets)
+                if not going_on:
+                    return  # the rest is left for the next run
                 if not await self._retry_parked(stop):
                     return
                 await self._record_lag(consumer)
@@ -168,34 +182,70 @@ class IdempotentConsumer:
             self._forget(set(self._parked))
             await stop_client(consumer)
 
-    async def _take_all(
-        self, tp: TopicPartition, messages: list[ConsumerRecord], stop: asyncio.Event
-    ) -> bool:
+    async def _take_fetch(
+        self, batches: Mapping[TopicPartition, list[ConsumerRecord]], stop: asyncio.Event
+    ) -> tuple[dict[TopicPartition, int], bool]:
+        """Apply what one fetch brought: the offsets to commit, and False when stopping.
+
+        Every partition's messages in ONE transaction when all of them decode and they are
+        at most ``max_batch``: one commit and one inbox query for the fetch; otherwise (or
+        when that transaction cannot be applied whole) partition by partition."""
+        decoded = {
+            tp: [_decoded(message) for message in messages] for tp, messages in batches.items()
+        }
+        every = [item for items in decoded.values() for item in items]
+        whole = (
+            await self._apply_batch(every)
+            if len(decoded) > 1
+            and len(every) <= self.settings.max_batch
+            and all(item is not None for _, item in every)
+            else None
+        )
+        offsets: dict[TopicPartition, int] = {}
+        if whole is not None:
+            going_on = await self._finish_batch(every, whole, stop)
+            for tp, messages in batches.items():
+                offsets[tp] = self._committable(tp, messages[-1])
+            return offsets, going_on
+        for tp, items in decoded.items():
+            if not await self._take_all(items, stop):
+                return offsets, False  # what was applied before stopping mid-retry
+            offsets[tp] = self._committable(tp, items[-1][0])
+        return offsets, True
+
+    async def _take_all(self, items: list[_Decoded], stop: asyncio.Event) -> bool:
         """Apply a partition's fetched messages in order, a batch per transaction; False
         when stopping. A message that cannot be decoded ends a batch and is taken alone
         (dead-lettered with its reason): the messages around it still go in batches."""
         size = max(1, self.settings.max_batch)
-        for start in range(0, len(messages), size):
-            for batch in _batches(messages[start : start + size]):
-                if not await self._take_batch(tp, batch, stop):
+        for start in range(0, len(items), size):
+            for batch in _batches(items[start : start + size]):
+                if not await self._take_batch(batch, stop):
                     return False
         return True
 
-    async def _take_batch(
-        self, tp: TopicPartition, batch: list[_Decoded], stop: asyncio.Event
-    ) -> bool:
+    async def _take_batch(self, batch: list[_Decoded], stop: asyncio.Event) -> bool:
+        """Apply ``batch`` in one transaction, or each of its messages alone if it cannot be
+        applied whole; False when stopping."""
         applied = await self._apply_batch(batch) if len(batch) > 1 else None
         if applied is None:
             for message, _ in batch:
-                if not await self._take(tp, message, stop):
+                if not await self._take(_partition(message), message, stop):
                     return False
             return True
+        return await self._finish_batch(batch, applied, stop)
+
+    async def _finish_batch(
+        self, batch: list[_Decoded], applied: list[Outcome], stop: asyncio.Event
+    ) -> bool:
+        """Report a committed batch's outcomes, retrying what waited for its keys; False
+        when stopping."""
         for (message, _), outcome in zip(batch, applied, strict=True):
             await self._finished(message, outcome)
             if (
                 outcome == "processed"
                 and self._parked
-                and not await self._retry_parked(stop, released=(tp, message.key))
+                and not await self._retry_parked(stop, released=(_partition(message), message.key))
             ):
                 return False
         return True
@@ -249,7 +299,7 @@ class IdempotentConsumer:
                     await session.execute(insert(self.inbox), marks)
         except Exception as exc:  # rolled back: each message is taken alone, in order
             logger.info(
-                "%s: a batch of %d on %s:%d is taken one by one (%s: %s)",
+                "%s: a batch of %d from %s:%d on is taken apart (%s: %s)",
                 self.group_id,
                 len(messages),
                 messages[0].topic,
@@ -515,11 +565,14 @@ def _decoded(message: ConsumerRecord) -> _Decoded:
         return message, None  # dead-lettered with its reason when taken alone
 
 
-def _batches(messages: list[ConsumerRecord]) -> Iterator[list[_Decoded]]:
+def _partition(message: ConsumerRecord) -> TopicPartition:
+    return TopicPartition(message.topic, message.partition)
+
+
+def _batches(items: list[_Decoded]) -> Iterator[list[_Decoded]]:
     """The runs of decodable messages, in order, and each undecodable message on its own."""
     run: list[_Decoded] = []
-    for message in messages:
-        item = _decoded(message)
+    for item in items:
         if item[1] is not None:
             run.append(item)
             continue
