@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from strangler_contracts.payments import REJECTED_BY_PROVIDER
@@ -40,6 +40,7 @@ __all__ = [
     "SqlRefunds",
     "SqlRepository",
     "SqlSubscriptions",
+    "read_for_payment",
     "read_together",
 ]
 
@@ -92,6 +93,29 @@ def read_together(wanted: tuple[str, ...]) -> Select[Any]:
         entity, condition = sources[name]
         statement = statement.outerjoin(entity, condition)
     return statement
+
+
+@functools.cache
+def read_for_payment() -> Select[Invoice, Payment]:
+    """One statement for ``UnitOfWork.read_for_payment``: the invoice outer-joined to the
+    payments a claim looks at — the invoice's own (its declined attempts and its next one)
+    and the customer's under the key — one row per payment, or one with no payment."""
+    anchor = select(literal_column("1").label("one")).subquery("anchor")
+    return (
+        select(Invoice, Payment)
+        .select_from(anchor)
+        .outerjoin(Invoice, invoices.c.id == bindparam("invoice_id"))
+        .outerjoin(
+            Payment,
+            or_(
+                payments.c.invoice_id == bindparam("invoice_id"),
+                and_(
+                    payments.c.customer_id == bindparam("customer_id"),
+                    payments.c.idempotency_key == bindparam("idempotency_key"),
+                ),
+            ),
+        )
+    )
 
 
 class SqlCustomers(SqlRepository[Customer]):

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from strangler_contracts.payments import counts_as_declined, next_attempt, payment_attempt_id
 from strangler_persistence import SessionFactory
 
 from billing_service.adapters import events as outbox
@@ -20,11 +21,18 @@ from billing_service.adapters.repositories import (
     SqlPlans,
     SqlRefunds,
     SqlSubscriptions,
+    read_for_payment,
     read_together,
 )
 from billing_service.domain.events import DomainEvent
+from billing_service.domain.invoices import Invoice
 from billing_service.domain.records import Aggregate
-from billing_service.service_layer.unit_of_work import ConflictingWrite, Found, UnitOfWork
+from billing_service.service_layer.unit_of_work import (
+    ConflictingWrite,
+    Found,
+    FoundForPayment,
+    UnitOfWork,
+)
 
 __all__ = ["JoinedUnitOfWork", "SqlAlchemyUnitOfWork"]
 
@@ -78,6 +86,38 @@ class _SessionUnitOfWork(UnitOfWork):
         }
         row = (await self.session.execute(read_together(wanted), parameters)).one()
         return Found(**dict(zip(wanted, row, strict=True)))
+
+    async def read_for_payment(
+        self, invoice_id: str, customer_id: str, idempotency_key: str
+    ) -> FoundForPayment:
+        """One statement (``read_for_payment``): the invoice with every payment a claim
+        looks at; the count of declined attempts and the next one are worked out here."""
+        parameters = {
+            "invoice_id": invoice_id,
+            "customer_id": customer_id,
+            "idempotency_key": idempotency_key,
+        }
+        rows = (await self.session.execute(read_for_payment(), parameters)).all()
+        invoice: Invoice | None = rows[0][0]  # NULL: outer-joined to the anchor
+        found = [payment for _, payment in rows if payment is not None]
+        by_key = next(
+            (
+                payment
+                for payment in found
+                if payment.customer_id == customer_id and payment.idempotency_key == idempotency_key
+            ),
+            None,
+        )
+        if invoice is None:
+            return FoundForPayment(None, by_key, None, None)
+        declined = sum(
+            counts_as_declined(payment.status, payment.failure_code)
+            for payment in found
+            if payment.invoice_id == invoice.id
+        )
+        attempt = payment_attempt_id(invoice.id, next_attempt(declined))
+        stored = next((payment for payment in found if payment.id == attempt), None)
+        return FoundForPayment(invoice, by_key, attempt, stored)
 
     def _aggregates(self) -> Iterable[Aggregate]:
         added: list[Aggregate] = [*self._subscriptions.added, *self._invoices.added]

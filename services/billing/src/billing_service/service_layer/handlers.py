@@ -26,8 +26,6 @@ from datetime import datetime, timedelta
 from strangler_contracts.payments import (
     REJECTED_BY_PROVIDER,
     counts_as_declined,
-    next_attempt,
-    payment_attempt_id,
 )
 
 from billing_service.domain.commands import (
@@ -143,7 +141,11 @@ async def owned_subscription(
 
 
 async def owned_invoice(uow: UnitOfWork, customer_id: str, invoice_id: str) -> Invoice:
-    invoice = await uow.invoices.get(invoice_id)
+    return _owned(await uow.invoices.get(invoice_id), customer_id, invoice_id)
+
+
+def _owned(invoice: Invoice | None, customer_id: str, invoice_id: str) -> Invoice:
+    """The customer's invoice; another customer's is as unknown as a missing one."""
     if invoice is None or invoice.customer_id != customer_id:
         raise InvoiceNotFound(invoice_id)
     return invoice
@@ -273,8 +275,9 @@ async def _claim_for_payment(
     take_over_pending: bool,
 ) -> PaymentOutcome:
     async with uows() as uow:
-        invoice = await owned_invoice(uow, command.customer_id, command.invoice_id)
-        payment = await uow.payments.by_key(command.customer_id, key)
+        found = await uow.read_for_payment(command.invoice_id, command.customer_id, key)
+        invoice = _owned(found.invoice, command.customer_id, command.invoice_id)
+        payment = found.by_key
         now = clock()
         if payment is not None:
             if payment.invoice_id != invoice.id:
@@ -293,16 +296,14 @@ async def _claim_for_payment(
             if not _may_resume(payment, now, policy, take_over_pending):
                 raise PaymentInProgress(invoice.id)  # pending: another request runs it
         else:
-            attempt = payment_attempt_id(
-                invoice.id, next_attempt(await uow.payments.declined_attempts(invoice.id))
-            )
-            payment = await uow.payments.get(attempt)
+            payment = found.next_attempt
             if payment is not None and not _may_resume(payment, now, policy, False):
                 raise PaymentInProgress(invoice.id) if invoice.is_open else invoice.refusal_to_pay()
         if payment is None:
+            assert found.next_attempt_id is not None, "read with the invoice"
             invoice.start_payment()
             payment = Payment(
-                id=attempt,
+                id=found.next_attempt_id,
                 invoice_id=invoice.id,
                 customer_id=command.customer_id,
                 idempotency_key=key,

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from strangler_contracts.payments import next_attempt, payment_attempt_id
+
 from billing_service.domain.customers import Customer
 from billing_service.domain.events import DomainEvent
 from billing_service.domain.invoices import Invoice
+from billing_service.domain.payments import Payment
 from billing_service.domain.plans import Plan
 from billing_service.domain.records import Aggregate
 from billing_service.domain.subscriptions import Subscription
@@ -31,6 +34,7 @@ from billing_service.service_layer.repositories import (
 __all__ = [
     "ConflictingWrite",
     "Found",
+    "FoundForPayment",
     "JoinedUnitOfWorkFactory",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -52,6 +56,19 @@ class Found:
     invoice: Invoice | None = None
     current_subscription: Subscription | None = None
     """The customer's active or pending one (``SubscriptionRepository.active_for``)."""
+
+
+@dataclass(frozen=True)
+class FoundForPayment:
+    """What claiming an invoice for a payment reads (``UnitOfWork.read_for_payment``)."""
+
+    invoice: Invoice | None
+    by_key: Payment | None
+    """The customer's payment under the request's idempotency key, of whichever invoice."""
+    next_attempt_id: str | None
+    """The id a new attempt of the invoice gets: after the attempts declined so far."""
+    next_attempt: Payment | None
+    """The payment already stored under that id (an attempt another request began)."""
 
 
 class UnitOfWork(abc.ABC):
@@ -103,6 +120,20 @@ class UnitOfWork(abc.ABC):
     async def commit(self) -> None:
         await self._record(self._collect_new_events())
         await self._commit()
+
+    async def read_for_payment(
+        self, invoice_id: str, customer_id: str, idempotency_key: str
+    ) -> FoundForPayment:
+        """The invoice, the payment under the key, and the invoice's next attempt, read
+        together: the database adapter reads the invoice and every payment it needs in
+        one statement. Here, the repositories are asked one by one."""
+        invoice = await self.invoices.get(invoice_id)
+        by_key = await self.payments.by_key(customer_id, idempotency_key)
+        if invoice is None:
+            return FoundForPayment(None, by_key, None, None)
+        declined = await self.payments.declined_attempts(invoice.id)
+        attempt = payment_attempt_id(invoice.id, next_attempt(declined))
+        return FoundForPayment(invoice, by_key, attempt, await self.payments.get(attempt))
 
     def _collect_new_events(self) -> list[DomainEvent]:
         events: list[DomainEvent] = []
