@@ -147,3 +147,29 @@ async def test_only_due_sagas_nobody_holds_are_offered(store: SqlSagaStore) -> N
 
     assert await store.due(NOW, 10) == [due.id]
     assert set(await store.due(NOW + timedelta(minutes=10), 10)) == {due.id, later.id, held.id}
+
+
+async def test_workers_polling_at_once_claim_each_due_saga_exactly_once(
+    store: SqlSagaStore,
+) -> None:
+    waiting = [(await store.create(_saga()))[0] for _ in range(12)]
+    held, _ = await store.create(_saga())
+    later, _ = await store.create(_saga(due=NOW + timedelta(minutes=5)))
+    lease = NOW + timedelta(hours=1)
+    await store.claim(held.id, "another", NOW, lease)
+
+    polls = await asyncio.gather(
+        *(store.claim_due(f"worker-{n}", NOW, lease, 3) for n in range(WORKERS))
+    )
+
+    claimed = [saga for poll in polls for saga in poll]
+    assert all(len(poll) <= 3 for poll in polls)
+    assert sorted(saga.id for saga in claimed) == sorted(saga.id for saga in waiting)
+    for saga in claimed:
+        stored = await store.get(saga.id)
+        assert stored is not None
+        assert (stored.owner, stored.lease_expires_at) == (saga.owner, lease)
+    assert await store.claim_due("late", NOW, lease, 10) == []
+    assert [
+        saga.id for saga in await store.claim_due("late", NOW + timedelta(minutes=10), lease, 10)
+    ] == [later.id]

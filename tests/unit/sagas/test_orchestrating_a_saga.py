@@ -377,9 +377,11 @@ class CountingStore(InMemorySagaStore):
         self.claims += 1
         return await super().claim(saga_id, owner, now, lease_until)
 
-    async def due(self, now: datetime, limit: int) -> list[str]:
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[SagaState]:
         self.polls += 1
-        return await super().due(now, limit)
+        return await super().claim_due(owner, now, lease_until, limit)
 
 
 async def test_a_saga_started_while_the_loop_runs_is_stored_held_and_driven_without_a_claim(

@@ -60,7 +60,21 @@ class InMemorySagaStore:
         due.sort(key=lambda saga: saga.next_attempt_at)
         return [saga.id for saga in due[:limit]]
 
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[SagaState]:
+        claimed = [
+            self._take(saga_id, owner, now, lease_until)
+            for saga_id in await InMemorySagaStore.due(self, now, limit)
+        ]
+        return [saga for saga in claimed if saga is not None]
+
     async def claim(
+        self, saga_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> SagaState | None:
+        return self._take(saga_id, owner, now, lease_until)
+
+    def _take(
         self, saga_id: str, owner: str, now: datetime, lease_until: datetime
     ) -> SagaState | None:
         saga = self.sagas.get(saga_id)

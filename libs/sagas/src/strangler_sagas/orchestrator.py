@@ -28,7 +28,8 @@ stops the saga in ``compensation_failed`` with the reason in its history — not
 
 ``run(stop)`` is the background loop of a service: it polls for due sagas nobody holds (new
 ones, retries whose backoff is over, and sagas of a worker that died once its lease expired),
-claims them, and drives up to ``max_concurrent`` at once. A saga started while this process's
+claiming as many as it has room for in the same statement (``claim_due``), and drives up to
+``max_concurrent`` at once. A saga started while this process's
 loop runs and has room is stored already held by it, its first attempt recorded as started,
 and driven at once: no poll, no claim, no write before its first step runs (a crash right
 after the insert leaves it to whoever finds its lease expired, like any other). Without room
@@ -268,6 +269,10 @@ class SagaOrchestrator:
         saga = await self.store.claim(saga_id, self.owner, now, now + self._lease)
         if saga is None:
             return None
+        return await self._drive_claimed(saga)
+
+    async def _drive_claimed(self, saga: SagaState) -> SagaState | None:
+        """Run a saga this worker has just claimed (see ``drive``)."""
         definition = self.definitions.get(saga.saga_type)
         if definition is None:
             logger.error("saga %s: %s; left as it is", saga.id, UnknownSagaType(saga.saga_type))
@@ -327,18 +332,17 @@ class SagaOrchestrator:
         if room <= 0:
             self._behind = True
             return
-        limit = room + len(drives)
-        due = await self.store.due(self._clock(), limit)
-        self._behind = len(due) >= limit
-        for saga_id in due:
-            if saga_id in drives:
+        now = self._clock()
+        claimed = await self.store.claim_due(self.owner, now, now + self._lease, room)
+        self._behind = len(claimed) >= room
+        for saga in claimed:
+            if saga.id in drives:  # its lease ran out while driven here: claimed again
                 continue
-            if len(drives) + self._reserved >= self.settings.max_concurrent:
-                self._behind = True
-                break
-            task = asyncio.create_task(self._drive_logged(saga_id), name=f"saga-{saga_id}")
-            drives[saga_id] = task
-            task.add_done_callback(functools.partial(self._done, drives, saga_id))
+            task = asyncio.create_task(
+                self._drive_logged(saga.id, claimed=saga), name=f"saga-{saga.id}"
+            )
+            drives[saga.id] = task
+            task.add_done_callback(functools.partial(self._done, drives, saga.id))
 
     def _done(
         self, drives: dict[str, asyncio.Task[None]], saga_id: str, _: asyncio.Task[None]
@@ -352,10 +356,14 @@ class SagaOrchestrator:
         saga_id: str,
         held: SagaState | None = None,
         definition: SagaDefinition | None = None,
+        *,
+        claimed: SagaState | None = None,
     ) -> None:
         try:
             if held is not None and definition is not None:
                 await self._drive_held(held, definition)
+            elif claimed is not None:
+                await self._drive_claimed(claimed)
             else:
                 await self.drive(saga_id)
         except Exception:

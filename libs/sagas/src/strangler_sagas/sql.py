@@ -11,7 +11,8 @@ racing for a saga exactly one gets it, without advisory locks or ``SELECT … FO
 The writes of a running saga are its hot path (one per step, a claim per saga, a renewal per
 few seconds), and on a loaded machine each round trip to the database costs more than the
 Python around it. So each is one statement in autocommit — no ``BEGIN``/``COMMIT`` round
-trips: a claim is an ``UPDATE … RETURNING`` of the row it took; on PostgreSQL a step's outcome
+trips: a claim is an ``UPDATE … RETURNING`` of the row it took (a poll's, of every due row
+it took: the poll and its claims are one statement); on PostgreSQL a step's outcome
 and its history entry are written by one statement (the ``UPDATE … RETURNING`` fenced by the
 lease, as a CTE feeding the history's ``INSERT … SELECT``: both or neither), and on SQLite
 they stay two statements in one transaction. Reads are single statements in autocommit too;
@@ -177,6 +178,25 @@ class _Statements:
             .values(owner=bindparam("new_owner"), lease_expires_at=bindparam("lease_until"))
             .returning(*sagas.c)
         )
+        waiting = sagas.alias("waiting")
+        due = (
+            select(waiting.c.id)
+            .where(
+                waiting.c.status.in_(_IN_FLIGHT),
+                waiting.c.next_attempt_at <= now,
+                _free(waiting.c, now),
+            )
+            .order_by(waiting.c.next_attempt_at, waiting.c.id)
+            .limit(bindparam("limit", type_=Integer()))
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
+        self.claim_due = (
+            update(sagas)
+            .where(c.id.in_(select(due.c.id)), c.status.in_(_IN_FLIGHT), _free(c, now))
+            .values(owner=bindparam("new_owner"), lease_expires_at=bindparam("lease_until"))
+            .returning(*sagas.c)
+        )
         held = (c.id == bindparam("saga_id"), c.owner == bindparam("held_by"))
         self.renew = update(sagas).where(*held).values(lease_expires_at=bindparam("lease_until"))
         self.release = update(sagas).where(*held).values(owner=None, lease_expires_at=None)
@@ -258,6 +278,22 @@ class SqlSagaStore:
     async def due(self, now: datetime, limit: int) -> list[str]:
         rows = await self._rows(self._statements.due, {"now": now, "limit": limit})
         return [row.id for row in rows]
+
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[SagaState]:
+        """The poll and the claims in one ``UPDATE … RETURNING``: the due sagas are picked in
+        a CTE (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so a concurrent poll takes others
+        instead of waiting), and the update keeps the claim's own conditions, so a saga taken
+        meanwhile is not taken again."""
+        async with self._sessions() as session:
+            connection = await session.connection(execution_options=_AUTOCOMMIT)
+            claimed = await connection.execute(
+                self._statements.claim_due,
+                {"now": now, "new_owner": owner, "lease_until": lease_until, "limit": limit},
+            )
+            sagas = [_state(row) for row in claimed.all()]
+        return sorted(sagas, key=lambda saga: (saga.next_attempt_at, saga.id))
 
     async def claim(
         self, saga_id: str, owner: str, now: datetime, lease_until: datetime

@@ -40,6 +40,14 @@ class SagaStore(Protocol):
         or a lease expired before ``now``), the longest-waiting first."""
         ...
 
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[SagaState]:
+        """Take the lease of up to ``limit`` of the sagas ``due`` offers, the longest-waiting
+        first, in one conditional update: those this call got (another worker's claim at
+        the same moment takes the others)."""
+        ...
+
     async def claim(
         self, saga_id: str, owner: str, now: datetime, lease_until: datetime
     ) -> SagaState | None:
