@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import asyncpg
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, MetaData, String, Table, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_persistence import (
     POOL_SIZE,
+    UTCDateTime,
     create_engine,
     create_session_factory,
     paginate_rows,
@@ -274,3 +276,62 @@ async def test_a_page_read_through_a_reading_connection_carries_its_total(
 
     assert ([row.n for row in page], total) == ([2], 2)
     assert (list(past_the_end), counted) == ([], 2)
+
+
+STAMPS = Table(
+    "stamps",
+    MetaData(),
+    Column("id", String(10), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+
+async def test_a_page_read_converts_values_as_its_columns_types_do(either: AsyncEngine) -> None:
+    """The page is read on the driver's cursor, not through SQLAlchemy's execution, and still
+    converts what a column's type converts, both ways (SQLite stores these timestamps naive)."""
+    noon = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    async with either.begin() as connection:
+        await connection.run_sync(STAMPS.metadata.create_all)
+        await connection.execute(
+            STAMPS.insert(), [{"id": "a", "at": noon}, {"id": "b", "at": noon + timedelta(hours=1)}]
+        )
+    executed = _count(either, "before_cursor_execute")
+    after = datetime(2026, 3, 1, 13, 30, tzinfo=timezone(timedelta(hours=2)))  # 11:30 UTC
+    statement = select(STAMPS.c.id, STAMPS.c.at).where(STAMPS.c.at > after).order_by(STAMPS.c.id)
+
+    page, total = await read_page(either, statement, 10, 0)
+
+    assert [(row.id, row.at) for row in page] == [("a", noon), ("b", noon + timedelta(hours=1))]
+    assert all(row.at.tzinfo is UTC for row in page), "timestamps come back aware, in UTC"
+    assert total == 2
+    assert executed[0] == 0, "no statement went through SQLAlchemy's execution"
+
+
+async def test_a_page_read_on_a_connection_the_server_dropped_fails_once_and_replaces_it(
+    postgres: AsyncEngine,
+) -> None:
+    """Dropped while it was fresh (no ping before use): that read fails as SQLAlchemy's error
+    saying the connection was invalidated, and the next read gets a new connection."""
+    engine = create_engine(postgres.url, ping_after_idle_seconds=3600)
+    whose = select(text("pg_backend_pid() AS pid"))
+    try:
+        ((backend, _),), _ = await read_page(engine, whose, 1, 0)
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        other = await asyncpg.connect(url)
+        try:
+            assert await other.fetchval("SELECT pg_terminate_backend($1)", backend)
+            while await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", backend
+            ):
+                await asyncio.sleep(0.05)
+        finally:
+            await other.close()
+
+        with pytest.raises(DBAPIError) as failed:
+            await read_page(engine, whose, 1, 0)
+        ((answered, _),), _ = await read_page(engine, whose, 1, 0)
+    finally:
+        await engine.dispose()
+
+    assert failed.value.connection_invalidated
+    assert answered != backend

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strangler_persistence import read_page, reading
 
@@ -29,9 +29,7 @@ ACTIVE_PLANS = (
 """The public catalogue, cheapest first, built once."""
 
 
-async def active_plans(
-    engine: AsyncEngine, limit: int, offset: int
-) -> tuple[Sequence[Row[Any]], int]:
+async def active_plans(engine: AsyncEngine, limit: int, offset: int) -> tuple[Sequence[Any], int]:
     """A page of the active plans, as rows with the plan's columns as attributes, and the
     number of active plans."""
     return await read_page(engine, ACTIVE_PLANS, limit, offset)
