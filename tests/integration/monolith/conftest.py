@@ -8,6 +8,8 @@ behind ``httpx.ASGITransport``; the monolith reaches it through its real
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -33,6 +35,8 @@ from tests.support.operator import OPERATOR_TOKEN
 
 JWT_SECRET = "integration-test-secret-with-32-bytes!"
 PAYMENT_TIMEOUT_SECONDS = 0.1
+
+Provider = TypeVar("Provider", bound=HttpPaymentProvider)
 
 
 @pytest.fixture
@@ -69,6 +73,29 @@ async def client(
     database_url: str, payment_simulator_app: FastAPI, mailer: RecordingMailer
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client into the started monolith."""
+    async with monolith_on(database_url, payment_simulator_app, mailer) as client:
+        yield client
+
+
+def simulator_client(payment_simulator_app: FastAPI, kind: type[Provider]) -> Provider:
+    """The monolith's real client of the provider (or a test's ``kind`` of it, to step in
+    between its calls), reaching the in-process simulator."""
+    return kind(
+        "http://payment-simulator",
+        PAYMENT_TIMEOUT_SECONDS,
+        transport=httpx.ASGITransport(app=payment_simulator_app),
+    )
+
+
+@asynccontextmanager
+async def monolith_on(
+    database_url: str,
+    payment_simulator_app: FastAPI,
+    mailer: RecordingMailer,
+    payments: HttpPaymentProvider | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The monolith started on ``database_url``, paying through the in-process simulator
+    (``payments``: a test's own ``simulator_client``)."""
     settings = MonolithSettings(
         database_url=database_url,
         jwt_secret=JWT_SECRET,
@@ -79,12 +106,8 @@ async def client(
     )
 
     def with_simulator(settings: MonolithSettings) -> Runtime:
-        payments = HttpPaymentProvider(
-            settings.payment_provider_url,
-            settings.payment_timeout_seconds,
-            transport=httpx.ASGITransport(app=payment_simulator_app),
-        )
-        return build_runtime(settings, payments=payments, mailer=mailer)
+        provider = payments or simulator_client(payment_simulator_app, HttpPaymentProvider)
+        return build_runtime(settings, payments=provider, mailer=mailer)
 
     app = create_app(settings, runtime_factory=with_simulator)
     async with started(app, "http://monolith") as client:

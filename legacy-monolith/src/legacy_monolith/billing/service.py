@@ -18,7 +18,9 @@ attempt pending until the other side's outcome arrives through the sync.
 If the process dies between (2) and (3), the invoice stays ``processing``. Once the attempt
 is older than any provider call can take, a retry (with any key) takes it over and asks
 the provider again with the same provider key: the provider replays the charge it made, or
-makes the one it never made. Until then, other keys get 409.
+makes the one it never made. Until then, other keys get 409. A request that was only slow
+(a busy machine) and finds at (3) that such a racer recorded the answer first answers with
+that record instead of recording, publishing and mailing the payment a second time.
 """
 
 from __future__ import annotations
@@ -490,18 +492,26 @@ async def pay_invoice(
         interruption = exc
 
     try:
-        await _record_outcome(session, runtime, user_id, payment, invoice, charge, failure)
-        if interruption is not None:
-            payment.status = (
-                "timed_out" if isinstance(interruption, ProviderTimeout) else "interrupted"
-            )
-            payment.failure_message = str(interruption)
-            invoice.status = PAYABLE
+        settled_meanwhile = await _settled_meanwhile(session, payment, invoice)
+        if not settled_meanwhile:
+            await _record_outcome(session, runtime, user_id, payment, invoice, charge, failure)
+            if interruption is not None:
+                payment.status = (
+                    "timed_out" if isinstance(interruption, ProviderTimeout) else "interrupted"
+                )
+                payment.failure_message = str(interruption)
+                invoice.status = PAYABLE
         await session.commit()
     except BaseException:
         await session.rollback()
         raise
 
+    if settled_meanwhile:  # a racer's takeover recorded the provider's answer first
+        if payment.status == "succeeded":
+            return PaymentOutcome(payment, invoice, replayed=True)
+        raise CardWasDeclined(
+            invoice.id, payment.id, payment.failure_code or "", payment.failure_message or ""
+        )
     if failure is not None:
         raise CardWasDeclined(invoice.id, payment.id, failure.code, failure.message)
     if isinstance(interruption, ProviderTimeout):
@@ -514,6 +524,27 @@ async def pay_invoice(
     return PaymentOutcome(payment, invoice, replayed=False)
 
 
+async def _settled_meanwhile(session: AsyncSession, payment: Payment, invoice: Invoice) -> bool:
+    """Step 3 begins here: whether a racer that took this attempt over (it found it older
+    than three provider timeouts) already recorded the provider's answer, the same one this
+    request got under the same provider key. Then that record stands, and recording it again
+    would publish the payment twice and mail its receipt twice.
+
+    The invoice's row is written first (to itself) to hold it until the commit, on SQLite
+    as on PostgreSQL: a racer recording at the same moment waits, then finds the payment
+    settled. The invoice, as the claim does: rows locked in one order cannot deadlock.
+    """
+    await session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id)
+        .values(status=Invoice.status)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(payment)
+    await session.refresh(invoice)
+    return payment.status in ("succeeded", "failed")
+
+
 async def _record_outcome(
     session: AsyncSession,
     runtime: Runtime,
@@ -524,8 +555,6 @@ async def _record_outcome(
     failure: CardDeclined | None,
 ) -> None:
     """Step 3, in the session's next transaction: what the provider answered."""
-    await session.refresh(payment)
-    await session.refresh(invoice)
     payment.completed_at = utcnow()
     amount = format_money(invoice.amount_cents, invoice.currency)
     if charge is not None:
