@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
+    AsyncSessionTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -161,8 +162,46 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
             raise DisconnectionError("the pooled connection did not answer a ping") from error
 
 
+class _Transaction(AsyncSessionTransaction):
+    """``AsyncSession.begin()``'s transaction, begun without a switch into SQLAlchemy's
+    greenlet: beginning an ORM transaction does no IO (the connection and its ``BEGIN``
+    wait for the first statement), and nothing here listens to ``after_transaction_create``
+    (a listener that did IO there would raise ``MissingGreenlet``)."""
+
+    __slots__ = ()
+
+    async def start(self, is_ctxmanager: bool = False) -> AsyncSessionTransaction:
+        self.sync_transaction = self._assign_proxied(self.session.sync_session.begin())
+        if is_ctxmanager:
+            self.sync_transaction.__enter__()
+        return self
+
+
+class _Session(AsyncSession):
+    """An ``AsyncSession`` whose steps that do no IO are done at once.
+
+    A unit of work (``async with sessions() as session, session.begin():``) switched into
+    SQLAlchemy's greenlet four times and ran a task of its own: to begin, for each
+    statement, to commit, and to close the session in a task shielded from cancellation.
+    Beginning does no IO (``_Transaction``), nor does closing a session that holds no
+    transaction (its ``session.begin()`` block committed or rolled back, or it never
+    began one): nothing to release, so nothing a cancellation could leave half done. Its
+    statements and commit still switch, and a session closed while it holds a
+    transaction still closes as SQLAlchemy does."""
+
+    def begin(self) -> AsyncSessionTransaction:
+        return _Transaction(self)
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self.sync_session.in_transaction():
+            await super().__aexit__(type_, value, traceback)
+        else:
+            self.sync_session.close()
+
+
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions on ``engine`` (``_Session``), whose objects stay loaded after a commit."""
+    return async_sessionmaker(engine, class_=_Session, expire_on_commit=False)
 
 
 _COUNTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
