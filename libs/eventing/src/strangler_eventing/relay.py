@@ -151,7 +151,9 @@ class OutboxRelay:
             except Exception as exc:  # the broker or database is away; back off, keep going
                 failures += 1
                 OUTBOX_PUBLISH_FAILURES.labels(self.source).inc()
-                delay = min(self.settings.max_backoff_seconds, 0.1 * 2**failures)
+                # The exponent bounded: past 1024 failures (85 min away at 5 s) 2**failures
+                # overflowed a float and the relay died of its own backoff.
+                delay = min(self.settings.max_backoff_seconds, 0.1 * 2 ** min(failures, 30))
                 logger.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
                 await stopped_within(stop, delay)
                 continue
