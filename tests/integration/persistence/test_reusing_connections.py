@@ -85,18 +85,6 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
-async def either(
-    request: pytest.FixtureRequest, fresh_database: FreshDatabase, tmp_path: Path
-) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgres":
-        engine = create_engine(await fresh_database("persistence"))
-    else:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
-    yield engine
-    await engine.dispose()
-
-
 async def test_as_many_readers_as_a_process_serves_at_once_keep_their_connections(
     either: AsyncEngine,
 ) -> None:

@@ -6,16 +6,12 @@ closed mid-transaction, and when its task is cancelled meanwhile."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
-from strangler_persistence import create_engine, create_session_factory
-
-from tests.integration.conftest import FreshDatabase
+from strangler_persistence import create_session_factory
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +19,11 @@ METADATA = MetaData()
 WRITES = Table("writes", METADATA, Column("id", Integer, primary_key=True))
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
-async def engine(
-    request: pytest.FixtureRequest, fresh_database: FreshDatabase, tmp_path: Path
-) -> AsyncIterator[AsyncEngine]:
-    if request.param == "postgres":
-        engine = create_engine(await fresh_database("units_of_work"))
-    else:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'units.db'}")
-    async with engine.begin() as connection:
+@pytest.fixture
+async def engine(either: AsyncEngine) -> AsyncEngine:
+    async with either.begin() as connection:
         await connection.run_sync(METADATA.create_all)
-    yield engine
-    await engine.dispose()
+    return either
 
 
 async def _kept(engine: AsyncEngine) -> list[int]:
