@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from billing_service.adapters.orm import outbox, payments, subscriptions
 from billing_service.adapters.payment_simulator import PaymentSimulatorClient
 from billing_service.entrypoints.app import create_app
-from billing_service.service_layer.payment_provider import Charge
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +22,12 @@ from tests.integration.billing_service.conftest import (
 )
 from tests.support.asgi import started
 from tests.support.monolith_api import assert_problem, new_key, pay, subscribe
+from tests.support.racing_payments import (
+    PausesAfterItsFirstCharge,
+    assert_charged_once,
+    paid_while_paused,
+    payments_published,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +52,6 @@ async def test_racing_payments_of_one_invoice_charge_it_once(
 
     winners = [r for r in responses if r.status_code == 201]
     losers = [r for r in responses if r.status_code != 201]
-    assert winners, [r.status_code for r in responses]
     assert {r.status_code for r in losers} <= {409}
     assert {r.json()["type"].rsplit("/", 1)[-1] for r in losers} <= {
         "payment-in-progress",
@@ -57,9 +61,7 @@ async def test_racing_payments_of_one_invoice_charge_it_once(
     # timeouts (0.1 s here), it takes the attempt over under the same provider key and is
     # answered with the same charge (the test below makes that happen): more than one 201,
     # never more than one charge.
-    [charge_id] = {r.json()["payment"]["provider_charge_id"] for r in winners}
-    charges = (await payment_simulator.get("/v1/charges", params={"limit": 100})).json()
-    assert [(c["id"], c["status"]) for c in charges["items"]] == [(charge_id, "succeeded")]
+    await assert_charged_once(payment_simulator, winners)
     async with engine.connect() as connection:
         recorded = await connection.scalar(
             select(func.count()).select_from(payments).where(payments.c.invoice_id == invoice_id)
@@ -67,34 +69,8 @@ async def test_racing_payments_of_one_invoice_charge_it_once(
     assert recorded == 1
 
 
-class PausedAfterItsFirstAnswer(PaymentSimulatorClient):
-    """The real client, whose first charge's caller stops after the provider answered and
-    before it records the answer, while ``meanwhile`` runs: a machine too busy to go on."""
-
-    meanwhile: Callable[[], Awaitable[None]] | None = None
-
-    async def charge(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        card_number: str,
-        description: str,
-        key: str,
-        timeout_seconds: float | None = None,
-    ) -> Charge:
-        answer = await super().charge(
-            amount_cents=amount_cents,
-            currency=currency,
-            card_number=card_number,
-            description=description,
-            key=key,
-            timeout_seconds=timeout_seconds,
-        )
-        meanwhile, self.meanwhile = self.meanwhile, None
-        if meanwhile is not None:
-            await meanwhile()
-        return answer
+class PausedSimulatorClient(PausesAfterItsFirstCharge, PaymentSimulatorClient):
+    pass
 
 
 async def test_a_payment_taken_over_while_its_request_is_paused_is_recorded_once(
@@ -104,7 +80,7 @@ async def test_a_payment_taken_over_while_its_request_is_paused_is_recorded_once
     engine: AsyncEngine,
 ) -> None:
     resolved = settings()
-    payments = PausedAfterItsFirstAnswer(
+    payments = PausedSimulatorClient(
         resolved.payment_provider_url,
         resolved.payment_timeout_seconds,
         transport=httpx.ASGITransport(app=payment_simulator_app),
@@ -113,27 +89,14 @@ async def test_a_payment_taken_over_while_its_request_is_paused_is_recorded_once
     async with started(app, BASE_URL) as client:
         customer = await known_customer(app)
         invoice_id = (await subscribe(client, customer))["invoice"]["id"]
-        racer: list[httpx.Response] = []
-
-        async def a_racer_finds_the_attempt_abandoned() -> None:
-            await asyncio.sleep(3 * PAYMENT_TIMEOUT_SECONDS + 0.05)  # older than three timeouts
-            racer.append(await pay(client, customer, invoice_id, key=new_key()))
-
-        payments.meanwhile = a_racer_finds_the_attempt_abandoned
-        first = await pay(client, customer, invoice_id, key=new_key())
+        first, racer = await paid_while_paused(
+            client, payments, PAYMENT_TIMEOUT_SECONDS, customer, invoice_id
+        )
 
     # Both payers are answered with the one charge; the payment is recorded and published once.
-    assert [r.status_code for r in (first, *racer)] == [201, 201]
-    [charge_id] = {r.json()["payment"]["provider_charge_id"] for r in (first, *racer)}
-    charges = (await payment_simulator.get("/v1/charges", params={"limit": 100})).json()
-    assert [(c["id"], c["status"]) for c in charges["items"]] == [(charge_id, "succeeded")]
-    async with engine.connect() as connection:
-        published = await connection.scalar(
-            select(func.count())
-            .select_from(outbox)
-            .where(outbox.c.event_type == "dev.strangler-fig.billing.payment-succeeded.v1")
-        )
-    assert published == 1
+    assert [first.status_code, racer.status_code] == [201, 201]
+    await assert_charged_once(payment_simulator, [first, racer])
+    assert await payments_published(engine, outbox) == 1
 
 
 async def test_racing_subscriptions_of_one_customer_start_exactly_one(
