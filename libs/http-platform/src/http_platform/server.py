@@ -7,6 +7,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from http_platform.access_log import AccessLog
+from http_platform.heap import settle_heap
 from http_platform.request_head import DEFAULT_MAX_HEAD_BYTES, bounded_head_protocol
 
 __all__ = ["serve"]
@@ -31,8 +32,10 @@ def serve(
     ``access_log=False`` where a line per request costs too much (the gateway: ~100 µs CPU
     per request measured by ``bench/gateway.py``; it has ``/metrics`` and request ids). The
     line is uvicorn's, written by ``AccessLog`` (``access_log``) rather than uvicorn's
-    logging, and none for the runner's ``/health/*`` probes.
+    logging, and none for the runner's ``/health/*`` probes. The app built, the garbage
+    collector is set for serving (``heap.settle_heap``).
     """
+    settle_heap()
     uvicorn.run(
         AccessLog(app) if access_log else app,
         host=host,
