@@ -74,16 +74,17 @@ def read_together(wanted: tuple[str, ...]) -> Select[Any]:
     """One statement for ``UnitOfWork.read``: each record ``wanted`` (``Found``'s field
     names) outer-joined by its id to a one-row anchor, so a missing one is a NULL, not a
     missing row, and the others still come. Built once per combination (statements built
-    per call cost SQLAlchemy their cache key each time); its parameters are the ids."""
+    per call cost SQLAlchemy their cache key each time); its parameters are the ids, each
+    under its field's name."""
     current = subscriptions.alias("current_subscriptions")
     sources: dict[str, tuple[Any, Any]] = {
-        "customer": (Customer, customers.c.id == bindparam("customer_id")),
-        "plan": (Plan, plans.c.id == bindparam("plan_id")),
-        "subscription": (Subscription, subscriptions.c.id == bindparam("subscription_id")),
-        "invoice": (Invoice, invoices.c.id == bindparam("invoice_id")),
+        "customer": (Customer, customers.c.id == bindparam("customer")),
+        "plan": (Plan, plans.c.id == bindparam("plan")),
+        "subscription": (Subscription, subscriptions.c.id == bindparam("subscription")),
+        "invoice": (Invoice, invoices.c.id == bindparam("invoice")),
         "current_subscription": (
             aliased(Subscription, current),
-            (current.c.customer_id == bindparam("current_subscription_of"))
+            (current.c.customer_id == bindparam("current_subscription"))
             & current.c.status.in_(_CURRENT),
         ),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
@@ -57,35 +57,11 @@ class _SessionUnitOfWork(UnitOfWork):
         self.payments = self._payments = SqlPayments(session)
         self.refunds = self._refunds = SqlRefunds(session)
 
-    async def read(
-        self,
-        *,
-        customer_id: str | None = None,
-        plan_id: str | None = None,
-        subscription_id: str | None = None,
-        invoice_id: str | None = None,
-        current_subscription_of: str | None = None,
-    ) -> Found:
+    async def _read(self, asked: Mapping[str, str]) -> Found:
         """One statement (``read_together``); what it loads is in this session's identity
         map, so a later ``get`` of the same record costs no round trip either."""
-        asked = {
-            "customer": customer_id,
-            "plan": plan_id,
-            "subscription": subscription_id,
-            "invoice": invoice_id,
-            "current_subscription": current_subscription_of,
-        }
-        wanted = tuple(name for name, value in asked.items() if value is not None)
-        if not wanted:
-            return Found()
-        parameters = {
-            "current_subscription_of" if name == "current_subscription" else f"{name}_id": asked[
-                name
-            ]
-            for name in wanted
-        }
-        row = (await self.session.execute(read_together(wanted), parameters)).one()
-        return Found(**dict(zip(wanted, row, strict=True)))
+        row = (await self.session.execute(read_together(tuple(asked)), dict(asked))).one()
+        return Found(**dict(zip(asked, row, strict=True)))
 
     async def read_for_payment(
         self, invoice_id: str, customer_id: str, idempotency_key: str

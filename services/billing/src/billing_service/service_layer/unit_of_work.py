@@ -8,7 +8,7 @@ Leaving the block without committing rolls everything back.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -90,21 +90,31 @@ class UnitOfWork(abc.ABC):
     ) -> Found:
         """The records a step needs, each by its id (and the current subscription of a
         customer), read together: the database adapter does it in one statement, since on
-        a loaded machine each round trip costs more than the Python around it. Here, the
+        a loaded machine each round trip costs more than the Python around it."""
+        asked = {
+            name: value
+            for name, value in (
+                ("customer", customer_id),
+                ("plan", plan_id),
+                ("subscription", subscription_id),
+                ("invoice", invoice_id),
+                ("current_subscription", current_subscription_of),
+            )
+            if value is not None
+        }
+        return await self._read(asked) if asked else Found()
+
+    async def _read(self, asked: Mapping[str, str]) -> Found:
+        """``read``: ``asked`` maps ``Found``'s fields to the id each is found by. Here, the
         repositories are asked one by one."""
-        return Found(
-            customer=await self.customers.get(customer_id) if customer_id else None,
-            plan=await self.plans.get(plan_id) if plan_id else None,
-            subscription=(
-                await self.subscriptions.get(subscription_id) if subscription_id else None
-            ),
-            invoice=await self.invoices.get(invoice_id) if invoice_id else None,
-            current_subscription=(
-                await self.subscriptions.active_for(current_subscription_of)
-                if current_subscription_of
-                else None
-            ),
-        )
+        finders: dict[str, Callable[[str], Awaitable[Any]]] = {
+            "customer": self.customers.get,
+            "plan": self.plans.get,
+            "subscription": self.subscriptions.get,
+            "invoice": self.invoices.get,
+            "current_subscription": self.subscriptions.active_for,
+        }
+        return Found(**{name: await finders[name](value) for name, value in asked.items()})
 
     async def __aenter__(self) -> Self:
         return self
