@@ -17,11 +17,11 @@ started again with backoff, named on ``/health/ready`` and counted in ``/metrics
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from http_platform.heap import settle_heap
 from http_platform.loops import Loop, LoopSupervisor
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strangler_persistence import create_engine
@@ -93,7 +93,7 @@ class PublicEntry:
                     logger.exception("gateway failed to start")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
-                _freeze_heap()
+                settle_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await background.aclose()
@@ -104,15 +104,6 @@ class PublicEntry:
                     await self._root.edge_auth.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _freeze_heap() -> None:
-    """Keep the garbage collector off what start-up built (gc.freeze): the modules, the
-    settings, the pools. Without it every full collection walks that whole heap again, and
-    the proxied requests' allocations set one off often enough that collecting was ~12 % of
-    the gateway's CPU (perf, cpu-clock samples, against a static upstream); ~1.5 % after."""
-    gc.collect()
-    gc.freeze()
 
 
 @dataclass(frozen=True, slots=True)
