@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from billing_service.adapters.orm import outbox
@@ -28,9 +28,12 @@ __all__ = [
     "billing_app",
     "charges_for",
     "check_out",
+    "in_process_payments",
     "outbox_events",
     "settled",
 ]
+
+Payments = TypeVar("Payments", bound=PaymentSimulatorClient)
 
 BASE_URL = "http://billing"
 SETTLED = frozenset({"completed", "compensated", "compensation_failed"})
@@ -47,6 +50,20 @@ FAST_SAGAS: dict[str, object] = {
 """Sagas polled and retried within moments, so that tests wait for outcomes, not backoffs."""
 
 
+def in_process_payments(
+    settings: BillingSettings,
+    simulator: FastAPI,
+    kind: type[Payments],
+) -> Payments:
+    """Billing's payment client ``kind`` (``PaymentSimulatorClient`` or a subclass of it)
+    reaching the simulator app in-process."""
+    return kind(
+        settings.payment_provider_url,
+        settings.payment_timeout_seconds,
+        transport=httpx.ASGITransport(app=simulator),
+    )
+
+
 @asynccontextmanager
 async def billing_app(
     settings: BillingSettings, simulator: FastAPI | str
@@ -56,11 +73,7 @@ async def billing_app(
     if isinstance(simulator, str):
         payments = PaymentSimulatorClient(simulator, settings.payment_timeout_seconds)
     else:
-        payments = PaymentSimulatorClient(
-            settings.payment_provider_url,
-            settings.payment_timeout_seconds,
-            transport=httpx.ASGITransport(app=simulator),
-        )
+        payments = in_process_payments(settings, simulator, PaymentSimulatorClient)
     app = create_app(settings, payments=payments)
     async with started(app, BASE_URL) as client:
         yield app, client

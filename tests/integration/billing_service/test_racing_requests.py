@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.integration.billing_service.checkouts import in_process_payments
 from tests.integration.billing_service.conftest import (
     BASE_URL,
     PAYMENT_TIMEOUT_SECONDS,
@@ -80,11 +81,7 @@ async def test_a_payment_taken_over_while_its_request_is_paused_is_recorded_once
     engine: AsyncEngine,
 ) -> None:
     resolved = settings()
-    payments = PausedSimulatorClient(
-        resolved.payment_provider_url,
-        resolved.payment_timeout_seconds,
-        transport=httpx.ASGITransport(app=payment_simulator_app),
-    )
+    payments = in_process_payments(resolved, payment_simulator_app, PausedSimulatorClient)
     app = create_app(resolved, payments=payments)
     async with started(app, BASE_URL) as client:
         customer = await known_customer(app)
@@ -133,11 +130,7 @@ async def patient_client(
     """Billing with a provider timeout long enough that no attempt of the crowd below counts
     as abandoned while it runs (abandoned: three timeouts)."""
     resolved = settings(payment_timeout_seconds=PATIENT_TIMEOUT_SECONDS)
-    payments = PaymentSimulatorClient(
-        resolved.payment_provider_url,
-        resolved.payment_timeout_seconds,
-        transport=httpx.ASGITransport(app=payment_simulator_app),
-    )
+    payments = in_process_payments(resolved, payment_simulator_app, PaymentSimulatorClient)
     app = create_app(resolved, payments=payments)
     async with started(app, BASE_URL) as client:
         yield app, client

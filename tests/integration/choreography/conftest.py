@@ -17,6 +17,7 @@ from embedded_broker import EmbeddedBroker
 from fastapi import FastAPI
 from strangler_eventing import BrokerConfig, create_producer
 
+from tests.integration.billing_service.checkouts import in_process_payments
 from tests.integration.billing_service.conftest import (
     BASE_URL,
     SettingsFactory,
@@ -72,11 +73,7 @@ def start_billing(
                 **overrides,
             }
         )
-        payments = PaymentSimulatorClient(
-            resolved.payment_provider_url,
-            resolved.payment_timeout_seconds,
-            transport=httpx.ASGITransport(app=payment_simulator_app),
-        )
+        payments = in_process_payments(resolved, payment_simulator_app, PaymentSimulatorClient)
         app = create_app(resolved, payments=payments)
         async with started(app, BASE_URL) as client:
             yield app, client
