@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from http_platform.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from http_platform.settings import SignedInUserSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from strangler_persistence import POOL_OVERFLOW, POOL_SIZE
 
 __all__ = ["MonolithSettings"]
 
 
-class MonolithSettings(ServiceSettings):
-    """``MONOLITH_*``; the body limits and the operator token are ``ServiceSettings``'."""
+class MonolithSettings(SignedInUserSettings):
+    """``MONOLITH_*``; the body limits, the operator token and the trusted tokens
+    (``JWT_SECRET``, ``AUTH_JWKS_URL`` …) are ``SignedInUserSettings``'."""
 
     model_config = SettingsConfigDict(env_prefix="MONOLITH_", extra="ignore")
 
@@ -25,19 +26,9 @@ class MonolithSettings(ServiceSettings):
     database_pool_timeout_seconds: float = Field(
         default=3.0, gt=0, description="Wait for a free connection this long, then answer 503"
     )
-    jwt_secret: SecretStr = Field(
-        description="HMAC key for access tokens. Required: there is no safe default."
-    )
-    jwt_issuer: str = "legacy-monolith"
+    # The monolith signs its own access tokens with jwt_secret and accepts auth's through
+    # auth_bridge.py.
     access_token_ttl_seconds: int = 3600
-    auth_jwks_url: str | None = Field(
-        default=None,
-        description="The auth service's JWKS: its EdDSA access tokens are accepted too (the "
-        "session bridge, auth_bridge.py). Unset, only the monolith's own; `strangler up` sets it.",
-    )
-    auth_issuer: str = Field(
-        default="strangler-fig-auth", description="The issuer of the auth service's tokens."
-    )
 
     payment_provider_url: str = "http://127.0.0.1:8009"
     payment_timeout_seconds: float = 10.0
