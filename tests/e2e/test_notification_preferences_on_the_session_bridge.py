@@ -15,6 +15,7 @@ import httpx
 import jwt
 import pytest
 
+from tests.support.monolith_api import log_in, register
 from tests.support.polling import eventually
 from tests.support.running_system import RunningSystem
 
@@ -42,9 +43,7 @@ async def test_a_user_signed_in_at_auth_reads_and_changes_preferences_through_th
         httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as gateway,
         httpx.AsyncClient(base_url=system.notifications_url, timeout=30) as notifications,
     ):
-        registered = await gateway.post(
-            "/api/users", json={"email": email, "password": PASSWORD, "name": "Pref Keeper"}
-        )
+        registered = await register(gateway, email, PASSWORD, "Pref Keeper")
         assert registered.status_code == 201, registered.text
         system.strangler_ok("migrate", "auth", "backfill", timeout=120)
         for route in ROUTES:
@@ -53,9 +52,7 @@ async def test_a_user_signed_in_at_auth_reads_and_changes_preferences_through_th
         tokens: list[str] = []
 
         async def signed_in_at_auth() -> bool:
-            answer = await gateway.post(
-                "/api/auth/login", json={"email": email, "password": PASSWORD}
-            )
+            answer = await log_in(gateway, email, PASSWORD)
             if answer.status_code != 200 or answer.headers.get("x-strangler-target") != "new":
                 return False
             tokens.append(answer.json()["access_token"])
